@@ -1,0 +1,31 @@
+"""The audit trail: every service that changes something calls `record` inside its transaction.
+
+The client's IP address comes from the request through a context variable set by
+`accounts.middleware.AuditContextMiddleware`, so services need no request argument.
+"""
+
+from contextvars import ContextVar
+
+from accounts.models import AuditEvent
+
+current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
+
+
+def record(*, actor, action: str, target, organization=None, changes: dict | None = None) -> AuditEvent:
+    """Write one audit entry. `changes` is a summary such as {"role": ["MEMBER", "OWNER"]}; never secrets."""
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=str(actor) if actor is not None else "system",
+        action=action,
+        target_type=target._meta.model_name,
+        target_id=str(target.pk),
+        target_label=str(target)[:254],
+        changes=changes or {},
+        ip_address=current_ip.get(),
+    )
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{"field": [old, new]} for every field whose value changed."""
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}

@@ -1,0 +1,19 @@
+from django.conf import settings
+
+from accounts.selectors import organizations_for
+
+
+def navigation(request):
+    """The organisation switcher and the current organisation, for the top navigation."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"site_name": settings.SITE_NAME}
+    current = getattr(request, "organization", None)
+    return {
+        "site_name": settings.SITE_NAME,
+        "nav_organizations": organizations_for(user=user),
+        "current_org": current,
+        "current_org_role": current.memberships.filter(user=user).values_list("role", flat=True).first()
+        if current
+        else None,
+    }

@@ -1,0 +1,57 @@
+from django import forms
+
+from accounts.models import User
+from accounts.roles import OrgRole, WorkspaceRole
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Organisation name")
+
+
+class OrgMemberAddForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+    role = forms.ChoiceField(choices=OrgRole.choices, initial=OrgRole.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.CharField(max_length=16)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Team name")
+    description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TeamMemberAddForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Member", empty_label="Choose a member…")
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = candidates
+
+
+class TeamWorkspaceBindForm(forms.Form):
+    workspace = forms.ModelChoiceField(queryset=None, empty_label="Choose a workspace…")
+    role = forms.ChoiceField(choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER)
+
+    def __init__(self, *args, workspaces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].queryset = workspaces
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    action = forms.ChoiceField(required=False)
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, actors, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = actors
+        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in actions]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end date is before the start date.")
+        return data

@@ -1,0 +1,54 @@
+"""Reads for organisation pages and the API."""
+
+from django.db.models import Count
+
+from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User
+
+
+def organizations_for(*, user):
+    return Organization.objects.for_actor(user).annotate(workspace_count=Count("workspaces")).order_by("name")
+
+
+def members_of(*, organization: Organization):
+    return (
+        OrganizationMembership.objects.filter(organization=organization)
+        .select_related("user")
+        .annotate(team_count=Count("user__team_memberships", distinct=True))
+        .order_by("user__email")
+    )
+
+
+def teams_of(*, organization: Organization):
+    return (
+        Team.objects.filter(organization=organization)
+        .annotate(
+            member_count=Count("memberships", distinct=True), workspace_count=Count("workspace_bindings", distinct=True)
+        )
+        .order_by("name")
+    )
+
+
+def audit_events(*, organization: Organization, actor=None, action="", since=None, until=None):
+    events = AuditEvent.objects.filter(organization=organization).select_related("actor")
+    if actor:
+        events = events.filter(actor=actor)
+    if action:
+        events = events.filter(action=action)
+    if since:
+        events = events.filter(created_at__date__gte=since)
+    if until:
+        events = events.filter(created_at__date__lte=until)
+    return events
+
+
+def audit_actions(*, organization: Organization) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(organization=organization)
+        .values_list("action", flat=True)
+        .distinct()
+        .order_by("action")
+    )
+
+
+def organization_users(*, organization: Organization):
+    return User.objects.filter(org_memberships__organization=organization)

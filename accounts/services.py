@@ -1,0 +1,207 @@
+"""Writes for organisations, their members and teams. Each checks the actor's role and writes an audit entry."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts import audit
+from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
+from accounts.permissions import require
+from accounts.roles import OrgRole
+from aerodrome.validation import clean_name, clean_role
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "org"
+    slug, n = base, 1
+    while Organization.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, actor: User, name: str) -> Organization:
+    """Any signed-in user may start an organisation; they become its first owner."""
+    name = clean_name(name)
+    organization = Organization.objects.create(name=name, slug=_unique_slug(name))
+    OrganizationMembership.objects.create(organization=organization, user=actor, role=OrgRole.OWNER)
+    audit.record(actor=actor, action="organization.create", target=organization, organization=organization)
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, actor: User, organization: Organization, name: str) -> Organization:
+    require(actor, "organization.update", organization)
+    name = clean_name(name)
+    before = {"name": organization.name}
+    organization.name = name
+    organization.save(update_fields=["name"])
+    audit.record(
+        actor=actor,
+        action="organization.update",
+        target=organization,
+        organization=organization,
+        changes=audit.diff(before, {"name": name}),
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_member_add(
+    *, actor: User, organization: Organization, email: str, role: str = OrgRole.MEMBER
+) -> OrganizationMembership:
+    """Adds an existing user by email. (Invitations for people without an account come later.)"""
+    require(actor, "organization.manage_members", organization)
+    role = clean_role(OrgRole, role)
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": "Enter the email address of the person to add."})
+    user = User.objects.filter(email=email, is_active=True).first()
+    if user is None:
+        raise ValidationError({"email": f"No one has an Aerodrome account with the address {email}."})
+    if OrganizationMembership.objects.filter(organization=organization, user=user).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organization}."})
+    membership = OrganizationMembership.objects.create(organization=organization, user=user, role=role)
+    audit.record(
+        actor=actor,
+        action="organization.member_add",
+        target=user,
+        organization=organization,
+        changes={"role": [None, role]},
+    )
+    return membership
+
+
+def _ensure_another_owner(membership: OrganizationMembership) -> None:
+    # Lock the owner rows so two owners demoting each other at once cannot leave the organisation ownerless.
+    owners = OrganizationMembership.objects.select_for_update().filter(
+        organization_id=membership.organization_id, role=OrgRole.OWNER
+    )
+    if membership.role == OrgRole.OWNER and not owners.exclude(pk=membership.pk).exists():
+        raise ValidationError({"role": "This is the organisation's last owner. Make someone else an owner first."})
+
+
+@transaction.atomic
+def organization_member_change_role(
+    *, actor: User, membership: OrganizationMembership, role: str
+) -> OrganizationMembership:
+    require(actor, "organization.manage_members", membership.organization)
+    role = clean_role(OrgRole, role)
+    if role == membership.role:
+        return membership
+    if role != OrgRole.OWNER:
+        _ensure_another_owner(membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit.record(
+        actor=actor,
+        action="organization.member_role_change",
+        target=membership.user,
+        organization=membership.organization,
+        changes={"role": [before, role]},
+    )
+    return membership
+
+
+def _remove_membership(*, actor: User, membership: OrganizationMembership, action: str) -> None:
+    _ensure_another_owner(membership)
+    organization, user = membership.organization, membership.user
+    # Leaving an organisation also ends every role the user held in it, directly or through its teams.
+    from workspaces.models import WorkspaceRoleBinding
+
+    WorkspaceRoleBinding.objects.filter(workspace__organization=organization, user=user).delete()
+    TeamMembership.objects.filter(team__organization=organization, user=user).delete()
+    membership.delete()
+    audit.record(
+        actor=actor, action=action, target=user, organization=organization, changes={"role": [membership.role, None]}
+    )
+
+
+@transaction.atomic
+def organization_member_remove(*, actor: User, membership: OrganizationMembership) -> None:
+    require(actor, "organization.manage_members", membership.organization)
+    _remove_membership(actor=actor, membership=membership, action="organization.member_remove")
+
+
+@transaction.atomic
+def organization_leave(*, actor: User, organization: Organization) -> None:
+    require(actor, "organization.leave", organization)
+    membership = OrganizationMembership.objects.get(organization=organization, user=actor)
+    _remove_membership(actor=actor, membership=membership, action="organization.leave")
+
+
+def _check_team_name(organization: Organization, name: str, exclude_pk=None) -> str:
+    name = clean_name(name)
+    clash = Team.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": f"A team named “{name}” already exists in this organisation."})
+    return name
+
+
+@transaction.atomic
+def team_create(*, actor: User, organization: Organization, name: str, description: str = "") -> Team:
+    require(actor, "team.manage", organization)
+    name = _check_team_name(organization, name)
+    description = (description or "").strip()[:500]
+    team = Team.objects.create(organization=organization, name=name, description=description)
+    audit.record(actor=actor, action="team.create", target=team, organization=organization)
+    return team
+
+
+@transaction.atomic
+def team_update(*, actor: User, team: Team, name: str, description: str = "") -> Team:
+    require(actor, "team.manage", team)
+    name = _check_team_name(team.organization, name, exclude_pk=team.pk)
+    description = (description or "").strip()[:500]
+    before = {"name": team.name, "description": team.description}
+    team.name, team.description = name, description
+    team.save(update_fields=["name", "description"])
+    audit.record(
+        actor=actor,
+        action="team.update",
+        target=team,
+        organization=team.organization,
+        changes=audit.diff(before, {"name": name, "description": description}),
+    )
+    return team
+
+
+@transaction.atomic
+def team_delete(*, actor: User, team: Team) -> None:
+    require(actor, "team.manage", team)
+    audit.record(actor=actor, action="team.delete", target=team, organization=team.organization)
+    team.delete()
+
+
+@transaction.atomic
+def team_member_add(*, actor: User, team: Team, user: User) -> TeamMembership:
+    require(actor, "team.manage", team)
+    if not OrganizationMembership.objects.filter(organization=team.organization, user=user).exists():
+        raise ValidationError({"user": f"{user} is not a member of {team.organization}."})
+    if TeamMembership.objects.filter(team=team, user=user).exists():
+        raise ValidationError({"user": f"{user} is already in the team {team}."})
+    membership = TeamMembership.objects.create(team=team, user=user)
+    audit.record(
+        actor=actor,
+        action="team.member_add",
+        target=team,
+        organization=team.organization,
+        changes={"member": [None, user.email]},
+    )
+    return membership
+
+
+@transaction.atomic
+def team_member_remove(*, actor: User, membership: TeamMembership) -> None:
+    team = membership.team
+    require(actor, "team.manage", team)
+    membership.delete()
+    audit.record(
+        actor=actor,
+        action="team.member_remove",
+        target=team,
+        organization=team.organization,
+        changes={"member": [membership.user.email, None]},
+    )

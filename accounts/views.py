@@ -1,0 +1,325 @@
+"""Organisation pages: home redirect, organisation list, members, teams and the audit log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.forms import (
+    AuditFilterForm,
+    OrganizationForm,
+    OrgMemberAddForm,
+    RoleForm,
+    TeamForm,
+    TeamMemberAddForm,
+    TeamWorkspaceBindForm,
+)
+from accounts.models import OrganizationMembership, Team, TeamMembership
+from accounts.permissions import can, require
+from accounts.roles import OrgRole, WorkspaceRole
+from aerodrome.views import add_errors, done, get_for_actor, organization_view, paginate
+from workspaces import services as workspace_services
+from workspaces.models import Workspace
+
+
+@login_required
+def home(request):
+    """Back to the organisation used last, else the first one, else the page to create one."""
+    organizations = selectors.organizations_for(user=request.user)
+    last = organizations.filter(slug=request.session.get("last_org")).first() or organizations.first()
+    if last is None:
+        return redirect("organization_list")
+    return redirect("organization_home", org_slug=last.slug)
+
+
+@login_required
+def organization_list(request):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(actor=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Organisation “{org.name}” created. You are its owner.")
+            return done(request, reverse("organization_home", args=[org.slug]))
+    context = {"organizations": selectors.organizations_for(user=request.user), "form": form}
+    if request.htmx and request.method == "POST":
+        return render(request, "accounts/organization_list.html#create-form", context)
+    return render(request, "accounts/organization_list.html", context)
+
+
+def _members_context(request, org, add_form=None, rename_form=None):
+    return {
+        "org": org,
+        "members": paginate(request, selectors.members_of(organization=org)),
+        "add_form": add_form or OrgMemberAddForm(),
+        "rename_form": rename_form or OrganizationForm(initial={"name": org.name}),
+        "roles": OrgRole.choices,
+        "can_manage": can(request.user, "organization.manage_members", org),
+        "tab": "members",
+    }
+
+
+@organization_view()
+def organization_members(request, org):
+    return render(request, "accounts/organization_members.html", _members_context(request, org))
+
+
+@require_POST
+@organization_view("organization.manage_members")
+def organization_member_add(request, org):
+    form = OrgMemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.organization_member_add(
+                actor=request.user, organization=org, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{membership.user.email} joined {org.name}.")
+            return done(request, reverse("organization_members", args=[org.slug]))
+    context = _members_context(request, org, add_form=form)
+    if request.htmx:
+        return render(request, "accounts/organization_members.html#add-member-form", context)
+    return render(request, "accounts/organization_members.html", context, status=400)
+
+
+def _membership(org, pk):
+    # The decorator has checked the organisation; scoping to it keeps other tenants' rows out of reach.
+    return get_object_or_404(
+        OrganizationMembership.objects.select_related("user", "organization"), organization=org, pk=pk
+    )
+
+
+@require_POST
+@organization_view("organization.manage_members")
+def organization_member_role(request, org, pk):
+    membership = _membership(org, pk)
+    form = RoleForm(request.POST)
+    error = None
+    try:
+        if not form.is_valid():
+            raise ValidationError({"role": "Choose a role."})
+        services.organization_member_change_role(
+            actor=request.user, membership=membership, role=form.cleaned_data["role"]
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        membership.refresh_from_db()
+    context = {"org": org, "m": membership, "roles": OrgRole.choices, "can_manage": True, "row_error": error}
+    if not error:
+        context["row_saved"] = f"{membership.user.email} is now {membership.get_role_display().lower()}."
+    return render(request, "accounts/organization_members.html#member-row", context)
+
+
+@require_POST
+@organization_view("organization.manage_members")
+def organization_member_remove(request, org, pk):
+    membership = _membership(org, pk)
+    try:
+        services.organization_member_remove(actor=request.user, membership=membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{membership.user.email} was removed from {org.name}.")
+    return done(request, reverse("organization_members", args=[org.slug]))
+
+
+@require_POST
+@organization_view("organization.update")
+def organization_rename(request, org):
+    form = OrganizationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.organization_update(actor=request.user, organization=org, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Organisation renamed.")
+            return done(request, reverse("organization_members", args=[org.slug]))
+    context = _members_context(request, org, rename_form=form)
+    if request.htmx:
+        return render(request, "accounts/organization_members.html#rename-form", context)
+    return render(request, "accounts/organization_members.html", context, status=400)
+
+
+@require_POST
+@organization_view("organization.leave")
+def organization_leave(request, org):
+    try:
+        services.organization_leave(actor=request.user, organization=org)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return done(request, reverse("organization_members", args=[org.slug]))
+    request.session.pop("last_org", None)
+    messages.success(request, f"You left {org.name}.")
+    return done(request, reverse("home"))
+
+
+# Teams
+
+
+@organization_view()
+def team_list(request, org):
+    form = TeamForm(request.POST or None)
+    can_manage = can(request.user, "team.manage", org)
+    if request.method == "POST":
+        require(request.user, "team.manage", org)
+        if form.is_valid():
+            try:
+                team = services.team_create(actor=request.user, organization=org, **form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, f"Team “{team.name}” created.")
+                return done(request, reverse("team_detail", args=[org.slug, team.pk]))
+    context = {
+        "org": org,
+        "teams": paginate(request, selectors.teams_of(organization=org)),
+        "form": form,
+        "can_manage": can_manage,
+        "tab": "teams",
+    }
+    if request.htmx and request.method == "POST":
+        return render(request, "accounts/team_list.html#create-form", context)
+    return render(request, "accounts/team_list.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _team(request, org, pk, permission=None):
+    return get_for_actor(
+        Team.objects.filter(organization=org), request.user, view_permission="team.view", permission=permission, pk=pk
+    )
+
+
+def _team_context(request, org, team, **forms):
+    members = TeamMembership.objects.filter(team=team).select_related("user").order_by("user__email")
+    candidates = selectors.organization_users(organization=org).exclude(team_memberships__team=team)
+    bindings = team.workspace_bindings.select_related("workspace").order_by("workspace__name")
+    workspaces = Workspace.objects.filter(organization=org).exclude(bindings__team=team)
+    return {
+        "org": org,
+        "team": team,
+        "members": paginate(request, members),
+        "bindings": bindings,
+        "roles": WorkspaceRole.choices,
+        "rename_form": forms.get("rename_form")
+        or TeamForm(initial={"name": team.name, "description": team.description}),
+        "member_form": forms.get("member_form") or TeamMemberAddForm(candidates=candidates),
+        "bind_form": forms.get("bind_form") or TeamWorkspaceBindForm(workspaces=workspaces),
+        "can_manage": can(request.user, "team.manage", org),
+        "tab": "teams",
+    }
+
+
+@organization_view()
+def team_detail(request, org, pk):
+    team = _team(request, org, pk)
+    return render(request, "accounts/team_detail.html", _team_context(request, org, team))
+
+
+def _team_form_response(request, org, team, partial, **forms):
+    context = _team_context(request, org, team, **forms)
+    if request.htmx:
+        return render(request, f"accounts/team_detail.html#{partial}", context)
+    return render(request, "accounts/team_detail.html", context, status=400)
+
+
+@require_POST
+@organization_view("team.manage")
+def team_update(request, org, pk):
+    team = _team(request, org, pk, "team.manage")
+    form = TeamForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_update(actor=request.user, team=team, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Team saved.")
+            return done(request, reverse("team_detail", args=[org.slug, team.pk]))
+    team.refresh_from_db()
+    return _team_form_response(request, org, team, "rename-form", rename_form=form)
+
+
+@require_POST
+@organization_view("team.manage")
+def team_delete(request, org, pk):
+    team = _team(request, org, pk, "team.manage")
+    services.team_delete(actor=request.user, team=team)
+    messages.success(request, f"Team “{team.name}” deleted.")
+    return done(request, reverse("team_list", args=[org.slug]))
+
+
+@require_POST
+@organization_view("team.manage")
+def team_member_add(request, org, pk):
+    team = _team(request, org, pk, "team.manage")
+    candidates = selectors.organization_users(organization=org).exclude(team_memberships__team=team)
+    form = TeamMemberAddForm(request.POST, candidates=candidates)
+    if form.is_valid():
+        try:
+            services.team_member_add(actor=request.user, team=team, user=form.cleaned_data["user"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['user'].email} added to {team.name}.")
+            return done(request, reverse("team_detail", args=[org.slug, team.pk]))
+    return _team_form_response(request, org, team, "member-form", member_form=form)
+
+
+@require_POST
+@organization_view("team.manage")
+def team_member_remove(request, org, pk, membership_pk):
+    team = _team(request, org, pk, "team.manage")
+    membership = TeamMembership.objects.filter(team=team, pk=membership_pk).select_related("user").first()
+    if membership is None:
+        messages.error(request, "That person is no longer in the team.")
+    else:
+        services.team_member_remove(actor=request.user, membership=membership)
+        messages.success(request, f"{membership.user.email} removed from {team.name}.")
+    return done(request, reverse("team_detail", args=[org.slug, team.pk]))
+
+
+@require_POST
+@organization_view("team.manage")
+def team_workspace_bind(request, org, pk):
+    team = _team(request, org, pk, "team.manage")
+    workspaces = Workspace.objects.filter(organization=org).exclude(bindings__team=team)
+    form = TeamWorkspaceBindForm(request.POST, workspaces=workspaces)
+    if form.is_valid():
+        try:
+            workspace_services.workspace_team_add(
+                actor=request.user, workspace=form.cleaned_data["workspace"], team=team, role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{team.name} now has a role on {form.cleaned_data['workspace'].name}.")
+            return done(request, reverse("team_detail", args=[org.slug, team.pk]))
+    return _team_form_response(request, org, team, "bind-form", bind_form=form)
+
+
+# Audit log
+
+
+@organization_view("organization.view_audit")
+def audit_log(request, org):
+    form = AuditFilterForm(
+        request.GET or None,
+        actors=selectors.organization_users(organization=org),
+        actions=selectors.audit_actions(organization=org),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_events(organization=org, **filters)
+    page = paginate(request, events, per_page=50)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"org": org, "form": form, "events": page, "query": query.urlencode(), "tab": "audit"}
+    if request.htmx:
+        return render(request, "accounts/audit_log.html#results", context)
+    return render(request, "accounts/audit_log.html", context)

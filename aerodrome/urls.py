@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import views as account_views
+from aerodrome import health
+
+admin.site.site_header = "Aerodrome platform administration"
+admin.site.site_title = "Aerodrome admin"
+admin.site.index_title = "Platform"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("aerodrome.api.urls")),
+    path("orgs/", account_views.organization_list, name="organization_list"),
+    path("orgs/<slug:org_slug>/", include("workspaces.urls")),
+    path("orgs/<slug:org_slug>/", include("accounts.urls")),
+]

@@ -1,0 +1,20 @@
+"""Small input checks shared by services, so pages, the API and the admin reject bad input alike."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def clean_name(value, *, field: str = "name", max_length: int = 100, what: str = "name") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: f"Enter a {what}."})
+    if len(value) > max_length:
+        raise ValidationError({field: f"The {what} can be at most {max_length} characters long (it has {len(value)})."})
+    return value
+
+
+def clean_role(ladder: type[models.TextChoices], value, *, field: str = "role") -> str:
+    if value not in ladder.values:
+        choices = ", ".join(str(label) for label in ladder.labels)
+        raise ValidationError({field: f"{value!r} is not a role here; choose one of: {choices}."})
+    return value

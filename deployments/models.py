@@ -1,0 +1,1 @@
+# Deployments, clusters and provisioning arrive with the Deployments issue.

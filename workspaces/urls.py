@@ -1,0 +1,24 @@
+from django.urls import path
+
+from workspaces import views
+
+# Mounted under /orgs/<org_slug>/
+urlpatterns = [
+    path("", views.organization_home, name="organization_home"),
+    path("workspaces/new/", views.workspace_create, name="workspace_create"),
+    path("workspaces/<int:pk>/", views.workspace_detail, name="workspace_detail"),
+    path("workspaces/<int:pk>/members/add/", views.workspace_member_add, name="workspace_member_add"),
+    path("workspaces/<int:pk>/teams/add/", views.workspace_team_add, name="workspace_team_add"),
+    path(
+        "workspaces/<int:pk>/bindings/<int:binding_pk>/role/",
+        views.workspace_binding_role,
+        name="workspace_binding_role",
+    ),
+    path(
+        "workspaces/<int:pk>/bindings/<int:binding_pk>/remove/",
+        views.workspace_binding_remove,
+        name="workspace_binding_remove",
+    ),
+    path("workspaces/<int:pk>/update/", views.workspace_update, name="workspace_update"),
+    path("workspaces/<int:pk>/delete/", views.workspace_delete, name="workspace_delete"),
+]

@@ -1,0 +1,206 @@
+"""Organisation home (its workspaces) and the workspace page: members, teams, settings."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.forms import RoleForm
+from accounts.models import Team
+from accounts.permissions import can
+from accounts.roles import WorkspaceRole
+from aerodrome.views import add_errors, done, get_for_actor, organization_view, paginate
+from workspaces import selectors, services
+from workspaces.forms import WorkspaceDeleteForm, WorkspaceForm, WorkspaceMemberAddForm, WorkspaceTeamAddForm
+from workspaces.models import Workspace, WorkspaceRoleBinding
+
+
+def _home_context(request, org, form=None):
+    return {
+        "org": org,
+        "workspaces": paginate(request, selectors.workspaces_for_home(actor=request.user, organization=org)),
+        "form": form or WorkspaceForm(),
+        "can_create": can(request.user, "workspace.create", org),
+        "tab": "workspaces",
+    }
+
+
+@organization_view()
+def organization_home(request, org):
+    return render(request, "workspaces/organization_home.html", _home_context(request, org))
+
+
+@require_POST
+@organization_view("workspace.create")
+def workspace_create(request, org):
+    form = WorkspaceForm(request.POST)
+    if form.is_valid():
+        try:
+            workspace = services.workspace_create(actor=request.user, organization=org, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Workspace “{workspace.name}” created.")
+            return done(request, reverse("workspace_detail", args=[org.slug, workspace.pk]))
+    context = _home_context(request, org, form)
+    if request.htmx:
+        return render(request, "workspaces/organization_home.html#create-form", context)
+    return render(request, "workspaces/organization_home.html", context, status=400)
+
+
+def _workspace(request, org, pk, permission=None) -> Workspace:
+    return get_for_actor(
+        Workspace.objects.filter(organization=org).select_related("organization"),
+        request.user,
+        view_permission="workspace.view",
+        permission=permission,
+        pk=pk,
+    )
+
+
+def _detail_context(request, workspace, **forms):
+    teams = Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
+    return {
+        "org": workspace.organization,
+        "workspace": workspace,
+        "access": paginate(request, selectors.workspace_access(workspace=workspace)),
+        "team_bindings": selectors.team_bindings(workspace=workspace),
+        "roles": WorkspaceRole.choices,
+        "can_manage": can(request.user, "workspace.manage_members", workspace),
+        "can_update": can(request.user, "workspace.update", workspace),
+        "member_form": forms.get("member_form")
+        or WorkspaceMemberAddForm(candidates=selectors.member_candidates(workspace=workspace)),
+        "team_form": forms.get("team_form") or WorkspaceTeamAddForm(teams=teams),
+        "settings_form": forms.get("settings_form")
+        or WorkspaceForm(initial={"name": workspace.name, "description": workspace.description}),
+        "delete_form": forms.get("delete_form") or WorkspaceDeleteForm(),
+        "tab": "workspaces",
+    }
+
+
+def _form_response(request, workspace, partial, **forms):
+    context = _detail_context(request, workspace, **forms)
+    if request.htmx:
+        return render(request, f"workspaces/workspace_detail.html#{partial}", context)
+    return render(request, "workspaces/workspace_detail.html", context, status=400)
+
+
+@organization_view()
+def workspace_detail(request, org, pk):
+    workspace = _workspace(request, org, pk)
+    return render(request, "workspaces/workspace_detail.html", _detail_context(request, workspace))
+
+
+@require_POST
+@organization_view()
+def workspace_member_add(request, org, pk):
+    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    form = WorkspaceMemberAddForm(request.POST, candidates=selectors.member_candidates(workspace=workspace))
+    if form.is_valid():
+        try:
+            services.workspace_member_add(actor=request.user, workspace=workspace, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['user'].email} added to {workspace.name}.")
+            return done(request, reverse("workspace_detail", args=[org.slug, workspace.pk]))
+    return _form_response(request, workspace, "member-form", member_form=form)
+
+
+@require_POST
+@organization_view()
+def workspace_team_add(request, org, pk):
+    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    teams = Team.objects.filter(organization=org).exclude(workspace_bindings__workspace=workspace)
+    form = WorkspaceTeamAddForm(request.POST, teams=teams)
+    if form.is_valid():
+        try:
+            services.workspace_team_add(actor=request.user, workspace=workspace, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Team {form.cleaned_data['team'].name} added to {workspace.name}.")
+            return done(request, reverse("workspace_detail", args=[org.slug, workspace.pk]))
+    return _form_response(request, workspace, "team-form", team_form=form)
+
+
+def _binding(workspace, binding_pk) -> WorkspaceRoleBinding:
+    return get_object_or_404(
+        WorkspaceRoleBinding.objects.select_related("user", "team", "workspace__organization"),
+        workspace=workspace,
+        pk=binding_pk,
+    )
+
+
+@require_POST
+@organization_view()
+def workspace_binding_role(request, org, pk, binding_pk):
+    """Inline role change (HTMX): answers with the updated row."""
+    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    binding = _binding(workspace, binding_pk)
+    form = RoleForm(request.POST)
+    error = saved = None
+    try:
+        if not form.is_valid():
+            raise ValidationError({"role": "Choose a role."})
+        services.workspace_binding_change_role(actor=request.user, binding=binding, role=form.cleaned_data["role"])
+        saved = f"Role changed to {binding.get_role_display()}."
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        binding.refresh_from_db()
+    if binding.team_id:
+        row = next(b for b in selectors.team_bindings(workspace=workspace) if b.pk == binding.pk)
+        partial, context = "team-row", {"b": row}
+    else:
+        access = next(
+            a for a in selectors.workspace_access(workspace=workspace) if a.direct and a.direct.pk == binding.pk
+        )
+        partial, context = "access-row", {"a": access}
+    context.update(
+        org=org, workspace=workspace, roles=WorkspaceRole.choices, can_manage=True, row_error=error, row_saved=saved
+    )
+    return render(request, f"workspaces/workspace_detail.html#{partial}", context)
+
+
+@require_POST
+@organization_view()
+def workspace_binding_remove(request, org, pk, binding_pk):
+    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    binding = _binding(workspace, binding_pk)
+    services.workspace_binding_remove(actor=request.user, binding=binding)
+    messages.success(request, f"{binding.subject} no longer has a direct role on {workspace.name}.")
+    return done(request, reverse("workspace_detail", args=[org.slug, workspace.pk]))
+
+
+@require_POST
+@organization_view()
+def workspace_update(request, org, pk):
+    workspace = _workspace(request, org, pk, "workspace.update")
+    form = WorkspaceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.workspace_update(actor=request.user, workspace=workspace, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Workspace saved.")
+            return done(request, reverse("workspace_detail", args=[org.slug, workspace.pk]))
+    workspace.refresh_from_db()
+    return _form_response(request, workspace, "settings-form", settings_form=form)
+
+
+@require_POST
+@organization_view()
+def workspace_delete(request, org, pk):
+    workspace = _workspace(request, org, pk, "workspace.delete")
+    form = WorkspaceDeleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.workspace_delete(actor=request.user, workspace=workspace, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Workspace “{workspace.name}” deleted.")
+            return done(request, reverse("organization_home", args=[org.slug]))
+    return _form_response(request, workspace, "delete-form", delete_form=form)
