@@ -62,3 +62,65 @@ def audit_count(db):
 
 
 __all__ = ["PASSWORD"]
+
+
+@pytest.fixture(scope="session")
+def celery_worker_queue():
+    """A real Celery worker (separate process) on Redis, consuming a queue of its own; yields the queue name."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from aerodrome.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    name = f"{queue}@{socket.gethostname()}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aerodrome.settings_test"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aerodrome", "worker", "--pool=solo", "-Q", queue, "-n", name, "--loglevel=WARNING"],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if app.control.ping(destination=[name], timeout=1):
+                break
+            if worker.poll() is not None:
+                raise RuntimeError(f"The Celery worker exited with {worker.returncode}")
+        else:
+            raise RuntimeError("The Celery worker did not answer within 60 seconds")
+        yield queue
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM is used synchronously around it.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # confirm() prompts: the user says yes
+    yield page
+    context.close()

@@ -166,3 +166,14 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    def change_lines(self) -> list[tuple[str, str]]:
+        """The changes as (field, "old → new") pairs for display."""
+        lines = []
+        for key, value in self.changes.items():
+            if isinstance(value, list) and len(value) == 2:
+                old, new = ("—" if v is None else v for v in value)
+                lines.append((key, f"{old} → {new}"))
+            else:
+                lines.append((key, str(value)))
+        return lines

@@ -13,6 +13,7 @@ from aerodrome.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # embedded SQLite, Celery's filesystem queue, beat's schedule
 
 DEBUG = env_bool("DEBUG", False)
 if DEBUG:
@@ -163,7 +164,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "aerodrome.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aerodrome.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "aerodrome.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
@@ -176,12 +177,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies have their own serializers that already say which fields may be left out.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Both role ladders appear as `role`; name their enums after the ladder.
+    "ENUM_NAME_OVERRIDES": {
+        "OrgRoleEnum": "accounts.roles.OrgRole",
+        "WorkspaceRoleEnum": "accounts.roles.WorkspaceRole",
+    },
 }
 
 # Celery: Redis in production; Celery's filesystem transport under VAR_DIR when nothing is configured.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
+    for _folder in ("queue", "processed", "results"):
+        (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),

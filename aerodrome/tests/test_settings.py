@@ -1,0 +1,61 @@
+"""Settings come from the environment and fail loudly on bad values."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from aerodrome.env import env_bool, env_int, env_list, env_str
+
+
+def test_booleans_accept_the_usual_spellings(monkeypatch):
+    monkeypatch.setenv("FLAG", "Yes")
+    assert env_bool("FLAG", False) is True
+    monkeypatch.setenv("FLAG", "off")
+    assert env_bool("FLAG", True) is False
+
+
+def test_a_misspelt_boolean_stops_start_up(monkeypatch):
+    monkeypatch.setenv("FLAG", "treu")
+    with pytest.raises(ImproperlyConfigured, match="FLAG='treu' is not a boolean"):
+        env_bool("FLAG", False)
+
+
+def test_a_non_number_stops_start_up(monkeypatch):
+    monkeypatch.setenv("COUNT", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("COUNT", 1)
+
+
+def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("SOME_SECRET_FILE", str(secret))
+    assert env_str("SOME_SECRET") == "from-a-file"
+
+
+def test_lists_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example, b.example,")
+    assert env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def _import_settings(code: str, **env):
+    """Imports the production settings in a fresh interpreter with only the given overrides."""
+    dropped = {"SECRET_KEY", "DEBUG", "SECURE_COOKIES", "DJANGO_SETTINGS_MODULE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    clean.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=60)
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _import_settings("import aerodrome.settings", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "The environment variable SECRET_KEY is required." in result.stderr
+
+
+def test_debug_is_off_and_cookies_secure_unless_asked_for(tmp_path):
+    code = "import aerodrome.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"
+    result = _import_settings(code, SECRET_KEY="x" * 40, VAR_DIR=str(tmp_path))
+    assert result.stdout.split() == ["False", "True"], result.stderr
