@@ -8,10 +8,14 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"site_name": settings.SITE_NAME}
-    current = getattr(request, "organization", None)
+    organizations = organizations_for(user=user)
+    # Pages outside an organisation (account settings) keep showing the one used last.
+    current = getattr(request, "organization", None) or organizations.filter(
+        slug=request.session.get("last_org")
+    ).first()
     return {
         "site_name": settings.SITE_NAME,
-        "nav_organizations": organizations_for(user=user),
+        "nav_organizations": organizations,
         "current_org": current,
         "current_org_role": current.memberships.filter(user=user).values_list("role", flat=True).first()
         if current

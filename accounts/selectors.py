@@ -1,6 +1,6 @@
 """Reads for organisation pages and the API."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User
 
@@ -13,7 +13,13 @@ def members_of(*, organization: Organization):
     return (
         OrganizationMembership.objects.filter(organization=organization)
         .select_related("user")
-        .annotate(team_count=Count("user__team_memberships", distinct=True))
+        .annotate(
+            team_count=Count(
+                "user__team_memberships",
+                filter=Q(user__team_memberships__team__organization=organization),
+                distinct=True,
+            )
+        )
         .order_by("user__email")
     )
 

@@ -4,8 +4,23 @@
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable, machine-readable code such as `invalid` or `not_found`.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="For invalid input: the messages per field (`non_field_errors` for the request as a whole).",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The schema of every error response (for the OpenAPI document)."""
+
+    error = ErrorBodySerializer()
 
 
 def _as_drf(exc):

@@ -1,0 +1,15 @@
+"""Routes of the accounts API; `aerodrome/api/urls.py` mounts them under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import views
+
+ORG = r"organizations/(?P<organization_slug>[-a-zA-Z0-9_]+)"
+
+router = SimpleRouter()
+router.register(r"organizations", views.OrganizationViewSet, basename="api-organization")
+router.register(rf"{ORG}/members", views.OrganizationMemberViewSet, basename="api-organization-member")
+router.register(rf"{ORG}/teams", views.TeamViewSet, basename="api-team")
+router.register(rf"{ORG}/teams/(?P<team_pk>[0-9]+)/members", views.TeamMemberViewSet, basename="api-team-member")
+
+urlpatterns = router.urls

@@ -1,0 +1,224 @@
+"""API for organisations, their members and teams. Each mutation is one call to `accounts.services`."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Subquery
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    OrganizationMemberAddSerializer,
+    OrganizationMemberSerializer,
+    OrganizationSerializer,
+    OrganizationWriteSerializer,
+    RoleChangeSerializer,
+    TeamCreateSerializer,
+    TeamMemberAddSerializer,
+    TeamMemberSerializer,
+    TeamSerializer,
+    TeamUpdateSerializer,
+)
+from accounts.models import Organization, OrganizationMembership, Team, TeamMembership
+from aerodrome.api.viewsets import ORGANIZATION_SLUG, OrganizationChildViewSet, TenantViewSet
+from aerodrome.views import get_for_actor
+
+TEAM_ID = OpenApiParameter("team_pk", int, OpenApiParameter.PATH, description="The team's id.")
+
+
+@extend_schema(tags=["organizations"])
+@extend_schema_view(
+    list=extend_schema(summary="List your organisations"),
+    retrieve=extend_schema(summary="Get an organisation"),
+)
+class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    queryset = Organization.objects.none()
+    serializer_class = OrganizationSerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+    def get_queryset(self):
+        user = self.request.user
+        caller_role = OrganizationMembership.objects.filter(organization=OuterRef("pk"), user=user.pk).values("role")
+        return Organization.objects.for_actor(user, "organization.view").annotate(caller_role=Subquery(caller_role[:1]))
+
+    @extend_schema(
+        summary="Create an organisation",
+        description="Any signed-in user may create one and becomes its first owner.",
+        request=OrganizationWriteSerializer,
+        responses={201: OrganizationSerializer},
+    )
+    def create(self, request):
+        data = self.validated(OrganizationWriteSerializer)
+        organization = services.organization_create(actor=request.user, name=data["name"])
+        return self.present(organization, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Rename an organisation (owners)",
+        request=OrganizationWriteSerializer,
+        responses={200: OrganizationSerializer},
+    )
+    def partial_update(self, request, slug=None):
+        organization = self.get_object()
+        self.require("organization.update", organization)
+        data = self.validated(OrganizationWriteSerializer)
+        services.organization_update(actor=request.user, organization=organization, name=data["name"])
+        return self.present(organization)
+
+    @extend_schema(
+        summary="Leave an organisation",
+        description="Also ends every workspace role and team membership you held in it. The last owner cannot leave.",
+        request=None,
+        responses={204: None},
+    )
+    @action(detail=True, methods=["post"])
+    def leave(self, request, slug=None):
+        organization = self.get_object()
+        self.require("organization.leave", organization)
+        services.organization_leave(actor=request.user, organization=organization)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["organizations"], parameters=[ORGANIZATION_SLUG])
+@extend_schema_view(list=extend_schema(summary="List an organisation's members"))
+class OrganizationMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet):
+    queryset = OrganizationMembership.objects.none()
+    serializer_class = OrganizationMemberSerializer
+
+    def get_queryset(self):
+        return OrganizationMembership.objects.filter(organization=self.organization).select_related(
+            "user", "organization"
+        )
+
+    @extend_schema(
+        summary="Add an existing user to the organisation (owners)",
+        request=OrganizationMemberAddSerializer,
+        responses={201: OrganizationMemberSerializer},
+    )
+    def create(self, request, organization_slug=None):
+        self.require("organization.manage_members", self.organization)
+        data = self.validated(OrganizationMemberAddSerializer)
+        membership = services.organization_member_add(
+            actor=request.user, organization=self.organization, email=data["email"], role=data["role"]
+        )
+        return self.present(membership, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a member's role (owners)",
+        description="The organisation's last owner cannot be demoted.",
+        request=RoleChangeSerializer,
+        responses={200: OrganizationMemberSerializer},
+    )
+    def partial_update(self, request, organization_slug=None, pk=None):
+        membership = self.get_object()
+        self.require("organization.manage_members", self.organization)
+        data = self.validated(RoleChangeSerializer)
+        services.organization_member_change_role(actor=request.user, membership=membership, role=data["role"])
+        return self.present(membership)
+
+    @extend_schema(
+        summary="Remove a member (owners)",
+        description="Also ends their workspace roles and team memberships here. The last owner cannot be removed.",
+    )
+    def destroy(self, request, organization_slug=None, pk=None):
+        membership = self.get_object()
+        self.require("organization.manage_members", self.organization)
+        services.organization_member_remove(actor=request.user, membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["teams"], parameters=[ORGANIZATION_SLUG])
+@extend_schema_view(
+    list=extend_schema(summary="List an organisation's teams"),
+    retrieve=extend_schema(summary="Get a team"),
+)
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationChildViewSet):
+    queryset = Team.objects.none()
+    serializer_class = TeamSerializer
+
+    def get_queryset(self):
+        return (
+            Team.objects.for_actor(self.request.user, "team.view")
+            .filter(organization=self.organization)
+            .select_related("organization")
+            .annotate(
+                member_count=Count("memberships", distinct=True),
+                workspace_count=Count("workspace_bindings", distinct=True),
+            )
+        )
+
+    @extend_schema(summary="Create a team (owners)", request=TeamCreateSerializer, responses={201: TeamSerializer})
+    def create(self, request, organization_slug=None):
+        self.require("team.manage", self.organization)
+        data = self.validated(TeamCreateSerializer)
+        team = services.team_create(actor=request.user, organization=self.organization, **data)
+        return self.present(team, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Rename or describe a team (owners)", request=TeamUpdateSerializer)
+    def partial_update(self, request, organization_slug=None, pk=None):
+        team = self.get_object()
+        self.require("team.manage", team)
+        data = self.validated(TeamUpdateSerializer)
+        services.team_update(
+            actor=request.user,
+            team=team,
+            name=data.get("name", team.name),
+            description=data.get("description", team.description),
+        )
+        return self.present(team)
+
+    @extend_schema(summary="Delete a team (owners)", description="Its members keep their own workspace roles.")
+    def destroy(self, request, organization_slug=None, pk=None):
+        team = self.get_object()
+        self.require("team.manage", team)
+        services.team_delete(actor=request.user, team=team)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["teams"], parameters=[ORGANIZATION_SLUG, TEAM_ID])
+@extend_schema_view(list=extend_schema(summary="List a team's members"))
+class TeamMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet):
+    queryset = TeamMembership.objects.none()
+    serializer_class = TeamMemberSerializer
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.team = get_for_actor(
+            Team.objects.filter(organization=self.organization),
+            request.user,
+            view_permission="team.view",
+            pk=kwargs["team_pk"],
+        )
+
+    def get_queryset(self):
+        return TeamMembership.objects.filter(team=self.team).select_related("user", "team__organization")
+
+    @extend_schema(
+        summary="Add a member of the organisation to the team (owners)",
+        request=TeamMemberAddSerializer,
+        responses={201: TeamMemberSerializer},
+    )
+    def create(self, request, organization_slug=None, team_pk=None):
+        self.require("team.manage", self.team)
+        data = self.validated(TeamMemberAddSerializer)
+        # Only the organisation's own members can be named, so an id or address says nothing about other tenants.
+        candidates = selectors.organization_users(organization=self.organization)
+        if "user" in data:
+            user = candidates.filter(pk=data["user"]).first()
+            if user is None:
+                raise ValidationError({"user": f"No member of {self.organization} has the id {data['user']}."})
+        else:
+            email = data["email"].strip().lower()
+            user = candidates.filter(email=email).first()
+            if user is None:
+                raise ValidationError({"email": f"No member of {self.organization} has the address {email}."})
+        membership = services.team_member_add(actor=request.user, team=self.team, user=user)
+        return self.present(membership, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Remove a member from the team (owners)")
+    def destroy(self, request, organization_slug=None, team_pk=None, pk=None):
+        membership = self.get_object()
+        self.require("team.manage", self.team)
+        services.team_member_remove(actor=request.user, membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)

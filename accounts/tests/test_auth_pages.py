@@ -1,0 +1,78 @@
+"""Login, sign-up, password reset and email change come from django-allauth, styled as ours."""
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_asks_for_email_and_password(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'type="email"' in html and 'type="password"' in html
+    assert "tabler.min.css" in html
+
+
+def test_password_login_lands_on_the_organisation_list_for_a_user_without_one(client):
+    user = UserFactory(email="new@example.com")
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == "/orgs/"
+    assert "You are not in any organisation yet" in response.content.decode()
+
+
+def test_wrong_password_is_refused_with_a_message(client):
+    UserFactory(email="someone@example.com")
+    response = client.post("/accounts/login/", {"login": "someone@example.com", "password": "nope"})
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_up_creates_an_account_with_email_as_login(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "Fresh@Example.com", "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"},
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(email="fresh@example.com").exists()
+
+
+def test_sign_up_can_be_turned_off(client, settings):
+    settings.ACCOUNT_ALLOW_SIGNUP = False
+    response = client.get("/accounts/signup/")
+    assert "Sign Up Closed" in response.content.decode()
+    client.post(
+        "/accounts/signup/",
+        {"email": "late@example.com", "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"},
+    )
+    assert not User.objects.filter(email="late@example.com").exists()
+
+
+def test_password_reset_sends_a_link_by_email(client):
+    UserFactory(email="forgetful@example.com")
+    response = client.post("/accounts/password/reset/", {"email": "forgetful@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["forgetful@example.com"]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_email_page_lets_a_signed_in_user_change_their_address(client):
+    user = UserFactory(email="mover@example.com")
+    client.force_login(user)
+    response = client.get("/accounts/email/")
+    assert response.status_code == 200
+    assert "mover@example.com" in response.content.decode()
+    response = client.post("/accounts/email/", {"action_add": "", "email": "moved@example.com"})
+    assert response.status_code == 302
+    assert user.emailaddress_set.filter(email="moved@example.com").exists()
+
+
+def test_logout_needs_a_post_and_ends_the_session(client):
+    client.force_login(UserFactory())
+    client.post("/accounts/logout/")
+    assert "_auth_user_id" not in client.session
