@@ -1,0 +1,92 @@
+"""SQL queries per dashboard page at N=10 and N=1000 rows, and page time against a trivial view, in one run.
+
+    DJANGO_SETTINGS_MODULE=aerodrome.settings_test .venv/bin/python bench/page_queries.py
+
+Uses a throwaway test database on the configured PostgreSQL. The query count of a page must not grow with N.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aerodrome.settings_test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
+
+from accounts.models import AuditEvent, Organization, OrganizationMembership, User  # noqa: E402
+from accounts.roles import OrgRole, WorkspaceRole  # noqa: E402
+from workspaces.models import Workspace, WorkspaceRoleBinding  # noqa: E402
+
+
+def populate(n: int):
+    org = Organization.objects.create(name=f"Bench {n}", slug=f"bench-{n}")
+    owner = User.objects.create_user(f"owner-{n}@bench.test", "x")
+    OrganizationMembership.objects.create(organization=org, user=owner, role=OrgRole.OWNER)
+    users = User.objects.bulk_create(User(email=f"u{i}-{n}@bench.test") for i in range(n))
+    OrganizationMembership.objects.bulk_create(OrganizationMembership(organization=org, user=u) for u in users)
+    workspaces = Workspace.objects.bulk_create(Workspace(organization=org, name=f"ws {i}") for i in range(n))
+    WorkspaceRoleBinding.objects.bulk_create(
+        WorkspaceRoleBinding(workspace=workspaces[0], user=u, role=WorkspaceRole.MEMBER) for u in users
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(organization=org, actor=owner, actor_label=owner.email, action="bench", target_type="x",
+                   target_id="1", target_label="x")
+        for _ in range(n)
+    )
+    return org, owner, workspaces[0]
+
+
+def measure(client, url, repeat=5):
+    reset_queries()  # the request_started signal clears the log too; start from empty so the count is right
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    count = len(queries)  # read now: later requests clear the log this slices
+    assert response.status_code == 200, (url, response.status_code)
+    client.get(url)  # warm up
+    start = time.perf_counter()
+    for _ in range(repeat):
+        client.get(url)
+    return count, (time.perf_counter() - start) / repeat * 1000
+
+
+def main():
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        rows = []
+        for n in (10, 1000):
+            org, owner, workspace = populate(n)
+            client = Client()
+            client.force_login(owner)
+            _, trivial_ms = measure(client, "/healthz")
+            for name, url in [
+                ("organisation home", f"/orgs/{org.slug}/"),
+                ("workspace page", f"/orgs/{org.slug}/workspaces/{workspace.pk}/"),
+                ("members page", f"/orgs/{org.slug}/members/"),
+                ("audit log", f"/orgs/{org.slug}/audit/"),
+                ("API workspaces", f"/api/v1/workspaces/?organization={org.slug}"),
+            ]:
+                count, ms = measure(client, url)
+                rows.append((name, n, count, ms, ms / trivial_ms))
+        print(f"{'page':<20}{'N':>6}{'queries':>9}{'ms':>9}{'x trivial':>11}")
+        for name, n, count, ms, ratio in sorted(rows):
+            print(f"{name:<20}{n:>6}{count:>9}{ms:>9.1f}{ratio:>11.1f}")
+        by_page = {}
+        for name, n, count, _, _ in rows:
+            by_page.setdefault(name, {})[n] = count
+        grew = [name for name, counts in by_page.items() if counts[10] != counts[1000]]
+        print("query counts constant in N:", "yes" if not grew else f"NO ({', '.join(grew)})")
+        return 1 if grew else 0
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
