@@ -276,12 +276,10 @@ def team_member_add(request, org, pk):
 @organization_view("team.manage")
 def team_member_remove(request, org, pk, membership_pk):
     team = _team(request, org, pk, "team.manage")
-    membership = TeamMembership.objects.filter(team=team, pk=membership_pk).select_related("user").first()
-    if membership is None:
-        messages.error(request, "That person is no longer in the team.")
-    else:
-        services.team_member_remove(actor=request.user, membership=membership)
-        messages.success(request, f"{membership.user.email} removed from {team.name}.")
+    # Scoped to the team, so another team's (or organisation's) membership id is a 404 like an unknown one.
+    membership = get_object_or_404(TeamMembership.objects.select_related("user"), team=team, pk=membership_pk)
+    services.team_member_remove(actor=request.user, membership=membership)
+    messages.success(request, f"{membership.user.email} removed from {team.name}.")
     return done(request, reverse("team_detail", args=[org.slug, team.pk]))
 
 
