@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+
 from accounts.audit import current_ip
 
 
@@ -13,3 +17,20 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+class HtmxLoginRedirectMiddleware:
+    """An HTMX request whose session has expired would swap the login page into a table row; send the
+    browser to the login page instead (HX-Redirect makes htmx do a full navigation)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        login_url = resolve_url(settings.LOGIN_URL)
+        if getattr(request, "htmx", False) and response.status_code == 302 and response.url.startswith(login_url):
+            redirect = HttpResponse(status=204)
+            redirect["HX-Redirect"] = response.url
+            return redirect
+        return response

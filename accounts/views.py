@@ -49,7 +49,7 @@ def organization_list(request):
     context = {"organizations": selectors.organizations_for(user=request.user), "form": form}
     if request.htmx and request.method == "POST":
         return render(request, "accounts/organization_list.html#create-form", context)
-    return render(request, "accounts/organization_list.html", context)
+    return render(request, "accounts/organization_list.html", context, status=400 if form.errors else 200)
 
 
 def _members_context(request, org, add_form=None, rename_form=None):

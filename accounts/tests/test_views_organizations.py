@@ -183,6 +183,7 @@ def test_creating_an_organisation_over_htmx_answers_204_with_hx_location(login, 
 )
 def test_creating_an_organisation_with_a_bad_name_shows_the_error(login, db, name, message):
     response = login(UserFactory()).post(reverse("organization_list"), {"name": name})
+    assert response.status_code == 400
     assert message in text(response)
     assert "<html" in text(response)
     assert not Organization.objects.exists()
