@@ -80,7 +80,20 @@ def celery_worker_queue():
     name = f"{queue}@{socket.gethostname()}"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aerodrome.settings_test"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aerodrome", "worker", "--pool=solo", "-Q", queue, "-n", name, "--loglevel=WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aerodrome",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "--loglevel=WARNING",
+        ],
         env=env,
     )
     try:

@@ -10,9 +10,9 @@ def navigation(request):
         return {"site_name": settings.SITE_NAME}
     organizations = organizations_for(user=user)
     # Pages outside an organisation (account settings) keep showing the one used last.
-    current = getattr(request, "organization", None) or organizations.filter(
-        slug=request.session.get("last_org")
-    ).first()
+    current = (
+        getattr(request, "organization", None) or organizations.filter(slug=request.session.get("last_org")).first()
+    )
     return {
         "site_name": settings.SITE_NAME,
         "nav_organizations": organizations,

@@ -37,8 +37,15 @@ def populate(n: int):
         WorkspaceRoleBinding(workspace=workspaces[0], user=u, role=WorkspaceRole.MEMBER) for u in users
     )
     AuditEvent.objects.bulk_create(
-        AuditEvent(organization=org, actor=owner, actor_label=owner.email, action="bench", target_type="x",
-                   target_id="1", target_label="x")
+        AuditEvent(
+            organization=org,
+            actor=owner,
+            actor_label=owner.email,
+            action="bench",
+            target_type="x",
+            target_id="1",
+            target_label="x",
+        )
         for _ in range(n)
     )
     return org, owner, workspaces[0]

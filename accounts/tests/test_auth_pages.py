@@ -35,7 +35,11 @@ def test_wrong_password_is_refused_with_a_message(client):
 def test_sign_up_creates_an_account_with_email_as_login(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "Fresh@Example.com", "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"},
+        {
+            "email": "Fresh@Example.com",
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+        },
     )
     assert response.status_code == 302
     assert User.objects.filter(email="fresh@example.com").exists()
@@ -47,7 +51,11 @@ def test_sign_up_can_be_turned_off(client, settings):
     assert "Sign Up Closed" in response.content.decode()
     client.post(
         "/accounts/signup/",
-        {"email": "late@example.com", "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"},
+        {
+            "email": "late@example.com",
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+        },
     )
     assert not User.objects.filter(email="late@example.com").exists()
 

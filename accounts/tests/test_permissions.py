@@ -59,4 +59,3 @@ def test_team_queryset_is_scoped_to_member_organisations(tenancy):
 def test_unknown_permission_is_a_programming_error(tenancy):
     with pytest.raises(ValueError, match="Unknown permission"):
         can(tenancy.owner, "workspace.fly", tenancy.workspace)
-
