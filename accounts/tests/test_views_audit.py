@@ -1,7 +1,6 @@
 """The organisation's audit log page: access, pagination and filters."""
 
 import datetime
-import html
 
 import pytest
 from django.urls import reverse
@@ -10,14 +9,9 @@ from accounts import audit
 from accounts.models import AuditEvent
 from accounts.roles import OrgRole
 from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.page_helpers import HTMX, text
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def event(org, actor, action, *, when=None, target=None, changes=None) -> AuditEvent:

@@ -1,11 +1,9 @@
 """Pages for organisations: home redirect, organisation list, members, rename, leave, add, role change, remove."""
 
-import html
-
 import pytest
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, TeamMembership
+from accounts.models import AuditEvent, Organization, OrganizationMembership, TeamMembership
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import (
     BindingFactory,
@@ -15,32 +13,14 @@ from accounts.tests.factories import (
     TeamMembershipFactory,
     UserFactory,
 )
-from workspaces.models import Workspace, WorkspaceRoleBinding
+from accounts.tests.page_helpers import HTMX, assert_audited, db_state, text
+from workspaces.models import WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def db_state() -> dict:
-    """Every tenancy row and audit entry, to prove a refused request changed nothing."""
-    models = (Organization, OrganizationMembership, Team, TeamMembership, Workspace, WorkspaceRoleBinding, AuditEvent)
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
 def membership(org, user) -> OrganizationMembership:
     return OrganizationMembership.objects.get(organization=org, user=user)
-
-
-def assert_audited(action, *, actor, organization) -> AuditEvent:
-    event = AuditEvent.objects.get(action=action)
-    assert event.actor == actor
-    assert event.organization == organization
-    return event
 
 
 def login_redirect(url: str) -> str:

@@ -1,35 +1,15 @@
 """Team pages: list and create, detail, rename, delete, members, workspace roles."""
 
-import html
-
 import pytest
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, TeamMembership
+from accounts.models import OrganizationMembership, Team, TeamMembership
 from accounts.roles import WorkspaceRole
 from accounts.tests.factories import MembershipFactory, TeamFactory, TeamMembershipFactory, UserFactory
+from accounts.tests.page_helpers import HTMX, assert_audited, db_state, text
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def db_state() -> dict:
-    """Every tenancy row and audit entry, to prove a refused request changed nothing."""
-    models = (Organization, OrganizationMembership, Team, TeamMembership, Workspace, WorkspaceRoleBinding, AuditEvent)
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
-
-
-def assert_audited(action, *, actor, organization) -> AuditEvent:
-    event = AuditEvent.objects.get(action=action)
-    assert event.actor == actor
-    assert event.organization == organization
-    return event
 
 
 @pytest.fixture
