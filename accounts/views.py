@@ -20,7 +20,7 @@ from accounts.forms import (
 from accounts.models import OrganizationMembership, Team, TeamMembership
 from accounts.permissions import can, require
 from accounts.roles import OrgRole, WorkspaceRole
-from aerodrome.views import add_errors, done, get_for_actor, organization_view, paginate
+from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate
 from workspaces import services as workspace_services
 from workspaces.models import Workspace
 
@@ -84,9 +84,7 @@ def organization_member_add(request, org):
             messages.success(request, f"{membership.user.email} joined {org.name}.")
             return done(request, reverse("organization_members", args=[org.slug]))
     context = _members_context(request, org, add_form=form)
-    if request.htmx:
-        return render(request, "accounts/organization_members.html#add-member-form", context)
-    return render(request, "accounts/organization_members.html", context, status=400)
+    return invalid(request, "accounts/organization_members.html", "add-member-form", context)
 
 
 def _membership(org, pk):
@@ -143,9 +141,7 @@ def organization_rename(request, org):
             messages.success(request, "Organisation renamed.")
             return done(request, reverse("organization_members", args=[org.slug]))
     context = _members_context(request, org, rename_form=form)
-    if request.htmx:
-        return render(request, "accounts/organization_members.html#rename-form", context)
-    return render(request, "accounts/organization_members.html", context, status=400)
+    return invalid(request, "accounts/organization_members.html", "rename-form", context)
 
 
 @require_POST
@@ -224,9 +220,7 @@ def team_detail(request, org, pk):
 
 def _team_form_response(request, org, team, partial, **forms):
     context = _team_context(request, org, team, **forms)
-    if request.htmx:
-        return render(request, f"accounts/team_detail.html#{partial}", context)
-    return render(request, "accounts/team_detail.html", context, status=400)
+    return invalid(request, "accounts/team_detail.html", partial, context)
 
 
 @require_POST

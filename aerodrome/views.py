@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Organization
@@ -50,6 +50,14 @@ def done(request, url: str):
         response["HX-Location"] = url
         return response
     return redirect(url)
+
+
+def invalid(request, template: str, partial: str, context: dict):
+    """The answer to a rejected form: HTMX gets just the form partial (with its errors, keeping the input),
+    a plain browser the whole page with status 400."""
+    if request.htmx:
+        return render(request, f"{template}#{partial}", context)
+    return render(request, template, context, status=400)
 
 
 def safe_next(request, default: str) -> str:

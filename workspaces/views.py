@@ -10,7 +10,7 @@ from accounts.forms import RoleForm
 from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
-from aerodrome.views import add_errors, done, get_for_actor, organization_view, paginate
+from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate
 from workspaces import selectors, services
 from workspaces.forms import WorkspaceDeleteForm, WorkspaceForm, WorkspaceMemberAddForm, WorkspaceTeamAddForm
 from workspaces.models import Workspace, WorkspaceRoleBinding
@@ -44,9 +44,7 @@ def workspace_create(request, org):
             messages.success(request, f"Workspace “{workspace.name}” created.")
             return done(request, reverse("workspace_detail", args=[org.slug, workspace.pk]))
     context = _home_context(request, org, form)
-    if request.htmx:
-        return render(request, "workspaces/organization_home.html#create-form", context)
-    return render(request, "workspaces/organization_home.html", context, status=400)
+    return invalid(request, "workspaces/organization_home.html", "create-form", context)
 
 
 def _workspace(request, org, pk, permission=None) -> Workspace:
@@ -81,9 +79,7 @@ def _detail_context(request, workspace, **forms):
 
 def _form_response(request, workspace, partial, **forms):
     context = _detail_context(request, workspace, **forms)
-    if request.htmx:
-        return render(request, f"workspaces/workspace_detail.html#{partial}", context)
-    return render(request, "workspaces/workspace_detail.html", context, status=400)
+    return invalid(request, "workspaces/workspace_detail.html", partial, context)
 
 
 @organization_view()
