@@ -34,6 +34,7 @@ from aerodrome.admin_helpers import (
     count_of,
     fresh,
 )
+from aerodrome.validation import clean_unique_name
 
 LAST_OWNER = "This is the organisation's last owner. Make someone else an owner first."
 
@@ -316,9 +317,10 @@ class TeamForm(forms.ModelForm):
         )
         name = cleaned.get("name")
         if organization is not None and organization.pk and name:
-            clash = Team.objects.filter(organization=organization, name__iexact=name).exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error("name", f"A team named “{name}” already exists in this organisation.")
+            try:
+                clean_unique_name(Team, organization=organization, name=name, exclude_pk=self.instance.pk)
+            except ValidationError as error:
+                self.add_error(None, error)
         return cleaned
 
 

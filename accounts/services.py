@@ -8,7 +8,7 @@ from accounts import audit
 from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
 from accounts.permissions import require
 from accounts.roles import OrgRole
-from aerodrome.validation import clean_name, clean_role
+from aerodrome.validation import clean_name, clean_role, clean_unique_name
 
 
 def _unique_slug(name: str) -> str:
@@ -132,18 +132,10 @@ def organization_leave(*, actor: User, organization: Organization) -> None:
     _remove_membership(actor=actor, membership=membership, action="organization.leave")
 
 
-def _check_team_name(organization: Organization, name: str, exclude_pk=None) -> str:
-    name = clean_name(name)
-    clash = Team.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": f"A team named “{name}” already exists in this organisation."})
-    return name
-
-
 @transaction.atomic
 def team_create(*, actor: User, organization: Organization, name: str, description: str = "") -> Team:
     require(actor, "team.manage", organization)
-    name = _check_team_name(organization, name)
+    name = clean_unique_name(Team, organization=organization, name=name)
     description = (description or "").strip()[:500]
     team = Team.objects.create(organization=organization, name=name, description=description)
     audit.record(actor=actor, action="team.create", target=team, organization=organization)
@@ -153,7 +145,7 @@ def team_create(*, actor: User, organization: Organization, name: str, descripti
 @transaction.atomic
 def team_update(*, actor: User, team: Team, name: str, description: str = "") -> Team:
     require(actor, "team.manage", team)
-    name = _check_team_name(team.organization, name, exclude_pk=team.pk)
+    name = clean_unique_name(Team, organization=team.organization, name=name, exclude_pk=team.pk)
     description = (description or "").strip()[:500]
     before = {"name": team.name, "description": team.description}
     team.name, team.description = name, description

@@ -18,3 +18,12 @@ def clean_role(ladder: type[models.TextChoices], value, *, field: str = "role") 
         choices = ", ".join(str(label) for label in ladder.labels)
         raise ValidationError({field: f"{value!r} is not a role here; choose one of: {choices}."})
     return value
+
+
+def clean_unique_name(model, *, organization, name, exclude_pk=None) -> str:
+    """A valid name no other `model` row of the organisation has, whatever the case."""
+    name = clean_name(name)
+    what = model._meta.verbose_name
+    if model.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude_pk).exists():
+        raise ValidationError({"name": f"A {what} named “{name}” already exists in this organisation."})
+    return name

@@ -3,6 +3,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from accounts.models import OrganizationMembership
 from accounts.roles import WorkspaceRole
@@ -16,6 +17,7 @@ from aerodrome.admin_helpers import (
     count_of,
     fresh,
 )
+from aerodrome.validation import clean_unique_name
 from workspaces import services
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
@@ -32,9 +34,10 @@ class WorkspaceForm(forms.ModelForm):
         )
         name = cleaned.get("name")
         if organization is not None and name:
-            clash = Workspace.objects.filter(organization=organization, name__iexact=name).exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error("name", f"A workspace named “{name}” already exists in this organisation.")
+            try:
+                clean_unique_name(Workspace, organization=organization, name=name, exclude_pk=self.instance.pk)
+            except ValidationError as error:
+                self.add_error(None, error)
         return cleaned
 
 

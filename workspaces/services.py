@@ -7,22 +7,14 @@ from accounts import audit
 from accounts.models import Organization, OrganizationMembership, Team, User
 from accounts.permissions import require
 from accounts.roles import WorkspaceRole
-from aerodrome.validation import clean_name, clean_role
+from aerodrome.validation import clean_role, clean_unique_name
 from workspaces.models import Workspace, WorkspaceRoleBinding
-
-
-def _check_name(organization: Organization, name: str, exclude_pk=None) -> str:
-    name = clean_name(name)
-    clash = Workspace.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": f"A workspace named “{name}” already exists in this organisation."})
-    return name
 
 
 @transaction.atomic
 def workspace_create(*, actor: User, organization: Organization, name: str, description: str = "") -> Workspace:
     require(actor, "workspace.create", organization)
-    name = _check_name(organization, name)
+    name = clean_unique_name(Workspace, organization=organization, name=name)
     workspace = Workspace.objects.create(
         organization=organization, name=name, description=(description or "").strip()[:500]
     )
@@ -33,7 +25,7 @@ def workspace_create(*, actor: User, organization: Organization, name: str, desc
 @transaction.atomic
 def workspace_update(*, actor: User, workspace: Workspace, name: str, description: str = "") -> Workspace:
     require(actor, "workspace.update", workspace)
-    name = _check_name(workspace.organization, name, exclude_pk=workspace.pk)
+    name = clean_unique_name(Workspace, organization=workspace.organization, name=name, exclude_pk=workspace.pk)
     description = (description or "").strip()[:500]
     before = {"name": workspace.name, "description": workspace.description}
     workspace.name, workspace.description = name, description
