@@ -248,7 +248,7 @@ def test_a_team_role_makes_the_workspace_visible(login, tenancy, unbound, team):
 def test_organisation_home_shows_member_and_team_counts(login, tenancy, team):
     WorkspaceRoleBinding.objects.create(workspace=tenancy.workspace, team=team, role=WorkspaceRole.MEMBER)
     body = text(login(tenancy.owner).get(home_url()))
-    assert "1 member</span>" in body
+    assert "1 direct member</span>" in body
     assert "1 team</span>" in body
 
 
