@@ -8,7 +8,6 @@ never loses its last owner, and every change leaves an audit entry.
 import json
 from collections import defaultdict
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -28,13 +27,13 @@ from aerodrome.admin_helpers import (
     BOTH_LOCATIONS,
     LockedOnChangeForm,
     ServiceBackedAdmin,
+    UniqueNameInOrganizationForm,
     adopt,
     apply_each,
     changelist_link,
     count_of,
     fresh,
 )
-from aerodrome.validation import clean_unique_name
 
 LAST_OWNER = "This is the organisation's last owner. Make someone else an owner first."
 
@@ -305,23 +304,10 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user", "organization")
 
 
-class TeamForm(forms.ModelForm):
+class TeamForm(UniqueNameInOrganizationForm):
     class Meta:
         model = Team
         fields = ("organization", "name", "description")
-
-    def clean(self):
-        cleaned = super().clean()
-        organization = cleaned.get("organization") or (
-            self.instance.organization if self.instance.organization_id else None
-        )
-        name = cleaned.get("name")
-        if organization is not None and organization.pk and name:
-            try:
-                clean_unique_name(Team, organization=organization, name=name, exclude_pk=self.instance.pk)
-            except ValidationError as error:
-                self.add_error(None, error)
-        return cleaned
 
 
 class TeamInlineFormSet(BaseInlineFormSet):

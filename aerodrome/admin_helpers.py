@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
+from aerodrome.validation import clean_unique_name
+
 # For actions offered both on the changelist and on an object's own page (Django 6.1).
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -188,3 +190,20 @@ class ServiceBackedAdmin(admin.ModelAdmin):
         return None
 
     actions = ["delete_selected"]
+
+
+class UniqueNameInOrganizationForm(forms.ModelForm):
+    """Refuses a name another row of the same organisation has (any case), with the services' message."""
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = cleaned.get("organization") or (
+            self.instance.organization if self.instance.organization_id else None
+        )
+        name = cleaned.get("name")
+        if organization is not None and organization.pk and name:
+            try:
+                clean_unique_name(self._meta.model, organization=organization, name=name, exclude_pk=self.instance.pk)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned

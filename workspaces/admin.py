@@ -1,9 +1,7 @@
 """The admin site for platform staff: workspaces and their role bindings, changed through `workspaces.services`
 (the same role checks and audit entries as the pages and the API)."""
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
 from accounts.models import OrganizationMembership
 from accounts.roles import WorkspaceRole
@@ -11,34 +9,21 @@ from aerodrome.admin_helpers import (
     BOTH_LOCATIONS,
     LockedOnChangeForm,
     ServiceBackedAdmin,
+    UniqueNameInOrganizationForm,
     adopt,
     apply_each,
     changelist_link,
     count_of,
     fresh,
 )
-from aerodrome.validation import clean_unique_name
 from workspaces import services
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
 
-class WorkspaceForm(forms.ModelForm):
+class WorkspaceForm(UniqueNameInOrganizationForm):
     class Meta:
         model = Workspace
         fields = ("organization", "name", "description")
-
-    def clean(self):
-        cleaned = super().clean()
-        organization = cleaned.get("organization") or (
-            self.instance.organization if self.instance.organization_id else None
-        )
-        name = cleaned.get("name")
-        if organization is not None and name:
-            try:
-                clean_unique_name(Workspace, organization=organization, name=name, exclude_pk=self.instance.pk)
-            except ValidationError as error:
-                self.add_error(None, error)
-        return cleaned
 
 
 class BindingForm(LockedOnChangeForm):
