@@ -23,6 +23,14 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "workspace.update": WorkspaceRole.OWNER,
     "workspace.delete": WorkspaceRole.OWNER,
     "workspace.manage_members": WorkspaceRole.OWNER,
+    "cluster.view": OrgRole.MEMBER,
+    "cluster.manage": OrgRole.OWNER,
+    "deployment.view": WorkspaceRole.MEMBER,
+    "deployment.create": WorkspaceRole.OPERATOR,
+    "deployment.update": WorkspaceRole.OPERATOR,
+    "deployment.delete": WorkspaceRole.OPERATOR,
+    "deployment.reconcile": WorkspaceRole.OPERATOR,
+    "deployment.manage_variables": WorkspaceRole.OPERATOR,
 }
 
 

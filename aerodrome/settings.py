@@ -209,8 +209,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 60)},
+    "deployments-purge": {"task": "deployments.tasks.purge_deleted", "schedule": 3600},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Secrets at rest (aerodrome/crypto.py): Fernet keys, first one encrypts; empty derives a key from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+
+# Provisioning (deployments/kube): how patiently we talk to Kubernetes, and when status counts as stale.
+KUBE_REQUEST_TIMEOUT = env_int("KUBE_REQUEST_TIMEOUT", 10)
+KUBE_RETRIES = env_int("KUBE_RETRIES", 4)
+KUBE_BACKOFF_MS = env_int("KUBE_BACKOFF_MS", 500)
+RECONCILE_STALE_SECONDS = env_int("RECONCILE_STALE_SECONDS", 600)  # the sweep re-checks status this old
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 900)  # then DEPLOYING becomes UNHEALTHY
+READINESS_POLL_SECONDS = env_int("READINESS_POLL_SECONDS", 5)
+DELETED_RETENTION_DAYS = 14
+# What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
+MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
+MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,86 @@
+"""The desired state of one Deployment as plain, immutable data: everything `render` needs, nothing it has to
+look up. Built from the models by `deployments.selectors.deployment_spec`."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from deployments import catalog
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    worker_type: str  # a key of catalog.WORKER_TYPES
+    min_workers: int
+    max_workers: int
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class GeneratedSecrets:
+    """Random values made once when the Deployment is created and kept for its whole life."""
+
+    fernet_key: str
+    api_secret_key: str  # Airflow 3 api-server secret key, or Airflow 2 webserver secret key
+    jwt_secret: str
+    redis_password: str
+    metadata_password: str
+
+
+@dataclass(frozen=True)
+class MetadataDatabase:
+    """Where pgbouncer finds the Deployment's metadata database (on the cluster's PostgreSQL)."""
+
+    host: str
+    port: int
+    name: str  # database name
+    user: str  # role name
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    # identity
+    id: int
+    release_name: str  # adjective-noun-NNNN, DNS-1123
+    name: str
+    organization_slug: str
+    workspace_id: int
+    generation: int
+    # versions
+    airflow_version: str
+    image_repository: str
+    image_tag: str
+    executor: str  # catalog.Executor.CELERY or KUBERNETES
+    # components
+    scheduler_size: str  # a key of catalog.SCHEDULER_SIZES
+    scheduler_replicas: int
+    triggerer_replicas: int
+    api_server_replicas: int
+    queues: tuple[QueueSpec, ...]  # CeleryExecutor only; always contains "default"
+    task_pod_cpu: Decimal  # KubernetesExecutor default task pod
+    task_pod_memory_mib: int
+    max_task_pods: int  # KubernetesExecutor parallelism, used for the quota
+    headroom_percent: int
+    # environment
+    env: tuple[tuple[str, str], ...]  # user's variables, (key, value), secrets included, sorted by key
+    secrets: GeneratedSecrets
+    database: MetadataDatabase
+    ingress_domain: str  # the cluster's base domain; the UI is at <release>.<domain>
+    kubernetes_version: str = "1.34"
+    contact_emails: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def namespace(self) -> str:
+        return f"aerodrome-{self.release_name}"
+
+    @property
+    def airflow_major(self) -> int:
+        return catalog.airflow_major(self.airflow_version)
+
+    @property
+    def is_celery(self) -> bool:
+        return self.executor == catalog.Executor.CELERY
+
+    @property
+    def ui_host(self) -> str:
+        return f"{self.release_name}.{self.ingress_domain}"

@@ -1,0 +1,105 @@
+"""The resource quota a Deployment's namespace gets: the sum of what every component may use at its largest
+scale, plus the user's extra headroom. The resources form shows it live, and render writes the ResourceQuota."""
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from deployments import catalog
+from deployments.catalog import Size
+
+
+@dataclass(frozen=True)
+class Line:
+    component: str
+    replicas: int
+    each: Size
+
+    @property
+    def total(self) -> Size:
+        return self.each.times(self.replicas)
+
+
+@dataclass(frozen=True)
+class Quota:
+    lines: tuple[Line, ...]
+    headroom_percent: int
+
+    @property
+    def components(self) -> Size:
+        return sum((line.total for line in self.lines), catalog.ZERO)
+
+    @property
+    def cpu(self) -> Decimal:
+        """Cores, rounded up to a tenth."""
+        raw = self.components.cpu * (100 + self.headroom_percent) / 100
+        return raw.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+
+    @property
+    def memory_mib(self) -> int:
+        raw = Decimal(self.components.memory_mib) * (100 + self.headroom_percent) / 100
+        return int(raw.to_integral_value(rounding=ROUND_CEILING))
+
+    @property
+    def pods(self) -> int:
+        # Every replica plus room for rolling updates (one surge pod per component) and hook jobs.
+        return sum(line.replicas for line in self.lines) + len(self.lines) + 5
+
+    @property
+    def cpu_quantity(self) -> str:
+        return f"{int(self.cpu * 1000)}m"
+
+    @property
+    def memory_quantity(self) -> str:
+        return f"{self.memory_mib}Mi"
+
+    @property
+    def ephemeral_storage_quantity(self) -> str:
+        return f"{catalog.EPHEMERAL_STORAGE_GIB}Gi"
+
+
+def compute(
+    *,
+    airflow_major: int,
+    executor: str,
+    scheduler_size: str,
+    scheduler_replicas: int,
+    triggerer_replicas: int,
+    api_server_replicas: int,
+    queues,  # iterable of objects with worker_type and max_workers
+    task_pod_cpu: Decimal,
+    task_pod_memory_mib: int,
+    max_task_pods: int,
+    headroom_percent: int,
+) -> Quota:
+    lines = [
+        Line("Scheduler", scheduler_replicas, catalog.SCHEDULER_SIZES[scheduler_size]),
+        Line("API server" if airflow_major >= 3 else "Webserver", api_server_replicas, catalog.API_SERVER),
+        Line("Triggerer", triggerer_replicas, catalog.TRIGGERER),
+    ]
+    if airflow_major >= 3:
+        lines.append(Line("DAG processor", 1, catalog.DAG_PROCESSOR))
+    lines += [Line("StatsD exporter", 1, catalog.STATSD), Line("PgBouncer", 1, catalog.PGBOUNCER)]
+    if executor == catalog.Executor.CELERY:
+        lines += [Line("Redis", 1, catalog.REDIS), Line("Flower", 1, catalog.FLOWER)]
+        for queue in queues:
+            worker = catalog.WORKER_TYPES[queue.worker_type]
+            lines.append(Line(f"Workers ({queue.name})", queue.max_workers, worker.size))
+    else:
+        lines.append(Line("Task pods", max_task_pods, catalog.Size(Decimal(task_pod_cpu), task_pod_memory_mib)))
+    return Quota(lines=tuple(line for line in lines if line.replicas), headroom_percent=headroom_percent)
+
+
+def for_spec(spec) -> Quota:
+    return compute(
+        airflow_major=spec.airflow_major,
+        executor=spec.executor,
+        scheduler_size=spec.scheduler_size,
+        scheduler_replicas=spec.scheduler_replicas,
+        triggerer_replicas=spec.triggerer_replicas,
+        api_server_replicas=spec.api_server_replicas,
+        queues=spec.queues,
+        task_pod_cpu=spec.task_pod_cpu,
+        task_pod_memory_mib=spec.task_pod_memory_mib,
+        max_task_pods=spec.max_task_pods,
+        headroom_percent=spec.headroom_percent,
+    )

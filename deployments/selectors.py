@@ -1,0 +1,97 @@
+"""Reads for Deployments: what pages list, and the plain spec provisioning renders from."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Count, Prefetch
+
+from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
+from deployments.models import Cluster, Deployment, DeploymentEvent, WorkerQueue
+
+
+def workspace_deployments(*, actor, workspace):
+    """Live Deployments of a workspace the actor can see, with what the list shows, in a fixed number of queries."""
+    return (
+        Deployment.objects.for_actor(actor)
+        .live()
+        .filter(workspace=workspace)
+        .select_related("cluster")
+        .annotate(queue_count=Count("queues"))
+        .order_by("name")
+    )
+
+
+def deployment_detail(*, actor, pk: int):
+    return (
+        Deployment.objects.for_actor(actor)
+        .live()
+        .select_related("workspace__organization", "cluster", "created_by")
+        .prefetch_related(Prefetch("queues", queryset=WorkerQueue.objects.order_by("name")))
+        .get(pk=pk)
+    )
+
+
+def recent_events(deployment: Deployment, limit: int = 50):
+    return DeploymentEvent.objects.filter(deployment=deployment).order_by("-created_at", "-id")[:limit]
+
+
+def clusters_for(*, actor, organization):
+    """The clusters a Deployment of this organisation may run on."""
+    return Cluster.objects.for_actor(actor).usable_by(organization).order_by("organization_id", "name")
+
+
+def database_name(release_name: str) -> str:
+    return "airflow_" + release_name.replace("-", "_")
+
+
+def metadata_database(deployment: Deployment) -> MetadataDatabase:
+    """Where the Deployment's metadata database lives: the cluster's PostgreSQL, or (manifests only) the host a
+    GitOps user is expected to provide."""
+    admin_url = deployment.cluster.database_admin_url if deployment.cluster_id else ""
+    if admin_url:
+        parts = urlsplit(admin_url)
+        host, port = parts.hostname or "localhost", parts.port or 5432
+    else:
+        host, port = settings.MANIFESTS_ONLY_DATABASE_HOST, 5432
+    name = database_name(deployment.release_name)
+    return MetadataDatabase(host=host, port=port, name=name, user=name)
+
+
+def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> DeploymentSpec:
+    """The plain desired state render() needs. Pass prefetched queues/variables to save queries."""
+    queues = deployment.queues.all() if queues is None else queues
+    variables = deployment.variables.all() if variables is None else variables
+    cluster = deployment.cluster
+    generated = deployment.generated_secrets
+    return DeploymentSpec(
+        id=deployment.pk,
+        release_name=deployment.release_name,
+        name=deployment.name,
+        organization_slug=deployment.workspace.organization.slug,
+        workspace_id=deployment.workspace_id,
+        generation=deployment.generation,
+        airflow_version=deployment.airflow_version,
+        image_repository=deployment.image_repository,
+        image_tag=deployment.image_tag,
+        executor=deployment.executor,
+        scheduler_size=deployment.scheduler_size,
+        scheduler_replicas=deployment.scheduler_replicas,
+        triggerer_replicas=deployment.triggerer_replicas,
+        api_server_replicas=deployment.api_server_replicas,
+        queues=tuple(
+            QueueSpec(q.name, q.worker_type, q.min_workers, q.max_workers, q.concurrency)
+            for q in sorted(queues, key=lambda q: q.name)
+        )
+        if deployment.is_celery
+        else (),
+        task_pod_cpu=deployment.task_pod_cpu,
+        task_pod_memory_mib=deployment.task_pod_memory_mib,
+        max_task_pods=deployment.max_task_pods,
+        headroom_percent=deployment.headroom_percent,
+        env=tuple(sorted((var.key, var.value) for var in variables)),
+        secrets=GeneratedSecrets(**generated),
+        database=metadata_database(deployment),
+        ingress_domain=cluster.ingress_base_domain if cluster else settings.MANIFESTS_ONLY_INGRESS_DOMAIN,
+        kubernetes_version=cluster.kubernetes_version if cluster else "1.34",
+        contact_emails=tuple(deployment.contact_emails),
+    )

@@ -1,0 +1,599 @@
+"""Writes for clusters, Deployments, worker queues and environment variables.
+
+Each service checks the actor's role, validates its input, saves, bumps the Deployment's `generation` when the
+desired state changes, writes the audit entry, and asks for a reconcile once the transaction commits: nothing
+here waits for Kubernetes.
+"""
+
+import secrets
+from datetime import timedelta
+
+import yaml
+from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import Organization, User
+from accounts.permissions import require
+from aerodrome.validation import clean_name
+from deployments import catalog, release_names
+from deployments import validation as v
+from deployments.models import (
+    KUBERNETES_VERSIONS,
+    Cluster,
+    Deployment,
+    DeploymentEvent,
+    EnvironmentVariable,
+    WorkerQueue,
+)
+from workspaces.models import Workspace
+
+# ---------------------------------------------------------------------------------------------------- clusters
+
+
+def _clean_kubeconfig(text: str) -> str:
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValidationError({"kubeconfig": f"This is not valid YAML: {str(error).splitlines()[0]}"}) from None
+    if not isinstance(parsed, dict) or not all(parsed.get(key) for key in ("clusters", "contexts", "users")):
+        raise ValidationError({"kubeconfig": "A kubeconfig needs clusters, contexts and users."})
+    contexts = {c.get("name") for c in parsed["contexts"] if isinstance(c, dict)}
+    if parsed.get("current-context") not in contexts:
+        raise ValidationError({"kubeconfig": "Set current-context to one of the kubeconfig's contexts."})
+    return text
+
+
+def _clean_cluster(fields: dict, *, cluster: Cluster | None) -> dict:
+    cleaned = {}
+    if "name" in fields:
+        cleaned["name"] = clean_name(fields["name"])
+    if "auth" in fields:
+        cleaned["auth"] = v.clean_choice(fields["auth"], Cluster.Auth.choices, field="auth", what="authentication")
+    if fields.get("kubeconfig"):  # write-only: blank keeps the stored one
+        cleaned["kubeconfig"] = _clean_kubeconfig(fields["kubeconfig"])
+    if "kubernetes_version" in fields:
+        cleaned["kubernetes_version"] = v.clean_choice(
+            fields["kubernetes_version"], KUBERNETES_VERSIONS, field="kubernetes_version", what="Kubernetes version"
+        )
+    if "ingress_base_domain" in fields:
+        cleaned["ingress_base_domain"] = v.clean_domain(fields["ingress_base_domain"])
+    if "prometheus_url" in fields:
+        cleaned["prometheus_url"] = v.clean_url(fields["prometheus_url"], field="prometheus_url", what="Prometheus URL")
+    if fields.get("database_admin_url"):  # write-only too
+        cleaned["database_admin_url"] = v.clean_url(
+            fields["database_admin_url"],
+            field="database_admin_url",
+            schemes=("postgres", "postgresql"),
+            what="PostgreSQL URL",
+        )
+    auth = cleaned.get("auth", cluster.auth if cluster else Cluster.Auth.KUBECONFIG)
+    has_kubeconfig = cleaned.get("kubeconfig") or (cluster and cluster.kubeconfig)
+    if auth == Cluster.Auth.KUBECONFIG and not has_kubeconfig:
+        raise ValidationError({"kubeconfig": "Paste the kubeconfig Aerodrome should use for this cluster."})
+    return cleaned
+
+
+def _cluster_summary(cleaned: dict) -> dict:
+    """What the audit log may say about a cluster change: secrets only as 'changed'."""
+    return {
+        key: ("(changed)" if key in ("kubeconfig", "database_admin_url") else value) for key, value in cleaned.items()
+    }
+
+
+@transaction.atomic
+def cluster_create(*, actor: User, organization: Organization | None, **fields) -> Cluster:
+    """An organisation's own cluster (owners), or a platform cluster (organization=None, staff only)."""
+    if organization is None:
+        if not getattr(actor, "is_superuser", False):
+            raise ValidationError("Only platform staff can add platform clusters.")
+    else:
+        require(actor, "cluster.manage", organization)
+    fields.setdefault("name", "")
+    fields.setdefault("ingress_base_domain", "")
+    cleaned = _clean_cluster(fields, cluster=None)
+    if Cluster.objects.filter(organization=organization, name__iexact=cleaned["name"]).exists():
+        raise ValidationError({"name": f"A cluster named “{cleaned['name']}” already exists."})
+    cluster = Cluster.objects.create(organization=organization, **cleaned)
+    audit.record(
+        actor=actor,
+        action="cluster.create",
+        target=cluster,
+        organization=organization,
+        changes=_cluster_summary(cleaned),
+    )
+    return cluster
+
+
+def _require_cluster_manager(actor, cluster: Cluster) -> None:
+    if cluster.is_platform:
+        if not getattr(actor, "is_superuser", False):
+            raise ValidationError("Platform clusters are managed by platform staff.")
+    else:
+        require(actor, "cluster.manage", cluster.organization)
+
+
+@transaction.atomic
+def cluster_update(*, actor: User, cluster: Cluster, **fields) -> Cluster:
+    _require_cluster_manager(actor, cluster)
+    cleaned = _clean_cluster(fields, cluster=cluster)
+    if "name" in cleaned:
+        clash = Cluster.objects.filter(organization=cluster.organization_id, name__iexact=cleaned["name"])
+        if clash.exclude(pk=cluster.pk).exists():
+            raise ValidationError({"name": f"A cluster named “{cleaned['name']}” already exists."})
+    changed = {key: value for key, value in cleaned.items() if getattr(cluster, key) != value}
+    for key, value in changed.items():
+        setattr(cluster, key, value)
+    if changed:
+        cluster.save()
+        audit.record(
+            actor=actor,
+            action="cluster.update",
+            target=cluster,
+            organization=cluster.organization,
+            changes=_cluster_summary(changed),
+        )
+        # Deployments on it pick up a new domain or database on their next reconcile.
+        for deployment in cluster.deployments.live():
+            _request_reconcile(deployment)
+    return cluster
+
+
+@transaction.atomic
+def cluster_delete(*, actor: User, cluster: Cluster) -> None:
+    _require_cluster_manager(actor, cluster)
+    in_use = cluster.deployments.live().count()
+    if in_use:
+        raise ValidationError(f"{in_use} Deployment(s) still run on {cluster}; move or delete them first.")
+    audit.record(actor=actor, action="cluster.delete", target=cluster, organization=cluster.organization)
+    cluster.deployments.all().update(cluster=None)  # soft-deleted records keep their history
+    cluster.delete()
+
+
+def cluster_test_connection(*, actor: User, cluster: Cluster) -> Cluster:
+    """Calls the cluster's `/version` and records the outcome (not in a transaction: it waits on the network)."""
+    from deployments.kube import clusters
+
+    _require_cluster_manager(actor, cluster)
+    ok, message = clusters.check(cluster)
+    with transaction.atomic():
+        cluster.last_checked_at = timezone.now()
+        cluster.last_check_ok = ok
+        cluster.last_check_message = message[:500]
+        cluster.save(update_fields=["last_checked_at", "last_check_ok", "last_check_message"])
+        audit.record(
+            actor=actor,
+            action="cluster.test_connection",
+            target=cluster,
+            organization=cluster.organization,
+            changes={"result": message[:200]},
+        )
+    return cluster
+
+
+# ------------------------------------------------------------------------------------------------- deployments
+
+
+def _request_reconcile(deployment: Deployment) -> None:
+    from deployments import tasks
+
+    deployment_id = deployment.pk
+    transaction.on_commit(lambda: tasks.reconcile.delay(deployment_id))
+
+
+def _event(deployment: Deployment, reason: str, message: str, *, actor=None, level=DeploymentEvent.Level.INFO):
+    return DeploymentEvent.objects.create(
+        deployment=deployment,
+        reason=reason,
+        message=message[:2000],
+        level=level,
+        generation=deployment.generation,
+        actor_label=str(actor) if actor else "",
+    )
+
+
+def _bump(deployment: Deployment, *, actor, message: str, fields: list[str]) -> None:
+    """Record a change of desired state: new generation, DEPLOYING, an event, a reconcile on commit."""
+    deployment.generation += 1
+    if deployment.status not in (Deployment.Status.CREATING, Deployment.Status.DELETING):
+        deployment.status = Deployment.Status.DEPLOYING
+        deployment.status_reason = message
+        deployment.status_changed_at = timezone.now()
+    deployment.save(update_fields=[*fields, "generation", "status", "status_reason", "status_changed_at", "updated_at"])
+    _event(deployment, "Updated", message, actor=actor)
+    _request_reconcile(deployment)
+
+
+def _locked(deployment: Deployment) -> Deployment:
+    """The row, locked for this transaction, so concurrent edits each get their own generation."""
+    locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    if locked.is_deleted:
+        raise ValidationError("This Deployment is being deleted; it can no longer be changed.")
+    return locked
+
+
+def _new_secrets() -> dict:
+    return {
+        "fernet_key": Fernet.generate_key().decode(),
+        "api_secret_key": secrets.token_urlsafe(32),
+        "jwt_secret": secrets.token_urlsafe(32),
+        "redis_password": secrets.token_urlsafe(24),
+        "metadata_password": secrets.token_urlsafe(24),
+    }
+
+
+def _clean_cluster_choice(cluster, workspace: Workspace):
+    if cluster in (None, ""):
+        return None
+    if not isinstance(cluster, Cluster):
+        cluster = Cluster.objects.filter(pk=cluster).first() if str(cluster).isdigit() else None
+    if cluster is None or not Cluster.objects.usable_by(workspace.organization_id).filter(pk=cluster.pk).exists():
+        raise ValidationError({"cluster": "Choose one of your organisation's clusters or a platform cluster."})
+    return cluster
+
+
+@transaction.atomic
+def deployment_create(
+    *,
+    actor: User,
+    workspace: Workspace,
+    name: str,
+    description: str = "",
+    cluster: Cluster | int | None = None,
+    airflow_version: str = catalog.DEFAULT_AIRFLOW_VERSION,
+    image_repository: str = "",
+    image_tag: str = "",
+    executor: str = catalog.Executor.CELERY,
+    scheduler_size: str = "SMALL",
+    contact_emails=(),
+) -> Deployment:
+    require(actor, "deployment.create", workspace)
+    errors: dict[str, list] = {}
+
+    def collect(clean, *args, **kwargs):
+        try:
+            return clean(*args, **kwargs)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+
+    name = collect(v.clean_deployment_name, name)
+    if name and Deployment.objects.live().filter(workspace=workspace, name__iexact=name).exists():
+        errors["name"] = [f"A Deployment named “{name}” already exists in this workspace."]
+    description = collect(v.clean_description, description)
+    cluster = collect(_clean_cluster_choice, cluster, workspace)
+    version = collect(
+        v.clean_choice, airflow_version, catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version"
+    )
+    repository = collect(v.clean_image_repository, image_repository)
+    tag = collect(v.clean_image_tag, image_tag, airflow_version=version or catalog.DEFAULT_AIRFLOW_VERSION)
+    executor = collect(v.RESOURCE_FIELDS["executor"], executor)
+    scheduler_size = collect(v.RESOURCE_FIELDS["scheduler_size"], scheduler_size)
+    emails = collect(v.clean_contact_emails, contact_emails)
+    if errors:
+        raise ValidationError(errors)
+
+    release = release_names.unique(lambda candidate: Deployment.objects.filter(release_name=candidate).exists())
+    try:
+        with transaction.atomic():
+            deployment = Deployment.objects.create(
+                workspace=workspace,
+                cluster=cluster,
+                name=name,
+                description=description,
+                release_name=release,
+                contact_emails=emails,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                airflow_version=version,
+                image_repository=repository,
+                image_tag=tag,
+                executor=executor,
+                scheduler_size=scheduler_size,
+                generated_secrets=_new_secrets(),
+                status_reason="Waiting for the provisioner to pick it up.",
+            )
+    except IntegrityError:  # another request took the name between our check and the insert
+        raise ValidationError({"name": f"A Deployment named “{name}” already exists in this workspace."}) from None
+    default = catalog.WORKER_TYPES[catalog.DEFAULT_WORKER_TYPE]
+    WorkerQueue.objects.create(
+        deployment=deployment,
+        name=catalog.DEFAULT_QUEUE,
+        worker_type=default.name,
+        min_workers=1,
+        max_workers=10,
+        concurrency=default.default_concurrency,
+    )
+    audit.record(
+        actor=actor,
+        action="deployment.create",
+        target=deployment,
+        organization=workspace.organization,
+        changes={"release": release, "airflow_version": version, "executor": executor, "cluster": str(cluster or "")},
+    )
+    _event(deployment, "Created", f"Created with Airflow {version} and the {executor}.", actor=actor)
+    _request_reconcile(deployment)
+    return deployment
+
+
+def _clean_settings(deployment: Deployment, fields: dict) -> dict:
+    cleaned = {}
+    if "name" in fields:
+        name = v.clean_deployment_name(fields["name"])
+        clash = Deployment.objects.live().filter(workspace=deployment.workspace_id, name__iexact=name)
+        if clash.exclude(pk=deployment.pk).exists():
+            raise ValidationError({"name": f"A Deployment named “{name}” already exists in this workspace."})
+        cleaned["name"] = name
+    if "description" in fields:
+        cleaned["description"] = v.clean_description(fields["description"])
+    if "contact_emails" in fields:
+        cleaned["contact_emails"] = v.clean_contact_emails(fields["contact_emails"])
+    if "airflow_version" in fields:
+        cleaned["airflow_version"] = v.clean_choice(
+            fields["airflow_version"], catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version"
+        )
+    if "image_repository" in fields:
+        cleaned["image_repository"] = v.clean_image_repository(fields["image_repository"])
+    if "image_tag" in fields or "airflow_version" in cleaned:
+        version = cleaned.get("airflow_version", deployment.airflow_version)
+        tag = fields.get("image_tag")
+        if tag is None and deployment.image_tag == catalog.default_image_tag(deployment.airflow_version):
+            tag = ""  # the tag followed the version: keep following it
+        cleaned["image_tag"] = v.clean_image_tag(
+            tag if tag is not None else deployment.image_tag, airflow_version=version
+        )
+    if "cluster" in fields:
+        cleaned["cluster"] = _clean_cluster_choice(fields["cluster"], deployment.workspace)
+    for field, clean in v.RESOURCE_FIELDS.items():
+        if field in fields:
+            cleaned[field] = clean(fields[field])
+    return cleaned
+
+
+UPDATABLE_FIELDS = {
+    "name",
+    "description",
+    "contact_emails",
+    "airflow_version",
+    "image_repository",
+    "image_tag",
+    "cluster",
+    *v.RESOURCE_FIELDS,
+}
+
+
+@transaction.atomic
+def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deployment:
+    """A partial update: only the given fields change. Anything that alters what runs triggers a reconcile."""
+    require(actor, "deployment.update", deployment)
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed." for field in unknown})
+    deployment = _locked(deployment)
+    cleaned = _clean_settings(deployment, fields)
+    if "cluster" in cleaned and cleaned["cluster"] != deployment.cluster:
+        raise ValidationError({"cluster": "Moving a Deployment to another cluster is not supported yet."})
+    before = {key: getattr(deployment, key) for key in cleaned}
+    changed = {key: value for key, value in cleaned.items() if before[key] != value}
+    if not changed:
+        return deployment
+    for key, value in changed.items():
+        setattr(deployment, key, value)
+    audit.record(
+        actor=actor,
+        action="deployment.update",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={key: [str(before[key]), str(value)] for key, value in changed.items()},
+    )
+    labels = ", ".join(key.replace("_", " ") for key in changed)
+    _bump(deployment, actor=actor, message=f"Changed {labels}.", fields=list(changed))
+    return deployment
+
+
+@transaction.atomic
+def deployment_delete(*, actor: User, deployment: Deployment, confirm_name: str) -> Deployment:
+    """Soft-deletes: the record stays (for its history) for DELETED_RETENTION_DAYS while provisioning tears
+    down its cluster objects and metadata database."""
+    require(actor, "deployment.delete", deployment)
+    deployment = _locked(deployment)
+    if (confirm_name or "").strip() != deployment.name:
+        raise ValidationError({"confirm_name": f"Type the Deployment's name, “{deployment.name}”, to delete it."})
+    now = timezone.now()
+    deployment.deleted_at = now
+    deployment.status = Deployment.Status.DELETING
+    deployment.status_reason = "Removing its Kubernetes objects and metadata database."
+    deployment.status_changed_at = now
+    deployment.generation += 1
+    deployment.save(update_fields=["deleted_at", "status", "status_reason", "status_changed_at", "generation"])
+    audit.record(
+        actor=actor,
+        action="deployment.delete",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={"release": deployment.release_name},
+    )
+    _event(deployment, "Deleting", "Deletion requested.", actor=actor, level=DeploymentEvent.Level.WARNING)
+    _request_reconcile(deployment)
+    return deployment
+
+
+@transaction.atomic
+def deployment_request_reconcile(*, actor: User, deployment: Deployment) -> Deployment:
+    """Asks provisioning to converge again without changing anything (after fixing the cluster, say)."""
+    require(actor, "deployment.reconcile", deployment)
+    audit.record(
+        actor=actor, action="deployment.reconcile", target=deployment, organization=deployment.workspace.organization
+    )
+    _event(deployment, "ReconcileRequested", "Reconcile requested.", actor=actor)
+    _request_reconcile(deployment)
+    return deployment
+
+
+def purge_deleted(*, now=None) -> int:
+    """Removes soft-deleted Deployments past their retention (the platform's own housekeeping)."""
+    from django.conf import settings
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DELETED_RETENTION_DAYS)
+    expired = Deployment.objects.filter(status=Deployment.Status.DELETED, deleted_at__lt=cutoff)
+    count, _ = expired.delete()
+    return count
+
+
+# ------------------------------------------------------------------------------------------------ worker queues
+
+
+def _require_celery(deployment: Deployment) -> None:
+    if not deployment.is_celery:
+        raise ValidationError("Worker queues belong to the Celery executor; this Deployment uses Kubernetes pods.")
+
+
+@transaction.atomic
+def queue_create(
+    *,
+    actor: User,
+    deployment: Deployment,
+    name: str,
+    worker_type=catalog.DEFAULT_WORKER_TYPE,
+    min_workers=1,
+    max_workers=10,
+    concurrency=None,
+) -> WorkerQueue:
+    require(actor, "deployment.update", deployment)
+    deployment = _locked(deployment)
+    _require_celery(deployment)
+    name = v.clean_queue_name(name)
+    cleaned = v.clean_queue(
+        worker_type=worker_type, min_workers=min_workers, max_workers=max_workers, concurrency=concurrency
+    )
+    if deployment.queues.filter(name=name).exists():
+        raise ValidationError({"name": f"There is already a queue named “{name}”."})
+    queue = WorkerQueue.objects.create(deployment=deployment, name=name, **cleaned)
+    audit.record(
+        actor=actor,
+        action="deployment.queue_create",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={"queue": name, **{key: [None, value] for key, value in cleaned.items()}},
+    )
+    _bump(deployment, actor=actor, message=f"Added worker queue {name}.", fields=[])
+    return queue
+
+
+@transaction.atomic
+def queue_update(*, actor: User, queue: WorkerQueue, **fields) -> WorkerQueue:
+    """Partial update of a queue's workers. The name stays: Airflow tasks refer to queues by name."""
+    deployment = queue.deployment
+    require(actor, "deployment.update", deployment)
+    deployment = _locked(deployment)
+    _require_celery(deployment)
+    if "name" in fields and fields["name"] != queue.name:
+        raise ValidationError({"name": "A queue cannot be renamed; add a new queue and remove this one."})
+    merged = {
+        key: fields.get(key, getattr(queue, key))
+        for key in ("worker_type", "min_workers", "max_workers", "concurrency")
+    }
+    if "worker_type" in fields and "concurrency" not in fields:
+        old_default = catalog.WORKER_TYPES[queue.worker_type].default_concurrency
+        if queue.concurrency == old_default:
+            merged["concurrency"] = None  # it followed the type's default: keep following it
+    cleaned = v.clean_queue(**merged)
+    changed = {key: value for key, value in cleaned.items() if getattr(queue, key) != value}
+    if not changed:
+        return queue
+    before = {key: getattr(queue, key) for key in changed}
+    for key, value in changed.items():
+        setattr(queue, key, value)
+    queue.save()
+    audit.record(
+        actor=actor,
+        action="deployment.queue_update",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={"queue": queue.name, **{key: [before[key], value] for key, value in changed.items()}},
+    )
+    summary = ", ".join(f"{key.replace('_', ' ')} {before[key]} → {value}" for key, value in changed.items())
+    _bump(deployment, actor=actor, message=f"Scaled queue {queue.name}: {summary}.", fields=[])
+    return queue
+
+
+@transaction.atomic
+def queue_delete(*, actor: User, queue: WorkerQueue) -> None:
+    deployment = queue.deployment
+    require(actor, "deployment.update", deployment)
+    deployment = _locked(deployment)
+    if queue.is_default:
+        raise ValidationError({"name": "The default queue is required and cannot be removed."})
+    queue.delete()
+    audit.record(
+        actor=actor,
+        action="deployment.queue_delete",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={"queue": queue.name},
+    )
+    _bump(deployment, actor=actor, message=f"Removed worker queue {queue.name}.", fields=[])
+
+
+# ------------------------------------------------------------------------------------------- environment variables
+
+
+def _reserved_keys() -> frozenset[str]:
+    from deployments.kube.render import EXPECTED_ENV_RESERVED
+
+    return EXPECTED_ENV_RESERVED
+
+
+@transaction.atomic
+def variable_set(
+    *, actor: User, deployment: Deployment, key: str, value: str | None = None, is_secret: bool | None = None
+) -> EnvironmentVariable:
+    """Creates or updates one variable. For an existing secret, value None keeps the stored value, so editing
+    other fields never wipes it. A secret stays secret: it cannot be turned back into a plain variable."""
+    require(actor, "deployment.manage_variables", deployment)
+    deployment = _locked(deployment)
+    key = v.clean_env_key(key, reserved=_reserved_keys())
+    variable = deployment.variables.filter(key=key).first()
+    if variable is None:
+        if value is None:
+            raise ValidationError({"value": "Enter a value."})
+        variable = EnvironmentVariable(deployment=deployment, key=key, is_secret=bool(is_secret))
+        before = None
+    else:
+        before = {"value": variable.value, "is_secret": variable.is_secret}
+        if variable.is_secret and is_secret is False:
+            raise ValidationError({"is_secret": "A secret cannot be made visible; delete it and add it again."})
+        if is_secret:
+            variable.is_secret = True
+    if value is not None:
+        variable.value = v.clean_env_value(value)
+    if before and before == {"value": variable.value, "is_secret": variable.is_secret}:
+        return variable
+    variable.save()
+    shown = "(secret)" if variable.is_secret else variable.value[:100]
+    audit.record(
+        actor=actor,
+        action="deployment.variable_create" if before is None else "deployment.variable_update",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={"key": key, "value": shown, "secret": variable.is_secret},
+    )
+    _bump(deployment, actor=actor, message=f"{'Added' if before is None else 'Changed'} variable {key}.", fields=[])
+    return variable
+
+
+@transaction.atomic
+def variable_delete(*, actor: User, variable: EnvironmentVariable) -> None:
+    deployment = variable.deployment
+    require(actor, "deployment.manage_variables", deployment)
+    deployment = _locked(deployment)
+    variable.delete()
+    audit.record(
+        actor=actor,
+        action="deployment.variable_delete",
+        target=deployment,
+        organization=deployment.workspace.organization,
+        changes={"key": variable.key},
+    )
+    _bump(deployment, actor=actor, message=f"Removed variable {variable.key}.", fields=[])

@@ -1,0 +1,184 @@
+"""Checks on every field a user can set on a Deployment, a queue or a variable. Each raises a ValidationError
+keyed by the field, with a message that says what is allowed, so pages, the API and the admin agree."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+from aerodrome.validation import clean_name
+from deployments import catalog
+
+IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+QUEUE_NAME = re.compile(catalog.QUEUE_NAME_PATTERN)
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
+MAX_CONTACT_EMAILS = 20
+
+
+def clean_choice(value, choices, *, field: str, what: str) -> str:
+    allowed = [key for key, _ in choices] if choices and isinstance(choices[0], tuple) else list(choices)
+    if value not in allowed:
+        raise ValidationError({field: f"{value!r} is not a valid {what}; choose one of: {', '.join(allowed)}."})
+    return value
+
+
+def clean_int(value, bounds: tuple[int, int], *, field: str, what: str) -> int:
+    low, high = bounds
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationError({field: f"Enter a whole number for {what}."}) from None
+    if not low <= number <= high:
+        raise ValidationError({field: f"{what[0].upper()}{what[1:]} must be between {low} and {high}."})
+    return number
+
+
+def clean_decimal(value, bounds: tuple[Decimal, Decimal], *, field: str, what: str) -> Decimal:
+    low, high = bounds
+    try:
+        number = Decimal(str(value).strip())
+    except (TypeError, InvalidOperation):
+        raise ValidationError({field: f"Enter a number for {what}."}) from None
+    if not number.is_finite() or not low <= number <= high or number != round(number, 2):
+        raise ValidationError({field: f"{what[0].upper()}{what[1:]} must be between {low} and {high}, in hundredths."})
+    return number
+
+
+def clean_description(value, *, max_length: int = 1000) -> str:
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise ValidationError({"description": f"The description can be at most {max_length} characters long."})
+    return value
+
+
+def clean_contact_emails(value) -> list[str]:
+    """Accepts a list or text with one address per line or comma; returns them deduplicated, lower-cased."""
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,;]+", value or "")
+    emails: list[str] = []
+    for item in items:
+        email = str(item).strip().lower()
+        if not email:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"contact_emails": f"“{email}” is not a valid email address."}) from None
+        if email not in emails:
+            emails.append(email)
+    if len(emails) > MAX_CONTACT_EMAILS:
+        raise ValidationError({"contact_emails": f"Give at most {MAX_CONTACT_EMAILS} contact addresses."})
+    return emails
+
+
+def clean_image_repository(value) -> str:
+    value = (value or "").strip() or catalog.DEFAULT_IMAGE_REPOSITORY
+    if len(value) > 255 or not IMAGE_REPOSITORY.match(value):
+        raise ValidationError({"image_repository": "Enter an image repository such as apache/airflow."})
+    return value
+
+
+def clean_image_tag(value, *, airflow_version: str) -> str:
+    value = (value or "").strip() or catalog.default_image_tag(airflow_version)
+    if not IMAGE_TAG.match(value):
+        raise ValidationError(
+            {"image_tag": "An image tag is letters, digits, dots, dashes and underscores (at most 128)."}
+        )
+    return value
+
+
+def clean_deployment_name(value) -> str:
+    return clean_name(value, max_length=catalog.NAME_MAX_LENGTH)
+
+
+# One cleaner per resource field the resources form and the API can change, with its label.
+RESOURCE_FIELDS = {
+    "executor": lambda v: clean_choice(v, catalog.Executor.choices, field="executor", what="executor"),
+    "scheduler_size": lambda v: clean_choice(
+        v, catalog.SCHEDULER_SIZE_CHOICES, field="scheduler_size", what="scheduler size"
+    ),
+    "scheduler_replicas": lambda v: clean_int(
+        v, catalog.SCHEDULER_REPLICAS, field="scheduler_replicas", what="scheduler replicas"
+    ),
+    "triggerer_replicas": lambda v: clean_int(
+        v, catalog.TRIGGERER_REPLICAS, field="triggerer_replicas", what="triggerer replicas"
+    ),
+    "api_server_replicas": lambda v: clean_int(
+        v, catalog.API_SERVER_REPLICAS, field="api_server_replicas", what="API server replicas"
+    ),
+    "task_pod_cpu": lambda v: clean_decimal(v, catalog.TASK_POD_CPU, field="task_pod_cpu", what="task pod CPU"),
+    "task_pod_memory_mib": lambda v: clean_int(
+        v, catalog.TASK_POD_MEMORY_MIB, field="task_pod_memory_mib", what="task pod memory (MiB)"
+    ),
+    "max_task_pods": lambda v: clean_int(v, catalog.MAX_TASK_PODS, field="max_task_pods", what="maximum task pods"),
+    "headroom_percent": lambda v: clean_int(
+        v, catalog.HEADROOM_PERCENT, field="headroom_percent", what="extra quota headroom (%)"
+    ),
+}
+
+
+def clean_queue_name(value) -> str:
+    value = (value or "").strip()
+    if not QUEUE_NAME.match(value):
+        raise ValidationError(
+            {
+                "name": "A queue name is 1-63 lowercase letters, digits and hyphens, "
+                "starting and ending with a letter or digit."
+            }
+        )
+    return value
+
+
+def clean_queue(*, worker_type, min_workers, max_workers, concurrency) -> dict:
+    worker_type = clean_choice(worker_type, catalog.WORKER_TYPE_CHOICES, field="worker_type", what="worker type")
+    if concurrency in (None, ""):
+        concurrency = catalog.WORKER_TYPES[worker_type].default_concurrency
+    cleaned = {
+        "worker_type": worker_type,
+        "min_workers": clean_int(min_workers, catalog.MIN_WORKERS, field="min_workers", what="minimum workers"),
+        "max_workers": clean_int(max_workers, catalog.MAX_WORKERS, field="max_workers", what="maximum workers"),
+        "concurrency": clean_int(concurrency, catalog.CONCURRENCY, field="concurrency", what="concurrency"),
+    }
+    if cleaned["min_workers"] > cleaned["max_workers"]:
+        raise ValidationError({"min_workers": "Minimum workers cannot be more than maximum workers."})
+    return cleaned
+
+
+def clean_env_key(value, *, reserved: frozenset[str]) -> str:
+    value = (value or "").strip()
+    if not ENV_KEY.match(value) or len(value) > 255:
+        raise ValidationError(
+            {"key": "A variable name is letters, digits and underscores, not starting with a digit (at most 255)."}
+        )
+    if value.upper() in reserved or value.upper().startswith("AIRFLOW__CORE__"):
+        raise ValidationError({"key": f"{value} is set by Aerodrome itself and cannot be overridden."})
+    return value
+
+
+def clean_env_value(value) -> str:
+    value = "" if value is None else str(value)
+    if len(value) > 32768:
+        raise ValidationError({"value": "A value can be at most 32 KiB."})
+    return value
+
+
+def clean_domain(value) -> str:
+    value = (value or "").strip().lower().rstrip(".")
+    if not DOMAIN.match(value):
+        raise ValidationError({"ingress_base_domain": "Enter a DNS domain such as airflow.example.com."})
+    return value
+
+
+def clean_url(value, *, field: str, schemes=("http", "https"), what: str = "URL", required: bool = False) -> str:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationError({field: f"Enter a {what}."})
+        return ""
+    try:
+        URLValidator(schemes=list(schemes))(value)
+    except ValidationError:
+        raise ValidationError({field: f"Enter a valid {what} ({' or '.join(schemes)})."}) from None
+    return value
