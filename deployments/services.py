@@ -437,8 +437,8 @@ def purge_deleted(*, now=None) -> int:
 
     cutoff = (now or timezone.now()) - timedelta(days=settings.DELETED_RETENTION_DAYS)
     expired = Deployment.objects.filter(status=Deployment.Status.DELETED, deleted_at__lt=cutoff)
-    count, _ = expired.delete()
-    return count
+    _, per_model = expired.delete()
+    return per_model.get(Deployment._meta.label, 0)
 
 
 # ------------------------------------------------------------------------------------------------ worker queues

@@ -9,6 +9,8 @@ from django.db import transaction
 from accounts.models import Organization, OrganizationMembership, User
 from accounts.roles import OrgRole
 from accounts.services import organization_create
+from deployments.models import Deployment
+from deployments.services import deployment_create
 from workspaces.models import Workspace
 from workspaces.services import workspace_create
 
@@ -28,8 +30,20 @@ class Command(BaseCommand):
         org = Organization.objects.filter(memberships__user=owner, memberships__role=OrgRole.OWNER).first()
         if org is None:
             org = organization_create(actor=owner, name="Demo Organisation")
-        if not Workspace.objects.filter(organization=org).exists():
-            workspace_create(actor=owner, organization=org, name="Data Platform", description="Demo workspace")
+        workspace = Workspace.objects.filter(organization=org).first()
+        if workspace is None:
+            workspace = workspace_create(
+                actor=owner, organization=org, name="Data Platform", description="Demo workspace"
+            )
+        if not Deployment.objects.filter(workspace__organization=org).exists():
+            # On the built-in "manifests only" cluster: the worker renders it, no Kubernetes needed.
+            deployment_create(
+                actor=owner,
+                workspace=workspace,
+                name="Marketing analytics",
+                description="Demo Deployment: nightly marketing ETL",
+                contact_emails=[DEMO_EMAIL],
+            )
         colleague = User.objects.filter(email=COLLEAGUE_EMAIL).first()
         if colleague is None:
             colleague = User.objects.create_user(COLLEAGUE_EMAIL, DEMO_PASSWORD, full_name="Ada Analyst")

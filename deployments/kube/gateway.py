@@ -1,0 +1,272 @@
+"""The one door to a Kubernetes cluster, and the only module that imports `kubernetes`.
+
+A small synchronous wrapper over the official client: server-side apply, get, list, delete, version. It talks to
+a fixed table of kinds (no discovery round-trips), retries what is worth retrying (5xx, 429, timeouts, refused
+connections) with exponential backoff, and turns every failure into a `GatewayError` whose `reason` a user can
+read: `TransientError` when the cluster stayed unavailable, `PermanentError` when it rejected the request.
+"""
+
+import collections
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import kubernetes
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+FIELD_MANAGER = "aerodrome"
+APPLY_PATCH = "application/apply-patch+yaml"
+LIST_PAGE_SIZE = 500
+
+
+class GatewayError(Exception):
+    """A failed request; `reason` is one readable line, `status` the HTTP status when there was an answer."""
+
+    def __init__(self, reason: str, *, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class TransientError(GatewayError):
+    """The cluster stayed unavailable (5xx, 429, timeouts, refused connections) through all our retries."""
+
+
+class PermanentError(GatewayError):
+    """The cluster rejected the request (400, 403, 422...): retrying the same request cannot help."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    api_version: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def prefix(self) -> str:
+        return f"api/{self.api_version}" if "/" not in self.api_version else f"apis/{self.api_version}"
+
+
+# Everything we render, at the API versions we render it. A static table keeps every call a single request.
+KINDS: dict[str, Resource] = {
+    "Namespace": Resource("v1", "namespaces", False),
+    "ResourceQuota": Resource("v1", "resourcequotas", True),
+    "LimitRange": Resource("v1", "limitranges", True),
+    "ServiceAccount": Resource("v1", "serviceaccounts", True),
+    "Secret": Resource("v1", "secrets", True),
+    "ConfigMap": Resource("v1", "configmaps", True),
+    "Service": Resource("v1", "services", True),
+    "Pod": Resource("v1", "pods", True),
+    "NetworkPolicy": Resource("networking.k8s.io/v1", "networkpolicies", True),
+    "Ingress": Resource("networking.k8s.io/v1", "ingresses", True),
+    "Role": Resource("rbac.authorization.k8s.io/v1", "roles", True),
+    "RoleBinding": Resource("rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "Deployment": Resource("apps/v1", "deployments", True),
+    "StatefulSet": Resource("apps/v1", "statefulsets", True),
+    "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets", True),
+    "HorizontalPodAutoscaler": Resource("autoscaling/v2", "horizontalpodautoscalers", True),
+}
+
+
+def resource_for(api_version: str, kind: str) -> Resource:
+    resource = KINDS.get(kind)
+    if resource is None or resource.api_version != api_version:
+        raise ValueError(f"Unsupported kind: {api_version} {kind}")
+    return resource
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    @classmethod
+    def of(cls, obj: dict) -> "ObjectRef":
+        meta = obj.get("metadata") or {}
+        namespaced = KINDS[obj["kind"]].namespaced if obj.get("kind") in KINDS else True
+        return cls(obj["apiVersion"], obj["kind"], meta.get("namespace") if namespaced else None, meta["name"])
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        kubeconfig: dict | None = None,
+        in_cluster: bool = False,
+        request_timeout: float = 10.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+    ):
+        # A fresh Configuration per gateway: the client's global default would leak one cluster into another.
+        config = kubernetes.client.Configuration()
+        if kubeconfig is not None:
+            kubernetes.config.load_kube_config_from_dict(kubeconfig, client_configuration=config, persist_config=False)
+        elif in_cluster:
+            kubernetes.config.load_incluster_config(client_configuration=config)
+        else:
+            raise ValueError("Give a kubeconfig or in_cluster=True")
+        config.retries = False  # urllib3 would otherwise retry connection errors silently, uncounted; we retry
+        self._api = kubernetes.client.ApiClient(config)
+        self._api.user_agent = "aerodrome"
+        # The client reads a bare float as "no timeout" (it only understands ints and tuples): (connect, read).
+        self._timeout = (request_timeout, request_timeout)
+        self.request_timeout = request_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.requests: collections.Counter[str] = collections.Counter()
+
+    def version(self) -> str:
+        return self._request("GET", "/version")["gitVersion"]
+
+    def apply(self, obj: dict) -> dict:
+        """Server-side apply under our field manager, taking over fields from other managers (force)."""
+        ref = ObjectRef.of(obj)
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        return self._request("PATCH", self._path(ref), query=query, body=obj, content_type=APPLY_PATCH)
+
+    def get(self, ref: ObjectRef) -> dict | None:
+        return self._request("GET", self._path(ref), missing_ok=True)
+
+    def list(self, api_version: str, kind: str, namespace: str | None, label_selector: str) -> list[dict]:
+        resource = resource_for(api_version, kind)
+        path = self._collection_path(resource, namespace)
+        items: list[dict] = []
+        query = [("labelSelector", label_selector), ("limit", str(LIST_PAGE_SIZE))]
+        while True:
+            page = self._request("GET", path, query=query)
+            # The API server leaves apiVersion and kind out of list items; callers want whole objects.
+            items += [{"apiVersion": api_version, "kind": kind, **item} for item in page.get("items") or []]
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query = [*query[:2], ("continue", token)]
+
+    def delete(self, ref: ObjectRef) -> bool:
+        """Delete in the background (dependents are collected by the cluster); False when it was already gone."""
+        query = [("propagationPolicy", "Background")]
+        return self._request("DELETE", self._path(ref), query=query, missing_ok=True) is not None
+
+    def close(self) -> None:
+        self._api.close()
+        self._api.rest_client.pool_manager.clear()
+
+    # --- plumbing -------------------------------------------------------------------------------------------
+
+    def _path(self, ref: ObjectRef) -> str:
+        resource = resource_for(ref.api_version, ref.kind)
+        if resource.namespaced and not ref.namespace:
+            raise ValueError(f"{ref} needs a namespace")
+        return f"{self._collection_path(resource, ref.namespace)}/{quote(ref.name, safe='')}"
+
+    @staticmethod
+    def _collection_path(resource: Resource, namespace: str | None) -> str:
+        if resource.namespaced and namespace:
+            return f"/{resource.prefix}/namespaces/{quote(namespace, safe='')}/{resource.plural}"
+        return f"/{resource.prefix}/{resource.plural}"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: dict | None = None,
+        content_type: str = "application/json",
+        missing_ok: bool = False,
+    ) -> Any:
+        """One logical request, retried; returns the decoded JSON body, or None for a 404 when `missing_ok`."""
+        attempts = failures = 0
+        conflict_retried = False
+        while True:
+            attempts += 1
+            self.requests[method] += 1
+            try:
+                response = self._api.call_api(
+                    path,
+                    method,
+                    query_params=list(query),
+                    header_params={"Accept": "application/json", "Content-Type": content_type},
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    _return_http_data_only=True,
+                    _preload_content=False,  # we decode ourselves, so errors stay ours
+                    _request_timeout=self._timeout,
+                )
+                data = response.data
+                response.release_conn()
+                return _decode(data)
+            except ApiException as exc:
+                if exc.status == 404 and missing_ok:
+                    return None
+                if exc.status == 409 and method == "PATCH" and not conflict_retried:
+                    # A conflicting concurrent write (e.g. two creates racing); applying again settles it.
+                    conflict_retried = True
+                    delay = self.backoff
+                elif exc.status == 429 or (exc.status or 0) >= 500:
+                    failure = f"{exc.status} {_phrase(exc.status, exc.reason)}"
+                    delay = _retry_after(exc.headers) or self.backoff * 2**failures
+                    failures += 1
+                else:
+                    raise PermanentError(_rejection(exc), status=exc.status or None) from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                failure = self._describe(exc)
+                delay = self.backoff * 2**failures
+                failures += 1
+            if failures > self.retries:
+                raise TransientError(f"Kubernetes API unavailable after {attempts} attempts: {failure}")
+            time.sleep(min(delay, self.max_backoff))
+
+    def _describe(self, exc: Exception) -> str:
+        # NewConnectionError is a ConnectTimeoutError in urllib3's hierarchy: test for it first.
+        if isinstance(exc, urllib3.exceptions.NewConnectionError):
+            return f"cannot connect to {self._api.configuration.host}"
+        if isinstance(exc, urllib3.exceptions.TimeoutError):
+            return f"no answer within {self.request_timeout:g}s"
+        if isinstance(exc, urllib3.exceptions.ProtocolError):
+            return "the connection was closed before an answer"
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _decode(data: bytes) -> Any:
+    try:
+        return json.loads(data) if data else {}
+    except ValueError as exc:
+        raise PermanentError(f"Kubernetes answered with something other than JSON: {data[:80]!r}") from exc
+
+
+def _phrase(status: int, reason: str | None) -> str:
+    try:
+        return reason or HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown Status"
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from a Retry-After header (the API server sends seconds, never an HTTP date)."""
+    try:
+        return max(float((headers or {}).get("Retry-After")), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rejection(exc: ApiException) -> str:
+    """The message of the Status the API server sent, e.g. 'Secret "x" is invalid: data[a b]: Invalid value...'."""
+    if exc.status == 0:  # the client could not even send it (TLS trouble, bad arguments)
+        return f"Cannot reach the Kubernetes API: {str(exc.reason).strip()}"
+    try:
+        message = json.loads(exc.body or b"").get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return message or f"Kubernetes rejected the request: {exc.status} {_phrase(exc.status, exc.reason)}"
