@@ -65,8 +65,12 @@ __all__ = ["PASSWORD"]
 
 
 @pytest.fixture(scope="session")
-def celery_worker_queue():
-    """A real Celery worker (separate process) on Redis, consuming a queue of its own; yields the queue name."""
+def celery_worker_queue(django_db_setup):
+    """A real Celery worker (separate process) on Redis, using the test database.
+
+    It consumes a queue of its own (yielded) and the run's default queue, so tasks the code under test enqueues
+    on commit (reconcile, observe) run there too, with short Kubernetes timeouts and polls.
+    """
     import os
     import socket
     import subprocess
@@ -74,11 +78,21 @@ def celery_worker_queue():
     import time
     import uuid
 
+    from django.conf import settings
+
     from aerodrome.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
     name = f"{queue}@{socket.gethostname()}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aerodrome.settings_test"}
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aerodrome.settings_test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "KUBE_BACKOFF_MS": "10",
+        "KUBE_REQUEST_TIMEOUT": "2",
+        "READINESS_POLL_SECONDS": "1",
+    }
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -87,9 +101,10 @@ def celery_worker_queue():
             "-A",
             "aerodrome",
             "worker",
-            "--pool=solo",
+            "--pool=threads",
+            "--concurrency=2",
             "-Q",
-            queue,
+            f"{queue},{settings.CELERY_TASK_DEFAULT_QUEUE}",
             "-n",
             name,
             "--loglevel=WARNING",

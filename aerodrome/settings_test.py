@@ -1,13 +1,19 @@
 """Settings for the test suite: the production settings, pointed at the local PostgreSQL and Redis."""
 
 import os
+import uuid
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aerodrome")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("STATIC_MANIFEST", "false")  # no collectstatic before tests
-os.environ.setdefault("SECURE_COOKIES", "false")  # the live server for browser tests speaks plain HTTP
+os.environ.setdefault("SECURE_COOKIES", "false")
+# Each test run sends its tasks to a queue of its own, which the test worker (conftest.py) consumes and
+# inherits through the environment, so parallel runs and leftovers never mix.
+os.environ.setdefault(
+    "CELERY_TASK_DEFAULT_QUEUE", f"aerodrome-test-{uuid.uuid4().hex[:8]}"
+)  # the live server for browser tests speaks plain HTTP
 
 from aerodrome.settings import *  # noqa: E402,F403
 
