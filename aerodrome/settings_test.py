@@ -17,5 +17,8 @@ os.environ.setdefault(
 
 from aerodrome.settings import *  # noqa: E402,F403
 
+# A test database of the run's own, so two runs (or a run and a benchmark) on one machine never collide.
+DATABASES["default"]["TEST"] = {"NAME": f"test_aerodrome_{os.environ['CELERY_TASK_DEFAULT_QUEUE'].rsplit('-', 1)[-1]}"}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests
 WHITENOISE_USE_FINDERS = True
