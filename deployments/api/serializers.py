@@ -1,0 +1,387 @@
+"""Shapes of clusters, Deployments, worker queues and environment variables in the API.
+
+Checks of meaning (ranges, names, choices, who may do what) belong to `deployments.services`: request
+serializers only give the input its type, so the API answers with the same messages as the pages. They do refuse
+fields they do not know, so a typo or a read-only field (`status`) is a 400 rather than silently ignored.
+
+Secrets are write-only: a cluster's kubeconfig and database admin URL and a secret variable's value are accepted
+in requests and never appear in a response (`has_kubeconfig`, `has_database_admin_url`, `value: null`).
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from aerodrome.api.fields import NameField
+from deployments import catalog, quota
+from deployments.models import KUBERNETES_VERSIONS, Cluster, Deployment, EnvironmentVariable, WorkerQueue
+
+# --------------------------------------------------------------------------------------------------- fields
+
+
+class _ServiceCheckedChoice(serializers.CharField):
+    """A choice as its string value. Any string reaches the service, whose message names the choices."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(serializers.ChoiceField(choices=catalog.Executor.choices))
+class ExecutorField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field(serializers.ChoiceField(choices=catalog.SCHEDULER_SIZE_CHOICES))
+class SchedulerSizeField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field(serializers.ChoiceField(choices=catalog.AIRFLOW_VERSIONS))
+class AirflowVersionField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field(serializers.ChoiceField(choices=catalog.WORKER_TYPE_CHOICES))
+class WorkerTypeField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field(serializers.ChoiceField(choices=Cluster.Auth.choices))
+class ClusterAuthField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field(serializers.ChoiceField(choices=KUBERNETES_VERSIONS))
+class KubernetesVersionField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": catalog.NAME_MAX_LENGTH})
+class DeploymentNameField(serializers.CharField):
+    """Blank or too long is rejected by the service (`validation.clean_deployment_name`), not here."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+
+def _secret_input(help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text=help_text,
+    )
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not declare (read-only ones such as `status` included) instead of ignoring them."""
+
+    def validate(self, attrs):
+        sent = self.initial_data.keys() if hasattr(self.initial_data, "keys") else ()
+        unknown = sorted(set(sent) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({field: ["This field cannot be set here."] for field in unknown})
+        return attrs
+
+
+# ------------------------------------------------------------------------------------------------- clusters
+
+
+class ClusterSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugField(
+        source="organization.slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The owning organisation's slug; null for a platform cluster, which serves every organisation.",
+    )
+    is_platform = serializers.BooleanField(read_only=True)
+    has_kubeconfig = serializers.SerializerMethodField(help_text="Whether a kubeconfig is stored (it is write-only).")
+    has_database_admin_url = serializers.SerializerMethodField(
+        help_text="Whether a PostgreSQL admin URL is stored (it is write-only)."
+    )
+    auth = serializers.ChoiceField(choices=Cluster.Auth.choices, read_only=True)
+    kubernetes_version = serializers.ChoiceField(choices=KUBERNETES_VERSIONS, read_only=True)
+
+    class Meta:
+        model = Cluster
+        fields = [
+            "id",
+            "organization",
+            "is_platform",
+            "name",
+            "auth",
+            "kubernetes_version",
+            "ingress_base_domain",
+            "prometheus_url",
+            "has_kubeconfig",
+            "has_database_admin_url",
+            "last_checked_at",
+            "last_check_ok",
+            "last_check_message",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_kubeconfig(self, cluster) -> bool:
+        return bool(cluster.kubeconfig)
+
+    def get_has_database_admin_url(self, cluster) -> bool:
+        return bool(cluster.database_admin_url)
+
+
+class _ClusterSettings(StrictSerializer):
+    auth = ClusterAuthField(required=False)
+    kubeconfig = _secret_input("The kubeconfig (YAML) for `KUBECONFIG` authentication. Write-only; blank keeps it.")
+    kubernetes_version = KubernetesVersionField(required=False)
+    prometheus_url = serializers.CharField(required=False, allow_blank=True)
+    database_admin_url = _secret_input(
+        "A postgresql:// URL of a role that may create the Deployments' metadata databases. Write-only; blank keeps it."
+    )
+
+
+class ClusterCreateSerializer(_ClusterSettings):
+    organization = serializers.SlugField(help_text="The slug of the organisation the cluster belongs to.")
+    name = NameField()
+    ingress_base_domain = serializers.CharField(
+        allow_blank=True, help_text="Each Deployment's UI is served at `<release>.<this domain>`."
+    )
+
+
+class ClusterUpdateSerializer(_ClusterSettings):
+    """A partial update: a field left out keeps its value (and so does a blank kubeconfig or database URL)."""
+
+    name = NameField(required=False)
+    ingress_base_domain = serializers.CharField(required=False, allow_blank=True)
+
+
+class ClusterReplaceSerializer(_ClusterSettings):
+    """A full update (PUT): the settings as a whole. The secrets stay write-only: left out or blank keeps them."""
+
+    name = NameField()
+    auth = ClusterAuthField()
+    kubernetes_version = KubernetesVersionField()
+    ingress_base_domain = serializers.CharField(allow_blank=True)
+    prometheus_url = serializers.CharField(allow_blank=True, default="")
+
+
+class ConnectionCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="Whether the cluster's API server answered.")
+    message = serializers.CharField(help_text="What happened, for people (the Kubernetes version, or the error).")
+    checked_at = serializers.DateTimeField()
+
+
+# ------------------------------------------------------------------------------------------ worker queues
+
+
+class WorkerQueueSerializer(serializers.ModelSerializer):
+    worker_type = serializers.ChoiceField(choices=catalog.WORKER_TYPE_CHOICES, read_only=True)
+    is_default = serializers.BooleanField(read_only=True, help_text="The `default` queue is required.")
+
+    class Meta:
+        model = WorkerQueue
+        fields = ["id", "name", "worker_type", "min_workers", "max_workers", "concurrency", "is_default", "updated_at"]
+        read_only_fields = fields
+
+
+class WorkerQueueCreateSerializer(StrictSerializer):
+    name = serializers.CharField(
+        allow_blank=True, help_text="1-63 lowercase letters, digits and hyphens; Airflow tasks name it as `queue`."
+    )
+    worker_type = WorkerTypeField(default=catalog.DEFAULT_WORKER_TYPE)
+    min_workers = serializers.IntegerField(default=1)
+    max_workers = serializers.IntegerField(default=10)
+    concurrency = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Tasks per worker; null for the worker type's default."
+    )
+
+
+class WorkerQueueUpdateSerializer(StrictSerializer):
+    """A partial update of a queue's workers. A queue cannot be renamed (tasks refer to it by name)."""
+
+    name = serializers.CharField(required=False, allow_blank=True, help_text="Must stay the queue's name.")
+    worker_type = WorkerTypeField(required=False)
+    min_workers = serializers.IntegerField(required=False)
+    max_workers = serializers.IntegerField(required=False)
+    concurrency = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Tasks per worker; null for the worker type's default."
+    )
+
+
+# ------------------------------------------------------------------------------------- environment variables
+
+
+class VariableSerializer(serializers.ModelSerializer):
+    value = serializers.CharField(
+        source="display_value", read_only=True, allow_null=True, help_text="Null for a secret: secrets are write-only."
+    )
+
+    class Meta:
+        model = EnvironmentVariable
+        fields = ["key", "value", "is_secret", "updated_at"]
+        read_only_fields = fields
+
+
+class VariableCreateSerializer(StrictSerializer):
+    key = serializers.CharField(
+        allow_blank=True, help_text="Letters, digits and underscores; names Aerodrome sets itself are refused."
+    )
+    value = serializers.CharField(allow_blank=True, trim_whitespace=False, write_only=True)
+    is_secret = serializers.BooleanField(
+        default=False, help_text="A secret's value is never shown again, and it cannot be made visible."
+    )
+
+
+class VariableUpdateSerializer(StrictSerializer):
+    """Changes one variable. Leaving out `value` keeps the stored one (how a secret is kept while editing)."""
+
+    value = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, write_only=True
+    )
+    is_secret = serializers.BooleanField(required=False, help_text="Only false → true: a secret stays secret.")
+
+
+# ------------------------------------------------------------------------------------------------- deployments
+
+
+class QuotaSerializer(serializers.Serializer):
+    """The namespace's resource quota: every component at its largest scale, plus the headroom."""
+
+    cpu = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="CPU cores, rounded up to a tenth.")
+    memory_mib = serializers.IntegerField()
+    pods = serializers.IntegerField()
+    cpu_quantity = serializers.CharField(help_text="As Kubernetes writes it, e.g. `3500m`.")
+    memory_quantity = serializers.CharField(help_text="As Kubernetes writes it, e.g. `8192Mi`.")
+
+
+def deployment_quota(deployment: Deployment) -> quota.Quota:
+    return quota.compute(
+        airflow_major=deployment.airflow_major,
+        executor=deployment.executor,
+        scheduler_size=deployment.scheduler_size,
+        scheduler_replicas=deployment.scheduler_replicas,
+        triggerer_replicas=deployment.triggerer_replicas,
+        api_server_replicas=deployment.api_server_replicas,
+        queues=deployment.queues.all(),
+        task_pod_cpu=deployment.task_pod_cpu,
+        task_pod_memory_mib=deployment.task_pod_memory_mib,
+        max_task_pods=deployment.max_task_pods,
+        headroom_percent=deployment.headroom_percent,
+    )
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugField(source="workspace.organization.slug", read_only=True)
+    workspace = serializers.PrimaryKeyRelatedField(read_only=True)
+    cluster = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The cluster's id; null renders manifests without applying them."
+    )
+    airflow_version = serializers.ChoiceField(choices=catalog.AIRFLOW_VERSIONS, read_only=True)
+    executor = serializers.ChoiceField(choices=catalog.Executor.choices, read_only=True)
+    scheduler_size = serializers.ChoiceField(choices=catalog.SCHEDULER_SIZE_CHOICES, read_only=True)
+    contact_emails = serializers.ListField(child=serializers.EmailField(), read_only=True)
+    status = serializers.ChoiceField(choices=Deployment.Status.choices, read_only=True)
+    namespace = serializers.CharField(read_only=True, help_text="The Kubernetes namespace it runs in.")
+    ui_url = serializers.URLField(read_only=True, allow_null=True, help_text="The Airflow UI; null without a cluster.")
+    quota = serializers.SerializerMethodField()
+    queues = WorkerQueueSerializer(many=True, read_only=True, help_text="Celery worker queues (see `queues/`).")
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "organization",
+            "workspace",
+            "name",
+            "description",
+            "release_name",
+            "namespace",
+            "ui_url",
+            "cluster",
+            "airflow_version",
+            "image_repository",
+            "image_tag",
+            "executor",
+            "scheduler_size",
+            "scheduler_replicas",
+            "triggerer_replicas",
+            "api_server_replicas",
+            "task_pod_cpu",
+            "task_pod_memory_mib",
+            "max_task_pods",
+            "headroom_percent",
+            "contact_emails",
+            "status",
+            "status_reason",
+            "status_changed_at",
+            "generation",
+            "observed_generation",
+            "last_reconciled_at",
+            "quota",
+            "queues",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "generation": {"help_text": "Bumped by every change of the desired state."},
+            "observed_generation": {"help_text": "The generation provisioning last applied."},
+        }
+
+    @extend_schema_field(QuotaSerializer)
+    def get_quota(self, deployment):
+        figures = deployment_quota(deployment)
+        return QuotaSerializer(
+            {
+                "cpu": figures.cpu,
+                "memory_mib": figures.memory_mib,
+                "pods": figures.pods,
+                "cpu_quantity": figures.cpu_quantity,
+                "memory_quantity": figures.memory_quantity,
+            }
+        ).data
+
+
+class DeploymentCreateSerializer(StrictSerializer):
+    workspace = serializers.IntegerField(help_text="The id of the workspace to create the Deployment in.")
+    name = DeploymentNameField()
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    cluster = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="One of the organisation's clusters or a platform cluster; null renders manifests only.",
+    )
+    airflow_version = AirflowVersionField(default=catalog.DEFAULT_AIRFLOW_VERSION)
+    executor = ExecutorField(default=catalog.Executor.CELERY)
+    scheduler_size = SchedulerSizeField(default="SMALL")
+    image_repository = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=f"Blank for `{catalog.DEFAULT_IMAGE_REPOSITORY}`."
+    )
+    image_tag = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Blank for the Airflow version's own tag."
+    )
+    contact_emails = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
+
+
+class DeploymentUpdateSerializer(StrictSerializer):
+    """A partial update: only the fields sent change. Each change bumps `generation` and triggers a reconcile."""
+
+    name = DeploymentNameField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    contact_emails = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    cluster = serializers.IntegerField(required=False, allow_null=True)
+    airflow_version = AirflowVersionField(required=False)
+    image_repository = serializers.CharField(required=False, allow_blank=True)
+    image_tag = serializers.CharField(required=False, allow_blank=True)
+    executor = ExecutorField(required=False)
+    scheduler_size = SchedulerSizeField(required=False)
+    scheduler_replicas = serializers.IntegerField(required=False)
+    triggerer_replicas = serializers.IntegerField(required=False)
+    api_server_replicas = serializers.IntegerField(required=False)
+    task_pod_cpu = serializers.DecimalField(max_digits=4, decimal_places=2, required=False)
+    task_pod_memory_mib = serializers.IntegerField(required=False)
+    max_task_pods = serializers.IntegerField(required=False)
+    headroom_percent = serializers.IntegerField(required=False)

@@ -1,0 +1,15 @@
+"""Routes of the deployments API; `aerodrome/api/urls.py` mounts them under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from deployments.api import views
+
+DEPLOYMENT = r"deployments/(?P<deployment_pk>[0-9]+)"
+
+router = SimpleRouter()
+router.register(r"clusters", views.ClusterViewSet, basename="api-cluster")
+router.register(r"deployments", views.DeploymentViewSet, basename="api-deployment")
+router.register(rf"{DEPLOYMENT}/queues", views.WorkerQueueViewSet, basename="api-deployment-queue")
+router.register(rf"{DEPLOYMENT}/variables", views.VariableViewSet, basename="api-deployment-variable")
+
+urlpatterns = router.urls
