@@ -21,4 +21,5 @@ urlpatterns = [
     path("orgs/", account_views.organization_list, name="organization_list"),
     path("orgs/<slug:org_slug>/", include("workspaces.urls")),
     path("orgs/<slug:org_slug>/", include("accounts.urls")),
+    path("orgs/<slug:org_slug>/", include("deployments.urls")),
 ]

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from deployments import views
+
+D = "deployments/<int:pk>/"
+
+# Mounted under /orgs/<org_slug>/
+urlpatterns = [
+    path("workspaces/<int:workspace_id>/deployments/", views.workspace_deployments, name="workspace_deployments"),
+    path("workspaces/<int:workspace_id>/deployments/new/", views.deployment_create, name="deployment_create"),
+    path(D, views.deployment_overview, name="deployment_overview"),
+    path(D + "status/", views.deployment_status, name="deployment_status"),
+    path(D + "update/", views.deployment_update, name="deployment_update"),
+    path(D + "delete/", views.deployment_delete, name="deployment_delete"),
+    path(D + "reconcile/", views.deployment_reconcile, name="deployment_reconcile"),
+    path(D + "resources/", views.deployment_resources, name="deployment_resources"),
+    path(D + "resources/quota/", views.deployment_quota, name="deployment_quota"),
+    path(D + "queues/add/", views.queue_add, name="queue_add"),
+    path(D + "queues/<int:queue_pk>/", views.queue_row, name="queue_row"),
+    path(D + "queues/<int:queue_pk>/edit/", views.queue_edit, name="queue_edit"),
+    path(D + "queues/<int:queue_pk>/delete/", views.queue_delete, name="queue_delete"),
+    path(D + "variables/", views.deployment_variables, name="deployment_variables"),
+    path(D + "variables/add/", views.variable_add, name="variable_add"),
+    path(D + "variables/<int:variable_pk>/", views.variable_row, name="variable_row"),
+    path(D + "variables/<int:variable_pk>/edit/", views.variable_edit, name="variable_edit"),
+    path(D + "variables/<int:variable_pk>/delete/", views.variable_delete, name="variable_delete"),
+    path(D + "events/", views.deployment_events, name="deployment_events"),
+    path(D + "manifests/", views.deployment_manifests, name="deployment_manifests"),
+    path("clusters/", views.cluster_list, name="cluster_list"),
+    path("clusters/new/", views.cluster_create, name="cluster_create"),
+    path("clusters/<int:pk>/edit/", views.cluster_update, name="cluster_update"),
+    path("clusters/<int:pk>/test/", views.cluster_test, name="cluster_test"),
+    path("clusters/<int:pk>/delete/", views.cluster_delete, name="cluster_delete"),
+]
