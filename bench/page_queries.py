@@ -1,4 +1,5 @@
-"""SQL queries per dashboard page at N=10 and N=1000 rows, and page time against a trivial view, in one run.
+"""SQL queries per dashboard page at N=10 and N=1000 rows (members, workspaces, audit entries, Deployments and
+events), and page time against a trivial view, in one run.
 
     DJANGO_SETTINGS_MODULE=aerodrome.settings_test .venv/bin/python bench/page_queries.py
 
@@ -23,6 +24,7 @@ from django.test.utils import CaptureQueriesContext, setup_databases, teardown_d
 
 from accounts.models import AuditEvent, Organization, OrganizationMembership, User  # noqa: E402
 from accounts.roles import OrgRole, WorkspaceRole  # noqa: E402
+from deployments.models import Deployment, DeploymentEvent, WorkerQueue  # noqa: E402
 from workspaces.models import Workspace, WorkspaceRoleBinding  # noqa: E402
 
 
@@ -48,7 +50,22 @@ def populate(n: int):
         )
         for _ in range(n)
     )
-    return org, owner, workspaces[0]
+    deployments = Deployment.objects.bulk_create(
+        Deployment(
+            workspace=workspaces[0],
+            name=f"deployment {i}",
+            release_name=f"bench-{n}-{i}",
+            image_tag="3.1.3",
+            generated_secrets={"fernet_key": "x"},
+            status=Deployment.Status.HEALTHY if i % 2 else Deployment.Status.DEPLOYING,
+        )
+        for i in range(n)
+    )
+    WorkerQueue.objects.bulk_create(WorkerQueue(deployment=d, name="default") for d in deployments)
+    DeploymentEvent.objects.bulk_create(
+        DeploymentEvent(deployment=deployments[0], reason="Applied", message="bench") for _ in range(n)
+    )
+    return org, owner, workspaces[0], deployments[0]
 
 
 def measure(client, url, repeat=5):
@@ -69,7 +86,7 @@ def main():
     try:
         rows = []
         for n in (10, 1000):
-            org, owner, workspace = populate(n)
+            org, owner, workspace, deployment = populate(n)
             client = Client()
             client.force_login(owner)
             _, trivial_ms = measure(client, "/healthz")
@@ -79,6 +96,9 @@ def main():
                 ("members page", f"/orgs/{org.slug}/members/"),
                 ("audit log", f"/orgs/{org.slug}/audit/"),
                 ("API workspaces", f"/api/v1/workspaces/?organization={org.slug}"),
+                ("deployment overview", f"/orgs/{org.slug}/deployments/{deployment.pk}/"),
+                ("deployment events", f"/orgs/{org.slug}/deployments/{deployment.pk}/events/"),
+                ("API deployments", f"/api/v1/deployments/?workspace={workspace.pk}"),
             ]:
                 count, ms = measure(client, url)
                 rows.append((name, n, count, ms, ms / trivial_ms))
