@@ -6,6 +6,7 @@ anything else; every change goes through `deployments.services`, which checks th
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
@@ -82,9 +83,15 @@ def _layout(request, deployment, section, **extra) -> dict:
 # ---------------------------------------------------------------------------------------- workspace's list
 
 
+DEPLOYMENTS_PER_PAGE = 25
+
+
 def deployment_list_context(request, workspace) -> dict:
+    """The workspace page's Deployments card: one page of rows (its own `dpage` parameter, since the page's
+    access list already uses `page`)."""
+    deployments = selectors.workspace_deployments(actor=request.user, workspace=workspace)
     return {
-        "deployments": selectors.workspace_deployments(actor=request.user, workspace=workspace),
+        "deployments": Paginator(deployments, DEPLOYMENTS_PER_PAGE).get_page(request.GET.get("dpage")),
         "can_create_deployment": can(request.user, "deployment.create", workspace),
     }
 

@@ -11,7 +11,7 @@ from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
 from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate
-from deployments import selectors as deployment_selectors
+from deployments.views import deployment_list_context
 from workspaces import selectors, services
 from workspaces.forms import WorkspaceDeleteForm, WorkspaceForm, WorkspaceMemberAddForm, WorkspaceTeamAddForm
 from workspaces.models import Workspace, WorkspaceRoleBinding
@@ -74,8 +74,7 @@ def _detail_context(request, workspace, **forms):
         "settings_form": forms.get("settings_form")
         or WorkspaceForm(initial={"name": workspace.name, "description": workspace.description}),
         "delete_form": forms.get("delete_form") or WorkspaceDeleteForm(),
-        "deployments": deployment_selectors.workspace_deployments(actor=request.user, workspace=workspace),
-        "can_create_deployment": can(request.user, "deployment.create", workspace),
+        **deployment_list_context(request, workspace),
         "tab": "workspaces",
     }
 

@@ -189,9 +189,9 @@ def _converge(deployment: Deployment) -> Outcome:
     problems = checks.problems(objects)
     if problems:
         raise InvalidRender("; ".join(problems[:3]))
-    manifest = render.to_yaml(render.redact(objects))
     now = timezone.now()
     if deployment.cluster_id is None:
+        manifest = render.to_yaml(render.redact(objects))
         set_status(
             deployment.pk,
             Status.RENDERED,
@@ -209,9 +209,10 @@ def _converge(deployment: Deployment) -> Outcome:
     gateway = clusters.gateway_for(deployment.cluster)
     _ensure_database(deployment, spec)
     outcome = apply(gateway, spec, objects)
-    Deployment.objects.filter(pk=deployment.pk).update(
-        observed_generation=spec.generation, applied_manifest=manifest, last_reconciled_at=now
-    )
+    recorded = {"observed_generation": spec.generation, "last_reconciled_at": now}
+    if outcome.created or outcome.updated or outcome.pruned or not deployment.applied_manifest:
+        recorded["applied_manifest"] = render.to_yaml(render.redact(objects))  # costly: only when it changed
+    Deployment.objects.filter(pk=deployment.pk).update(**recorded)
     if outcome.created or outcome.updated or outcome.pruned:
         event(
             deployment.pk,

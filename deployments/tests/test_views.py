@@ -1357,3 +1357,19 @@ def test_a_deployment_on_a_platform_cluster_is_visible_only_to_its_organisation(
     body = text(login(tenancy.outsider).get(url("cluster_list", org="globex")))
     assert "shared-eu" in body
     assert "<td>0</td>" in body  # acme's Deployment is not counted for globex
+
+
+def test_workspace_deployments_are_paginated_and_polling_keeps_the_page(login, tenancy):
+    for i in range(27):
+        make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name=f"pipeline {i:02d}")
+    client = login(tenancy.owner)
+    page_url = reverse("workspace_detail", args=["acme", tenancy.workspace.pk])
+
+    first = client.get(page_url).content.decode()
+    second = client.get(page_url + "?dpage=2").content.decode()
+
+    assert first.count('<tr id="deployment-') == 25 and "Showing <strong>1–25</strong> of <strong>27</strong>" in first
+    assert second.count('<tr id="deployment-') == 2 and "pipeline 26" in second and "pipeline 00" not in second
+    assert "?dpage=2" in second  # the rows poll the page the user is on
+    rows = client.get(url("workspace_deployments", tenancy.workspace.pk) + "?dpage=2", **HTMX).content.decode()
+    assert rows.count('<tr id="deployment-') == 2
