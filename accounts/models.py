@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.roles import OrgRole
+from aerodrome.crypto import EncryptedTextField
 
 NAME_MAX_LENGTH = 100
 
@@ -177,3 +178,176 @@ class AuditEvent(models.Model):
             else:
                 lines.append((key, str(value)))
         return lines
+
+
+# --------------------------------------------------------------------------------------- identity (issue 4)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def for_actor(self, actor, permission: str = "organization.manage_members"):
+        return self.filter(permissions.scope_q(actor, permission, organization_field="organization"))
+
+    def pending(self):
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An emailed, single-use link that makes its recipient a member of an organisation (and optionally gives a
+    workspace role). Only a hash of the link's secret is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    org_role = models.CharField(max_length=16, choices=OrgRole.choices, default=OrgRole.MEMBER)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    workspace_role = models.CharField(max_length=16, blank=True)  # a WorkspaceRole, with workspace
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "organization",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.organization}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "ACCEPTED"
+        if self.revoked_at:
+            return "REVOKED"
+        if self.expires_at <= timezone.now():
+            return "EXPIRED"
+        return "PENDING"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """A secret for automation (`Authorization: Bearer <token>`), with one role at one scope: an organisation,
+    a workspace or a single Deployment. Only a SHA-256 of the secret is stored; `prefix` identifies it in lists."""
+
+    class Scope(models.TextChoices):
+        ORGANIZATION = "ORGANIZATION", "Organisation"
+        WORKSPACE = "WORKSPACE", "Workspace"
+        DEPLOYMENT = "DEPLOYMENT", "Deployment"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    deployment = models.ForeignKey(
+        "deployments.Deployment", null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    role = models.CharField(max_length=16)  # an OrgRole for organisation tokens, else a WorkspaceRole
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    description = models.CharField(max_length=500, blank=True)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="ORGANIZATION", workspace__isnull=True, deployment__isnull=True)
+                    | models.Q(scope="WORKSPACE", workspace__isnull=False, deployment__isnull=True)
+                    | models.Q(scope="DEPLOYMENT", workspace__isnull=False, deployment__isnull=False)
+                ),
+                name="token_scope_matches_its_target",
+            ),
+        ]
+
+    def __str__(self):
+        return f"API token {self.name} ({self.prefix})"
+
+    # An API token is an actor (accounts.permissions), authenticated but never a superuser or staff.
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_superuser = False
+    is_staff = False
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class SSOConnection(models.Model):
+    """An organisation's OpenID Connect identity provider, and the email domains it manages."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="sso_connection")
+    issuer_url = models.URLField()
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField(blank=True)
+    domains = models.JSONField(default=list, blank=True)  # lower-case email domains, unique across connections
+    default_role = models.CharField(max_length=16, choices=OrgRole.choices, default=OrgRole.MEMBER)
+    enabled = models.BooleanField(default=True)
+    enforce_sso = models.BooleanField(default=False)  # refuse password login for managed domains
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"SSO for {self.organization}"
+
+
+class SSOGroupMapping(models.Model):
+    """Members of an IdP group (the ID token's `groups` claim) belong to a Team; synced at every SSO login."""
+
+    connection = models.ForeignKey(SSOConnection, on_delete=models.CASCADE, related_name="group_mappings")
+    group = models.CharField(max_length=255)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="sso_group_mappings")
+
+    class Meta:
+        ordering = ["group"]
+        constraints = [models.UniqueConstraint(fields=["connection", "group"], name="unique_sso_group")]
+
+    def __str__(self):
+        return f"{self.group} → {self.team}"
+
+
+class SSOBypassLink(models.Model):
+    """A one-time link an owner creates so someone can log in with a password while SSO is enforced (e.g. when
+    the IdP is down). Only a hash of its secret is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sso_bypass_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return f"SSO bypass for {self.organization}"
