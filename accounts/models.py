@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts import permissions
 from accounts.roles import OrgRole
@@ -53,9 +54,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.email
 
+    # Rotated by "log out other sessions": part of the session hash, so every other session stops validating.
+    session_salt = models.CharField(max_length=32, blank=True, editable=False)
+
     @property
     def display_name(self) -> str:
         return self.full_name or self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        if not self.session_salt:
+            return super()._get_session_auth_hash(secret=secret)  # sessions from before the field stay valid
+        key_salt = "accounts.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_salt}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def save(self, *args, **kwargs):
         self.email = self.email.lower()

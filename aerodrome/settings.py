@@ -114,6 +114,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aerodrome] "
+# Failed logins are rate-limited per client IP and per account (allauth counts them in the cache).
+ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
+
+# The cache holds rate-limit counters: use a shared one (CACHE_URL=redis://...) when running several web processes.
+CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemcache://"))}
 
 # EMAIL_URL such as smtp+tls://user:password@mail.example.com:587 (django-environ's format).
 _email = environ.Env.email_url_config(env_str("EMAIL_URL", "consolemail://"))
