@@ -102,7 +102,7 @@ class ClusterForm(forms.ModelForm):
         fields = {name: cleaned[name] for name in CLUSTER_SETTINGS if name in cleaned}
         try:
             # The service's own checks, so its messages show next to their fields instead of after the save.
-            services._clean_cluster(fields, cluster=stored)
+            services.clean_cluster(fields, cluster=stored, platform=not cleaned.get("organization"))
         except ValidationError as error:
             add_errors(self, error)
         organization = stored.organization if stored else cleaned.get("organization")
@@ -222,12 +222,7 @@ class ClusterAdmin(ServiceBackedAdmin):
             adopt(obj, services.cluster_create(actor=request.user, organization=organization, **fields))
 
     def delete_refusals(self, request, objs):
-        in_use = Deployment.objects.live().filter(cluster__in=objs)
-        return [
-            f"{cluster}: {count} Deployment(s) still run on it; move or delete them first."
-            for cluster, count in ((c, in_use.filter(cluster=c).count()) for c in objs)
-            if count
-        ]
+        return [refusal for refusal in map(services.cluster_delete_refusal, objs) if refusal]
 
     def delete_model(self, request, obj):
         services.cluster_delete(actor=request.user, cluster=obj)

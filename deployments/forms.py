@@ -153,7 +153,7 @@ class DeleteForm(forms.Form):
 
 class ClusterForm(forms.Form):
     name = forms.CharField(label="Name", max_length=500)
-    auth = forms.ChoiceField(label="Authentication", choices=Cluster.Auth.choices, widget=forms.RadioSelect)
+    auth = forms.ChoiceField(label="Authentication", choices=Cluster.Auth.choices, initial=Cluster.Auth.KUBECONFIG)
     kubeconfig = _text("Kubeconfig", widget=forms.Textarea(attrs={"rows": 8}))
     kubernetes_version = forms.ChoiceField(
         label="Kubernetes version", choices=[(v, v) for v in KUBERNETES_VERSIONS], initial=KUBERNETES_VERSIONS[0]

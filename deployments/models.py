@@ -71,7 +71,11 @@ class DeploymentQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "deployment.view"):
         return self.filter(
             permissions.scope_q(
-                actor, permission, organization_field="workspace__organization", workspace_field="workspace"
+                actor,
+                permission,
+                organization_field="workspace__organization",
+                workspace_field="workspace",
+                deployment_field="pk",
             )
         )
 

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import Organization, User
-from accounts.permissions import require
+from accounts.permissions import acting_user, require
 from aerodrome.validation import clean_name
-from deployments import catalog, release_names
+from deployments import catalog, metadata_db, release_names
 from deployments import validation as v
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -38,15 +38,28 @@ def _clean_kubeconfig(text: str) -> str:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ValidationError({"kubeconfig": f"This is not valid YAML: {str(error).splitlines()[0]}"}) from None
-    if not isinstance(parsed, dict) or not all(parsed.get(key) for key in ("clusters", "contexts", "users")):
+    except (ValueError, RecursionError):  # a value YAML reads but Python cannot hold: a 5000-digit number, 13th month
+        raise ValidationError({"kubeconfig": "This is not valid YAML."}) from None
+    sections = ("clusters", "contexts", "users")
+    if not isinstance(parsed, dict) or not all(isinstance(parsed.get(key), list) and parsed[key] for key in sections):
         raise ValidationError({"kubeconfig": "A kubeconfig needs clusters, contexts and users."})
-    contexts = {c.get("name") for c in parsed["contexts"] if isinstance(c, dict)}
-    if parsed.get("current-context") not in contexts:
+    contexts = {c.get("name") for c in parsed["contexts"] if isinstance(c, dict) and isinstance(c.get("name"), str)}
+    current = parsed.get("current-context")
+    if not isinstance(current, str) or current not in contexts:
         raise ValidationError({"kubeconfig": "Set current-context to one of the kubeconfig's contexts."})
+    local = v.kubeconfig_local_references(parsed)
+    if local:
+        raise ValidationError(
+            {
+                "kubeconfig": f"Remove {', '.join(local)}: Aerodrome never runs commands or reads files a kubeconfig "
+                "names. Put the credentials in it (token, client-certificate-data, client-key-data, "
+                "certificate-authority-data)."
+            }
+        )
     return text
 
 
-def _clean_cluster(fields: dict, *, cluster: Cluster | None) -> dict:
+def clean_cluster(fields: dict, *, cluster: Cluster | None, platform: bool = False) -> dict:
     cleaned = {}
     if "name" in fields:
         cleaned["name"] = clean_name(fields["name"])
@@ -69,7 +82,15 @@ def _clean_cluster(fields: dict, *, cluster: Cluster | None) -> dict:
             schemes=("postgres", "postgresql"),
             what="PostgreSQL URL",
         )
+        if not metadata_db.usable_url(cleaned["database_admin_url"]):
+            raise ValidationError(
+                {"database_admin_url": "PostgreSQL cannot read this URL: check its port, parameters and %-escapes."}
+            )
     auth = cleaned.get("auth", cluster.auth if cluster else Cluster.Auth.KUBECONFIG)
+    is_platform = cluster.is_platform if cluster else platform
+    if auth == Cluster.Auth.IN_CLUSTER and not is_platform:
+        # In-cluster credentials are the platform's own service account: only staff may hand those out.
+        raise ValidationError({"auth": "Only platform clusters can use in-cluster credentials; paste a kubeconfig."})
     has_kubeconfig = cleaned.get("kubeconfig") or (cluster and cluster.kubeconfig)
     if auth == Cluster.Auth.KUBECONFIG and not has_kubeconfig:
         raise ValidationError({"kubeconfig": "Paste the kubeconfig Aerodrome should use for this cluster."})
@@ -93,7 +114,7 @@ def cluster_create(*, actor: User, organization: Organization | None, **fields) 
         require(actor, "cluster.manage", organization)
     fields.setdefault("name", "")
     fields.setdefault("ingress_base_domain", "")
-    cleaned = _clean_cluster(fields, cluster=None)
+    cleaned = clean_cluster(fields, cluster=None, platform=organization is None)
     if Cluster.objects.filter(organization=organization, name__iexact=cleaned["name"]).exists():
         raise ValidationError({"name": f"A cluster named “{cleaned['name']}” already exists."})
     cluster = Cluster.objects.create(organization=organization, **cleaned)
@@ -118,7 +139,7 @@ def _require_cluster_manager(actor, cluster: Cluster) -> None:
 @transaction.atomic
 def cluster_update(*, actor: User, cluster: Cluster, **fields) -> Cluster:
     _require_cluster_manager(actor, cluster)
-    cleaned = _clean_cluster(fields, cluster=cluster)
+    cleaned = clean_cluster(fields, cluster=cluster)
     if "name" in cleaned:
         clash = Cluster.objects.filter(organization=cluster.organization_id, name__iexact=cleaned["name"])
         if clash.exclude(pk=cluster.pk).exists():
@@ -141,12 +162,24 @@ def cluster_update(*, actor: User, cluster: Cluster, **fields) -> Cluster:
     return cluster
 
 
+def cluster_delete_refusal(cluster: Cluster) -> str | None:
+    """Why the cluster cannot be removed yet, or None."""
+    in_use = cluster.deployments.live().count()
+    if in_use:
+        return f"{in_use} Deployment(s) still run on {cluster}; move or delete them first."
+    # A deleted Deployment's teardown needs the cluster to remove its namespace and metadata database.
+    tearing_down = cluster.deployments.filter(status=Deployment.Status.DELETING).count()
+    if tearing_down:
+        return f"{tearing_down} deleted Deployment(s) are still being removed from {cluster}; try again shortly."
+    return None
+
+
 @transaction.atomic
 def cluster_delete(*, actor: User, cluster: Cluster) -> None:
     _require_cluster_manager(actor, cluster)
-    in_use = cluster.deployments.live().count()
-    if in_use:
-        raise ValidationError(f"{in_use} Deployment(s) still run on {cluster}; move or delete them first.")
+    refusal = cluster_delete_refusal(cluster)
+    if refusal:
+        raise ValidationError(refusal)
     audit.record(actor=actor, action="cluster.delete", target=cluster, organization=cluster.organization)
     cluster.deployments.all().update(cluster=None)  # soft-deleted records keep their history
     cluster.delete()
@@ -285,7 +318,7 @@ def deployment_create(
                 description=description,
                 release_name=release,
                 contact_emails=emails,
-                created_by=actor if getattr(actor, "pk", None) else None,
+                created_by=acting_user(actor),  # a token's creator: User columns never hold a token
                 airflow_version=version,
                 image_repository=repository,
                 image_tag=tag,
@@ -488,6 +521,9 @@ def queue_update(*, actor: User, queue: WorkerQueue, **fields) -> WorkerQueue:
     require(actor, "deployment.update", deployment)
     deployment = _locked(deployment)
     _require_celery(deployment)
+    queue = deployment.queues.filter(pk=queue.pk).first()  # as stored now: a concurrent change is kept
+    if queue is None:
+        raise ValidationError({"name": "This queue was removed meanwhile."})
     if "name" in fields and fields["name"] != queue.name:
         raise ValidationError({"name": "A queue cannot be renamed; add a new queue and remove this one."})
     merged = {

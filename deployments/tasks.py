@@ -8,6 +8,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import F
 
 from deployments import metadata_db, services
 from deployments.kube import reconcile as reconciler
@@ -17,6 +18,7 @@ from deployments.models import Deployment, DeploymentEvent
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 8
+BUSY_RETRY_SECONDS = 5
 
 
 def _backoff(retries: int) -> int:
@@ -29,7 +31,12 @@ def reconcile(self, deployment_id: int) -> str | None:
         outcome = reconciler.run(deployment_id)
     except reconciler.Busy:
         # Someone else is on it; come back shortly so a change made meanwhile is not left waiting for the sweep.
-        raise self.retry(countdown=5, max_retries=None) from None
+        # A fresh task, not self.retry(): waiting for the lease (which expires on its own) must neither use up
+        # the retries meant for an unavailable cluster nor fail the task after MAX_RETRIES waits. (Run inline,
+        # eagerly, it would only spin against the other run, which goes round again for a newer generation.)
+        if not self.request.is_eager:
+            reconcile.apply_async((deployment_id,), countdown=BUSY_RETRY_SECONDS)
+        return None
     except (TransientError, metadata_db.DatabaseUnavailable) as error:
         reason = getattr(error, "reason", str(error))
         if self.request.retries >= self.max_retries:
@@ -40,7 +47,7 @@ def reconcile(self, deployment_id: int) -> str | None:
             deployment_id, "Retrying", f"{reason} Retrying in {countdown} s.", level=DeploymentEvent.Level.WARNING
         )
         raise self.retry(countdown=countdown) from None
-    except (PermanentError, reconciler.InvalidRender) as error:
+    except (PermanentError, reconciler.InvalidRender, metadata_db.DatabaseRejected) as error:
         reconciler.fail(deployment_id, getattr(error, "reason", str(error)))
         return Deployment.Status.FAILED
     if outcome is None:
@@ -68,7 +75,8 @@ def observe(self, deployment_id: int) -> str:
 @shared_task
 def sweep(limit: int = 500) -> int:
     """Re-enqueues Deployments whose observed generation lags or whose status is stale."""
-    ids = list(reconciler.due_for_sweep().order_by("last_reconciled_at").values_list("pk", flat=True)[:limit])
+    due = reconciler.due_for_sweep().order_by(F("last_reconciled_at").asc(nulls_first=True))  # never reconciled first
+    ids = list(due.values_list("pk", flat=True)[:limit])
     for deployment_id in ids:
         reconcile.delay(deployment_id)
     return len(ids)

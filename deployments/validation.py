@@ -171,6 +171,26 @@ def clean_domain(value) -> str:
     return value
 
 
+# Kubeconfig fields that make the Kubernetes client run a program or read a file on the machine that loads the
+# kubeconfig (ours). A cluster's kubeconfig must carry its credentials inline instead.
+KUBECONFIG_LOCAL_FIELDS = {
+    "users": ("user", ("exec", "auth-provider", "tokenFile", "client-certificate", "client-key")),
+    "clusters": ("cluster", ("certificate-authority",)),
+}
+
+
+def kubeconfig_local_references(config: dict) -> list[str]:
+    """The fields of a parsed kubeconfig that name a command or a local file, e.g. ['exec'] (empty when none)."""
+    found = []
+    for section, (inner, fields) in KUBECONFIG_LOCAL_FIELDS.items():
+        entries = config.get(section)
+        for entry in entries if isinstance(entries, list) else []:
+            body = entry.get(inner) if isinstance(entry, dict) else None
+            if isinstance(body, dict):
+                found += [field for field in fields if field in body and field not in found]
+    return found
+
+
 def clean_url(value, *, field: str, schemes=("http", "https"), what: str = "URL", required: bool = False) -> str:
     value = (value or "").strip()
     if not value:

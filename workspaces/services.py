@@ -45,6 +45,13 @@ def workspace_delete(*, actor: User, workspace: Workspace, confirm_name: str) ->
     require(actor, "workspace.delete", workspace)
     if (confirm_name or "").strip() != workspace.name:
         raise ValidationError({"confirm_name": f"Type the workspace's name, “{workspace.name}”, to delete it."})
+    # Its Deployments' records drive their teardown: deleting them with the workspace would orphan their
+    # namespaces and metadata databases.
+    remaining = workspace.deployments.exclude(status="DELETED").count()
+    if remaining:
+        raise ValidationError(
+            {"confirm_name": f"{remaining} Deployment(s) still run here or are being torn down; delete them first."}
+        )
     audit.record(actor=actor, action="workspace.delete", target=workspace, organization=workspace.organization)
     workspace.delete()
 

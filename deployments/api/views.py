@@ -6,6 +6,7 @@ checks the caller's role (403) and is one call to `deployments.services`, which 
 reconcile once the transaction commits.
 """
 
+from django.core import validators
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -65,7 +66,10 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     def get_queryset(self):
         clusters = Cluster.objects.for_actor(self.request.user, "cluster.view").select_related("organization")
         if self.action == "list" and self.request.query_params.get("organization"):
-            clusters = clusters.filter(organization__slug=self.request.query_params["organization"])
+            slug = self.request.query_params["organization"]
+            if not validators.slug_re.match(slug):
+                raise ValidationError({"organization": "Give the organisation's slug."})
+            clusters = clusters.filter(organization__slug=slug)
         return clusters
 
     @extend_schema(
@@ -188,7 +192,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     def _filtered(self, deployments):
         params = self.request.query_params
         if params.get("workspace"):
-            if not params["workspace"].isdigit():
+            if not params["workspace"].isdecimal():
                 raise ValidationError({"workspace": "Give the workspace's id (a number)."})
             deployments = deployments.filter(workspace_id=int(params["workspace"]))
         if params.get("status"):
@@ -335,7 +339,7 @@ class WorkerQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Deplo
     serializer_class = WorkerQueueSerializer
     pagination_class = QueuePagination
     lookup_field = "name"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = r"[a-z0-9-]+"  # what a queue name may hold (validation.QUEUE_NAME)
 
     def get_queryset(self):
         return WorkerQueue.objects.filter(deployment=self.deployment).select_related(
@@ -383,7 +387,7 @@ class VariableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Deployme
     serializer_class = VariableSerializer
     pagination_class = VariablePagination
     lookup_field = "key"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = r"[A-Za-z0-9_]+"  # what a variable name may hold (validation.ENV_KEY)
 
     def get_queryset(self):
         return EnvironmentVariable.objects.filter(deployment=self.deployment).select_related(

@@ -230,6 +230,8 @@ def observe(deployment_id: int, *, gateway=None, spec=None) -> str:
     deployment = _load(deployment_id)
     if deployment is None or deployment.is_deleted or deployment.cluster_id is None:
         return deployment.status if deployment else Status.DELETED
+    if deployment.observed_generation != deployment.generation:
+        return deployment.status  # a newer desired state is not applied yet: its reconcile observes it
     spec = spec or selectors.deployment_spec(deployment)
     gateway = gateway or clusters.gateway_for(deployment.cluster)
     waiting = readiness(gateway, spec)
@@ -307,15 +309,24 @@ def run(deployment_id: int) -> Outcome | None:
 
 def due_for_sweep(now=None):
     """Deployments the periodic sweep should reconcile: generation not yet observed, being deleted, or with a
-    status older than RECONCILE_STALE_SECONDS (drift and health are re-checked); none that are leased."""
+    status older than RECONCILE_STALE_SECONDS (drift and health are re-checked); none that are leased.
+
+    A rollout (DEPLOYING) is left to its readiness watch (the observe task), which ends within
+    READINESS_TIMEOUT_SECONDS: a reconcile restarts the readiness clock, so sweeping it every
+    RECONCILE_STALE_SECONDS would keep one that never becomes ready DEPLOYING (and watched once more) for ever."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.RECONCILE_STALE_SECONDS)
+    unwatched = stale - timedelta(seconds=settings.READINESS_TIMEOUT_SECONDS)
     free = Q(reconcile_lease_until__isnull=True) | Q(reconcile_lease_until__lt=now)
     lagging = Q(observed_generation__lt=F("generation"))
     deleting = Q(status=Status.DELETING)
     stale_status = (
         Q(deleted_at__isnull=True)
         & ~Q(status=Status.FAILED)
-        & (Q(last_reconciled_at__isnull=True) | Q(last_reconciled_at__lt=stale))
+        & (
+            Q(last_reconciled_at__isnull=True)
+            | (Q(last_reconciled_at__lt=stale) & ~Q(status=Status.DEPLOYING))
+            | Q(last_reconciled_at__lt=unwatched)
+        )
     )
     return Deployment.objects.filter(free).filter(lagging | deleting | stale_status).exclude(status=Status.DELETED)

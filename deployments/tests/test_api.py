@@ -161,6 +161,11 @@ def test_cluster_list_filters_by_organisation(tenancy, cluster, platform_cluster
     assert client.get(CLUSTERS, {"organization": "globex"}).json()["results"] == []
 
 
+def test_cluster_list_refuses_an_organisation_that_is_not_a_slug(tenancy, cluster):
+    response = api_client(tenancy.owner).get(CLUSTERS, {"organization": "acme\x00"})
+    assert_field_error(response, "organization", "slug")
+
+
 def test_cluster_secrets_are_write_only(tenancy, cluster):
     client = api_client(tenancy.owner)
     responses = [
@@ -389,6 +394,7 @@ def test_deployment_list_filters_by_workspace_and_status(tenancy, deployment):
     assert names(status="HEALTHY", workspace=tenancy.workspace.pk) == []
     assert_field_error(client.get(DEPLOYMENTS, {"status": "SLEEPY"}), "status", "not a status")
     assert_field_error(client.get(DEPLOYMENTS, {"workspace": "abc"}), "workspace", "a number")
+    assert_field_error(client.get(DEPLOYMENTS, {"workspace": "²"}), "workspace", "a number")  # a digit, not a number
 
 
 def test_deployments_outside_the_callers_tenancy_are_invisible(tenancy, deployment):
@@ -909,6 +915,14 @@ def test_add_variable_rejects_bad_input(tenancy, deployment, secret, payload, fi
     assert_field_error(response, field, message)
     assert list(deployment.variables.values_list("key", flat=True)) == ["API_TOKEN"]
     assert EnvironmentVariable.objects.get(pk=secret.pk).value == SECRET_VALUE
+
+
+@pytest.mark.parametrize("resource", ["queues", "variables"])
+def test_a_name_no_queue_or_variable_can_have_is_not_found(tenancy, deployment, resource):
+    client = api_client(tenancy.owner)
+    for name in ("de%00fault", "d%C3%A9fault"):
+        response = client.get(f"{deployment_url(deployment)}{resource}/{name}/")
+        assert response.status_code == 404, response.content
 
 
 def test_a_variable_cannot_be_renamed(tenancy, deployment, secret):

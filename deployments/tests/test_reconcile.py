@@ -4,6 +4,7 @@ and tears everything down on delete."""
 
 import uuid
 
+import psycopg
 import pytest
 import yaml
 from django.utils import timezone
@@ -329,3 +330,110 @@ def test_sweep_picks_lagging_deleting_and_stale_deployments(tenancy, kube, deplo
     settings.RECONCILE_STALE_SECONDS = 0
     Deployment.objects.filter(pk=healthy.pk).update(last_reconciled_at=timezone.now() - timezone.timedelta(seconds=5))
     assert set(reconcile.due_for_sweep()) == {fresh(deployment), fresh(healthy)}
+
+
+def test_credentials_the_client_cannot_load_fail_readably_instead_of_crashing(tenancy):
+    unusable = yaml.safe_dump(
+        {
+            "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}],
+            "users": [{"name": "u", "user": {"token": "t"}}],
+            "contexts": [{"name": "x", "context": {"cluster": "elsewhere", "user": "u"}}],  # no such cluster
+            "current-context": "x",
+        }
+    )
+    cluster = make_cluster(organization=tenancy.org, name="bad-credentials", kubeconfig=unusable)
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
+
+    assert tasks.reconcile.apply(args=(deployment.pk,)).successful()
+
+    deployment = fresh(deployment)
+    assert deployment.status == Deployment.Status.FAILED
+    assert deployment.status_reason.startswith("The credentials cannot be used")
+    assert deployment.reconcile_lease_until is None
+
+
+def test_a_busy_deployment_is_tried_again_later_without_using_up_its_retries(deployment, monkeypatch):
+    scheduled = []
+    monkeypatch.setattr(tasks.reconcile, "apply_async", lambda args, countdown: scheduled.append((args, countdown)))
+    assert reconcile.acquire(deployment.pk)  # another worker holds the lease
+
+    assert tasks.reconcile(deployment.pk) is None  # no retry spent, no failure...
+    assert scheduled == [((deployment.pk,), tasks.BUSY_RETRY_SECONDS)]  # ...but a fresh task, with all its retries
+
+    assert tasks.reconcile.apply(args=(deployment.pk,)).successful()  # run inline, it does not spin
+    assert len(scheduled) == 1
+    reconcile.release(deployment.pk)
+
+
+def test_a_late_readiness_check_does_not_call_an_unapplied_change_healthy(tenancy, kube, deployment):
+    reconcile.run(deployment.pk)
+    services.deployment_update(actor=tenancy.owner, deployment=deployment, scheduler_replicas=2)  # not applied yet
+
+    assert reconcile.observe(deployment.pk) == Deployment.Status.DEPLOYING
+
+    deployment = fresh(deployment)
+    assert deployment.status == Deployment.Status.DEPLOYING
+    assert deployment.status_reason == "Changed scheduler replicas."
+
+
+def test_the_sweep_leaves_a_rollout_to_its_readiness_watch(kube, deployment, settings):
+    """Reconciling restarts the readiness clock: were the sweep to pick a Deployment that is still rolling out,
+    one that never becomes ready would stay DEPLOYING for ever (and gain a readiness watch every sweep)."""
+    settings.RECONCILE_STALE_SECONDS, settings.READINESS_TIMEOUT_SECONDS = 600, 900
+    kube.workloads = "unready"
+    reconcile.run(deployment.pk)
+
+    def reconciled_ago(seconds):
+        when = timezone.now() - timezone.timedelta(seconds=seconds)
+        Deployment.objects.filter(pk=deployment.pk).update(last_reconciled_at=when)
+        return set(reconcile.due_for_sweep())
+
+    assert fresh(deployment).status == Deployment.Status.DEPLOYING
+    assert reconciled_ago(700) == set()
+    assert reconciled_ago(600 + 900 + 1) == {fresh(deployment)}  # the watch has stopped: the sweep steps in
+
+
+def test_the_sweep_takes_never_reconciled_deployments_first(tenancy, kube, deployment, settings, monkeypatch):
+    settings.RECONCILE_STALE_SECONDS = 0
+    reconcile.run(deployment.pk)
+    Deployment.objects.filter(pk=deployment.pk).update(last_reconciled_at=timezone.now() - timezone.timedelta(hours=1))
+    waiting = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Never reconciled")
+    enqueued = []
+    monkeypatch.setattr(tasks.reconcile, "delay", enqueued.append)
+
+    assert tasks.sweep(limit=1) == 1
+
+    assert enqueued == [waiting.pk]
+
+
+def test_a_metadata_postgresql_that_refuses_fails_readably(tenancy, kube):
+    role = f"nopriv_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')  # may log in, may not create roles or databases
+    try:
+        admin_url = f"postgresql://{role}@127.0.0.1:5432/postgres"
+        cluster = make_cluster(organization=tenancy.org, url=kube.url, name="no-rights", database_admin_url=admin_url)
+        deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
+
+        assert tasks.reconcile.apply(args=(deployment.pk,)).successful()
+
+        deployment = fresh(deployment)
+        assert deployment.status == Deployment.Status.FAILED
+        assert "permission denied" in deployment.status_reason
+        assert not deployment.events.filter(reason="Retrying").exists()
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_a_database_url_postgresql_cannot_parse_fails_without_showing_the_password(tenancy, kube):
+    admin_url = "postgresql://admin:s3cret%zz@127.0.0.1:5432/postgres"  # saved before it was checked
+    cluster = make_cluster(organization=tenancy.org, url=kube.url, name="bad-url", database_admin_url=admin_url)
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
+
+    assert tasks.reconcile.apply(args=(deployment.pk,)).successful()
+
+    deployment = fresh(deployment)
+    assert deployment.status == Deployment.Status.FAILED
+    assert "s3cret" not in deployment.status_reason
+    assert not deployment.events.filter(message__contains="s3cret").exists()

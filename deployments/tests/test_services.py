@@ -16,6 +16,7 @@ from accounts.tests.factories import BindingFactory, MembershipFactory, UserFact
 from deployments import catalog, services
 from deployments.models import Deployment, DeploymentEvent, EnvironmentVariable, WorkerQueue
 from deployments.tests.factories import make_cluster, make_deployment
+from workspaces import services as workspace_services
 
 
 @pytest.fixture
@@ -209,6 +210,16 @@ def test_add_scale_and_remove_a_queue(tenancy, deployment):
     assert sorted(actions) == ["deployment.queue_create", "deployment.queue_delete", "deployment.queue_update"]
 
 
+def test_concurrent_scaling_of_one_queue_keeps_both_changes(tenancy, deployment):
+    first, second = deployment.queues.get(), deployment.queues.get()  # two requests load the queue at once
+
+    services.queue_update(actor=tenancy.owner, queue=first, min_workers=3)
+    services.queue_update(actor=tenancy.owner, queue=second, max_workers=20)
+
+    queue = WorkerQueue.objects.get(pk=first.pk)
+    assert (queue.min_workers, queue.max_workers) == (3, 20)
+
+
 def test_changing_worker_type_moves_a_default_concurrency_but_keeps_a_chosen_one(tenancy, deployment):
     default = deployment.queues.get()
     services.queue_update(actor=tenancy.owner, queue=default, worker_type="A10")
@@ -310,6 +321,24 @@ def test_delete_needs_the_name_then_soft_deletes(tenancy, deployment):
         services.deployment_update(actor=tenancy.owner, deployment=deployment, scheduler_replicas=2)
     # The name is free again for a new Deployment.
     make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name=deployment.name)
+
+
+def test_a_workspace_cannot_be_deleted_while_its_deployments_run_or_are_torn_down(tenancy, deployment):
+    workspace = tenancy.workspace
+
+    def delete_workspace():
+        workspace_services.workspace_delete(actor=tenancy.owner, workspace=workspace, confirm_name=workspace.name)
+
+    with pytest.raises(ValidationError, match="Deployment"):
+        delete_workspace()  # it would vanish from the database while its cluster objects and database stay
+    services.deployment_delete(actor=tenancy.owner, deployment=deployment, confirm_name=deployment.name)
+    with pytest.raises(ValidationError, match="Deployment"):
+        delete_workspace()  # its teardown still needs the record
+    assert Deployment.objects.filter(pk=deployment.pk).exists()
+
+    Deployment.objects.filter(pk=deployment.pk).update(status=Deployment.Status.DELETED)
+    delete_workspace()
+    assert not Deployment.objects.filter(pk=deployment.pk).exists()
 
 
 def test_purge_removes_only_deleted_records_past_retention(tenancy, deployment):

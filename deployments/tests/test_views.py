@@ -1304,10 +1304,12 @@ def test_bad_cluster_input_shows_the_error_inline(login, tenancy, cluster, data,
     assert state() == before
 
 
-def test_in_cluster_auth_needs_no_kubeconfig(login, tenancy):
+def test_organisations_cannot_use_the_platforms_in_cluster_credentials(login, tenancy):
     data = {"name": "here", "auth": "IN_CLUSTER", "kubernetes_version": "1.34", "ingress_base_domain": "a.acme.test"}
-    assert login(tenancy.owner).post(url("cluster_create"), data).status_code == 302
-    assert Cluster.objects.get(name="here").auth == "IN_CLUSTER"
+    response = login(tenancy.owner).post(url("cluster_create"), data)
+    assert response.status_code == 400
+    assert "Only platform clusters can use in-cluster credentials" in text(response)
+    assert not Cluster.objects.filter(name="here").exists()
 
 
 def test_testing_a_connection_shows_the_outcome_on_the_row(login, tenancy, cluster):
