@@ -6,7 +6,7 @@ The client's IP address comes from the request through a context variable set by
 
 from contextvars import ContextVar
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 
 current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
 
@@ -15,7 +15,7 @@ def record(*, actor, action: str, target, organization=None, changes: dict | Non
     """Write one audit entry. `changes` is a summary such as {"role": ["MEMBER", "OWNER"]}; never secrets."""
     return AuditEvent.objects.create(
         organization=organization,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if isinstance(actor, User) and actor.pk else None,  # an API token is named by the label only
         actor_label=str(actor) if actor is not None else "system",
         action=action,
         target_type=target._meta.model_name,

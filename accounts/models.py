@@ -252,6 +252,20 @@ class Invitation(models.Model):
 
 
 class ApiTokenQuerySet(models.QuerySet):
+    def for_actor(self, actor, permission: str = "token.manage"):
+        """The tokens the actor may see, which are the ones it may manage: organisation tokens with
+        `token.manage_organization` on their organisation, the others with `token.manage_workspace` on their
+        workspace (so never through a Deployment token)."""
+        if permission != "token.manage":
+            raise ValueError("API tokens are seen only by those who manage them: use permission 'token.manage'.")
+        org_tokens = models.Q(scope="ORGANIZATION") & permissions.scope_q(
+            actor, "token.manage_organization", organization_field="organization"
+        )
+        other_tokens = ~models.Q(scope="ORGANIZATION") & permissions.scope_q(
+            actor, "token.manage_workspace", organization_field="organization", workspace_field="workspace"
+        )
+        return self.filter(org_tokens | other_tokens)
+
     def usable(self):
         now = timezone.now()
         return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))

@@ -3,6 +3,15 @@
 A permission names the lowest role that grants it, on the organisation ladder (checked against the actor's
 organisation role) or on the workspace ladder (checked against the actor's effective workspace role: the
 highest of its direct binding and its teams' bindings; organisation owners own every workspace).
+
+An actor is a user or an API token (`accounts.models.ApiToken`), which holds one role at one scope:
+- an organisation token acts with its organisation role on its organisation only; an OWNER token owns every
+  workspace of it (as organisation owners do), a MEMBER token holds no workspace role;
+- a workspace token acts with its workspace role on its workspace only;
+- a Deployment token acts with its workspace role on that one Deployment (its queues and variables) only, and
+  only through the `deployment.*` permissions: it cannot list other Deployments, nor create one.
+Workspace and Deployment tokens may also view their organisation and its clusters (to create Deployments), and
+nothing else of the organisation. No token may do what only a person can (leave an organisation).
 """
 
 from django.core.exceptions import PermissionDenied
@@ -12,6 +21,7 @@ from accounts.roles import OrgRole, WorkspaceRole, at_least, highest
 
 PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "organization.view": OrgRole.MEMBER,
+    "organization.view_members": OrgRole.MEMBER,
     "organization.leave": OrgRole.MEMBER,
     "organization.update": OrgRole.OWNER,
     "organization.manage_members": OrgRole.OWNER,
@@ -36,6 +46,11 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "deployment.manage_variables": WorkspaceRole.OPERATOR,
 }
 
+# What a workspace or Deployment token may do at its organisation's level (see the module's docstring).
+SCOPED_TOKEN_ORG_PERMISSIONS = frozenset({"organization.view", "cluster.view"})
+# Only people: a token is no member, so it cannot leave.
+PERSONAL_PERMISSIONS = frozenset({"organization.leave"})
+
 
 def _required(permission: str) -> OrgRole | WorkspaceRole:
     try:
@@ -45,7 +60,25 @@ def _required(permission: str) -> OrgRole | WorkspaceRole:
 
 
 def _authenticated(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    return not (is_token(actor) and actor.is_expired)
+
+
+def is_token(actor) -> bool:
+    """Whether the actor is an API token rather than a person."""
+    meta = getattr(actor, "_meta", None)
+    return meta is not None and meta.label == "accounts.ApiToken"
+
+
+def acting_user(actor):
+    """The person to put in a User column such as `created_by`: a user is itself, a token stands for its creator
+    (who may be gone: None), anything else (anonymous, the system) is None."""
+    if is_token(actor):
+        return actor.created_by
+    from accounts.models import User
+
+    return actor if isinstance(actor, User) and actor.pk else None
 
 
 def organization_of(obj):
@@ -61,8 +94,24 @@ def workspace_of(obj):
     return obj.workspace if hasattr(obj, "workspace") else obj
 
 
+def deployment_of(obj):
+    """The Deployment an object is (or belongs to: a worker queue, a variable), else None."""
+    from deployments.models import Deployment
+
+    if isinstance(obj, Deployment):
+        return obj
+    deployment = getattr(obj, "deployment", None)
+    return deployment if isinstance(deployment, Deployment) else None
+
+
 def org_role(actor, organization) -> str | None:
     if not _authenticated(actor):
+        return None
+    if is_token(actor):
+        # Only an organisation token holds a role on its organisation (others only view it, see `can`).
+        organization_id = getattr(organization, "pk", organization)
+        if actor.scope == "ORGANIZATION" and organization_id == actor.organization_id:
+            return actor.role
         return None
     from accounts.models import OrganizationMembership
 
@@ -75,6 +124,8 @@ def org_role(actor, organization) -> str | None:
 
 def workspace_role(actor, workspace) -> str | None:
     """The actor's effective role on a workspace, or None if it has none."""
+    if is_token(actor):
+        return _token_workspace_role(actor, workspace)
     role = org_role(actor, workspace.organization_id)
     if role is None:
         return None
@@ -88,15 +139,45 @@ def workspace_role(actor, workspace) -> str | None:
     return highest(WorkspaceRole, roles.values_list("role", flat=True))
 
 
+def _token_workspace_role(token, workspace) -> str | None:
+    if not _authenticated(token):
+        return None
+    scope = token.scope
+    if scope == "ORGANIZATION":
+        owns = token.role == OrgRole.OWNER and workspace.organization_id == token.organization_id
+        return WorkspaceRole.OWNER if owns else None
+    if scope == "WORKSPACE" and workspace.pk == token.workspace_id:
+        return token.role
+    return None  # a Deployment token holds no role on the workspace itself
+
+
+def deployment_role(actor, deployment) -> str | None:
+    """The actor's role on one Deployment: its workspace role, or a Deployment token's own role on it."""
+    if is_token(actor) and actor.scope == "DEPLOYMENT":
+        return actor.role if _authenticated(actor) and deployment.pk == actor.deployment_id else None
+    return workspace_role(actor, deployment.workspace)
+
+
 def can(actor, permission: str, obj) -> bool:
     required = _required(permission)
     if not _authenticated(actor):
         return False
     if actor.is_superuser:
         return True  # platform staff act through the admin site
+    scope = actor.scope if is_token(actor) else None  # ApiToken.Scope for a token
+    if scope and permission in PERSONAL_PERMISSIONS:
+        return False
     if isinstance(required, OrgRole):
-        return org_role(actor, organization_of(obj)) in at_least(OrgRole, required)
-    return workspace_role(actor, workspace_of(obj)) in at_least(WorkspaceRole, required)
+        organization = organization_of(obj)
+        if scope in ("WORKSPACE", "DEPLOYMENT"):
+            same = getattr(organization, "pk", organization) == actor.organization_id
+            return same and permission in SCOPED_TOKEN_ORG_PERMISSIONS
+        return org_role(actor, organization) in at_least(OrgRole, required)
+    deployment = deployment_of(obj)
+    if scope == "DEPLOYMENT" and (deployment is None or not permission.startswith("deployment.")):
+        return False
+    role = deployment_role(actor, deployment) if deployment is not None else workspace_role(actor, workspace_of(obj))
+    return role in at_least(WorkspaceRole, required)
 
 
 def require(actor, permission: str, obj) -> None:
@@ -104,15 +185,28 @@ def require(actor, permission: str, obj) -> None:
         raise PermissionDenied(f"Your role does not allow {permission.replace('.', ': ').replace('_', ' ')}.")
 
 
-def scope_q(actor, permission: str, *, organization_field: str, workspace_field: str | None = None) -> Q:
+NOTHING = Q(pk__in=[])
+
+
+def scope_q(
+    actor,
+    permission: str,
+    *,
+    organization_field: str,
+    workspace_field: str | None = None,
+    deployment_field: str | None = None,
+) -> Q:
     """A filter for the rows of a tenant-owned model the actor may reach with `permission`.
 
-    `organization_field` / `workspace_field` are the lookups from the model to its Organization's pk and
-    (for workspace-scoped models) its Workspace's pk.
+    `organization_field` / `workspace_field` / `deployment_field` are the lookups from the model to its
+    Organization's pk, (for workspace-scoped models) its Workspace's pk and (for models of one Deployment) its
+    Deployment's pk. Without `deployment_field`, Deployment tokens reach no row of the model.
     """
     required = _required(permission)
     if not _authenticated(actor):
-        return Q(pk__in=[])
+        return NOTHING
+    if is_token(actor):
+        return _token_scope_q(actor, permission, required, organization_field, workspace_field, deployment_field)
     from accounts.models import OrganizationMembership
 
     def orgs_with(roles):
@@ -131,3 +225,26 @@ def scope_q(actor, permission: str, *, organization_field: str, workspace_field:
     return Q(**{org_lookup: orgs_with(OrgRole.values)}) & (
         Q(**{org_lookup: orgs_with([OrgRole.OWNER])}) | Q(**{f"{workspace_field}__in": bound.values("workspace")})
     )
+
+
+def _token_scope_q(token, permission, required, organization_field, workspace_field, deployment_field) -> Q:
+    """`scope_q` for an API token: the rows of its one organisation, workspace or Deployment, by its role."""
+    if permission in PERSONAL_PERMISSIONS:
+        return NOTHING
+    scope = token.scope
+    own_org = Q(**{organization_field: token.organization_id})
+    if isinstance(required, OrgRole):
+        if scope == "ORGANIZATION":
+            return own_org if token.role in at_least(OrgRole, required) else NOTHING
+        return own_org if permission in SCOPED_TOKEN_ORG_PERMISSIONS else NOTHING
+    if workspace_field is None:
+        raise ValueError(f"{permission!r} is a workspace permission; pass workspace_field.")
+    if scope == "ORGANIZATION":
+        return own_org if token.role == OrgRole.OWNER else NOTHING  # organisation owners own every workspace
+    if token.role not in at_least(WorkspaceRole, required):
+        return NOTHING
+    if scope == "WORKSPACE":
+        return own_org & Q(**{workspace_field: token.workspace_id})
+    if deployment_field is None or not permission.startswith("deployment."):
+        return NOTHING
+    return own_org & Q(**{deployment_field: token.deployment_id})

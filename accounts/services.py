@@ -1,12 +1,12 @@
 """Writes for organisations, their members and teams. Each checks the actor's role and writes an audit entry."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from accounts import audit
 from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
-from accounts.permissions import require
+from accounts.permissions import is_token, require
 from accounts.roles import OrgRole
 from aerodrome.validation import clean_name, clean_role, clean_unique_name
 
@@ -22,7 +22,9 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def organization_create(*, actor: User, name: str) -> Organization:
-    """Any signed-in user may start an organisation; they become its first owner."""
+    """Any signed-in user may start an organisation; they become its first owner. (An API token may not.)"""
+    if is_token(actor):
+        raise PermissionDenied("An API token cannot create organisations; sign in to create one.")
     name = clean_name(name)
     organization = Organization.objects.create(name=name, slug=_unique_slug(name))
     OrganizationMembership.objects.create(organization=organization, user=actor, role=OrgRole.OWNER)

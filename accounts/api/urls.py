@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import views
+from accounts.api import tokens, views
 
 ORG = r"organizations/(?P<organization_slug>[-a-zA-Z0-9_]+)"
 
@@ -11,5 +11,6 @@ router.register(r"organizations", views.OrganizationViewSet, basename="api-organ
 router.register(rf"{ORG}/members", views.OrganizationMemberViewSet, basename="api-organization-member")
 router.register(rf"{ORG}/teams", views.TeamViewSet, basename="api-team")
 router.register(rf"{ORG}/teams/(?P<team_pk>[0-9]+)/members", views.TeamMemberViewSet, basename="api-team-member")
+router.register(r"tokens", tokens.ApiTokenViewSet, basename="api-token")
 
 urlpatterns = router.urls

@@ -1,7 +1,7 @@
 """API for organisations, their members and teams. Each mutation is one call to `accounts.services`."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import CharField, Count, OuterRef, Subquery, Value
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -20,7 +20,8 @@ from accounts.api.serializers import (
     TeamSerializer,
     TeamUpdateSerializer,
 )
-from accounts.models import Organization, OrganizationMembership, Team, TeamMembership
+from accounts.models import ApiToken, Organization, OrganizationMembership, Team, TeamMembership
+from accounts.permissions import is_token
 from aerodrome.api.viewsets import ORGANIZATION_SLUG, OrganizationChildViewSet, TenantViewSet
 from aerodrome.views import get_for_actor
 
@@ -40,8 +41,12 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
     def get_queryset(self):
         user = self.request.user
-        caller_role = OrganizationMembership.objects.filter(organization=OuterRef("pk"), user=user.pk).values("role")
-        return Organization.objects.for_actor(user, "organization.view").annotate(caller_role=Subquery(caller_role[:1]))
+        if is_token(user):  # an API token's role: its own on its organisation, none for narrower tokens
+            caller_role = Value(user.role if user.scope == ApiToken.Scope.ORGANIZATION else None, CharField())
+        else:
+            memberships = OrganizationMembership.objects.filter(organization=OuterRef("pk"), user=user.pk)
+            caller_role = Subquery(memberships.values("role")[:1])
+        return Organization.objects.for_actor(user, "organization.view").annotate(caller_role=caller_role)
 
     @extend_schema(
         summary="Create an organisation",
@@ -87,6 +92,7 @@ class OrganizationMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet)
     serializer_class = OrganizationMemberSerializer
 
     def get_queryset(self):
+        self.require("organization.view_members", self.organization)  # not for workspace or Deployment tokens
         return OrganizationMembership.objects.filter(organization=self.organization).select_related(
             "user", "organization"
         )

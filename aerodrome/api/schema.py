@@ -7,7 +7,8 @@ from aerodrome.api.errors import ErrorSerializer
 
 _ERRORS = {
     "400": "The input is not valid; `error.fields` says which field and why. Nothing was changed.",
-    "403": "Not signed in, or your role does not allow this.",
+    "401": "Not signed in: no credentials, or an API token that is malformed, unknown, rotated, deleted or expired.",
+    "403": "Your role does not allow this.",
     "404": "Not found, or outside your organisations.",
 }
 
@@ -15,7 +16,7 @@ _ERRORS = {
 class AutoSchema(BaseAutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction=direction)
-        codes = ["403"]
+        codes = ["401", "403"]
         if "{" in self.path:
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):

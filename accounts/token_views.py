@@ -1,0 +1,219 @@
+"""API token pages for the owners of each scope: an organisation's (`/orgs/<slug>/tokens/`, which also lists every
+token of the organisation), a workspace's (with its Deployments' tokens) and a Deployment's tab.
+
+Creating or rotating answers with the secret, once: it is in that response only (Aerodrome keeps a hash), never
+in a redirect, the session or a later page. Outsiders get 404, people who can see the scope but do not own it 403.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import tokens
+from accounts.models import ApiToken
+from accounts.permissions import require
+from accounts.roles import OrgRole, WorkspaceRole
+from accounts.token_forms import TokenCreateForm
+from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate, safe_next
+from deployments.models import Deployment
+from deployments.views import _layout as deployment_layout
+from workspaces.models import Workspace
+
+TEMPLATE = "accounts/tokens.html"
+Scope = ApiToken.Scope
+
+
+# --------------------------------------------------------------------------------------------------- lookups
+
+
+def _workspace(request, org, workspace_id, permission=None) -> Workspace:
+    return get_for_actor(
+        Workspace.objects.filter(organization=org).select_related("organization"),
+        request.user,
+        view_permission="workspace.view",
+        permission=permission,
+        pk=workspace_id,
+    )
+
+
+def _deployment(request, org, deployment_id, permission=None) -> Deployment:
+    return get_for_actor(
+        Deployment.objects.live()
+        .filter(workspace__organization=org)
+        .select_related("workspace__organization", "cluster"),
+        request.user,
+        view_permission="deployment.view",
+        permission=permission,
+        pk=deployment_id,
+    )
+
+
+def _token(request, org, pk) -> ApiToken:
+    """A token of this organisation: 404 unless the actor can see its workspace or Deployment, then 403 unless it
+    may manage it."""
+    token = (
+        ApiToken.objects.filter(organization=org, pk=pk)
+        .select_related("organization", "workspace", "deployment", "created_by")
+        .first()
+    )
+    if token is None:
+        raise Http404("Not found, or you do not have access to it.")
+    if token.deployment_id:
+        _deployment(request, org, token.deployment_id)
+    elif token.workspace_id:
+        _workspace(request, org, token.workspace_id)
+    require(request.user, tokens.manage_permission(token.scope), token.workspace or org)
+    return token
+
+
+# --------------------------------------------------------------------------------------------------- context
+
+
+class Page:
+    """One of the three token pages: its scope, where it lives and what it lists."""
+
+    def __init__(self, request, org, *, workspace=None, deployment=None):
+        self.request, self.org, self.workspace, self.deployment = request, org, workspace, deployment
+        if deployment is not None:
+            self.workspace = deployment.workspace
+            self.scope, self.target, self.roles = Scope.DEPLOYMENT, deployment, WorkspaceRole.choices
+            self.url = reverse("deployment_tokens", args=[org.slug, deployment.pk])
+        elif workspace is not None:
+            self.scope, self.target, self.roles = Scope.WORKSPACE, workspace, WorkspaceRole.choices
+            self.url = reverse("workspace_tokens", args=[org.slug, workspace.pk])
+        else:
+            self.scope, self.target, self.roles = Scope.ORGANIZATION, org, OrgRole.choices
+            self.url = reverse("organization_tokens", args=[org.slug])
+
+    @classmethod
+    def of(cls, request, token: ApiToken) -> "Page":
+        """The page a token belongs on."""
+        return cls(request, token.organization, workspace=token.workspace, deployment=token.deployment)
+
+    def tokens(self):
+        if self.scope == Scope.ORGANIZATION:  # the organisation's page shows every token of the organisation
+            return tokens.tokens_for(actor=self.request.user, organization=self.org)
+        return tokens.tokens_for(actor=self.request.user, workspace=self.workspace, deployment=self.deployment)
+
+    def context(self, *, form=None, new_secret=None, **extra) -> dict:
+        context = {
+            "org": self.org,
+            "workspace": self.workspace,
+            "deployment": self.deployment,
+            "scope": self.scope,
+            "target": self.target,
+            "page_url": self.url,
+            "tokens": paginate(self.request, self.tokens()),
+            "form": form or TokenCreateForm(roles=self.roles),
+            "new_secret": new_secret,
+            **extra,
+        }
+        if self.deployment is not None:
+            return {
+                **deployment_layout(self.request, self.deployment, "tokens"),
+                **context,
+                "layout": "deployments/layout.html",
+            }
+        tab = "tokens" if self.scope == Scope.ORGANIZATION else "workspaces"
+        return {**context, "layout": "accounts/tokens_layout.html", "tab": tab}
+
+    def render(self, **kwargs):
+        return _secret_safe(render(self.request, TEMPLATE, self.context(**kwargs)))
+
+    def render_parts(self, *parts, **kwargs) -> HttpResponse:
+        """Several partials in one HTMX answer: the first swaps the request's target, the others out of band
+        (each in a <template>, so that a table row survives parsing outside its table)."""
+        context = self.context(**kwargs)
+        html = [render_to_string(f"{TEMPLATE}#{parts[0]}", context, request=self.request)]
+        for part in parts[1:]:
+            oob = render_to_string(f"{TEMPLATE}#{part}", {**context, "oob": True}, request=self.request)
+            html.append(f"<template>{oob}</template>")
+        return _secret_safe(HttpResponse("".join(html)))
+
+
+def _secret_safe(response):
+    """Never stored by a browser or a proxy: an answer may hold a secret shown once."""
+    add_never_cache_headers(response)
+    return response
+
+
+# ------------------------------------------------------------------------------------------------------ pages
+
+
+def _list_or_create(request, page: Page):
+    if request.method == "GET":
+        return page.render()
+    form = TokenCreateForm(request.POST, roles=page.roles)
+    if form.is_valid():
+        try:
+            token, plaintext = tokens.token_create(
+                actor=request.user,
+                **{page.scope.lower(): page.target},
+                role=form.cleaned_data["role"],
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                expires_at=form.expires_at(),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "expires_at" in error.error_dict:
+                error.error_dict["expires_on" if form.cleaned_data["expires"] == "date" else "expires"] = (
+                    error.error_dict.pop("expires_at")
+                )
+            add_errors(form, error)
+        else:
+            new_secret = {"token": token, "plaintext": plaintext, "action": "created"}
+            if request.htmx:  # a fresh form, and out of band the secret and the list with the new token
+                return page.render_parts("create-form", "secret", "tokens-card", new_secret=new_secret)
+            return page.render(new_secret=new_secret)
+    return invalid(request, TEMPLATE, "create-form", page.context(form=form))
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view("token.manage_organization")
+def organization_tokens(request, org):
+    return _list_or_create(request, Page(request, org))
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view()
+def workspace_tokens(request, org, workspace_id):
+    workspace = _workspace(request, org, workspace_id, "token.manage_workspace")
+    return _list_or_create(request, Page(request, org, workspace=workspace))
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view()
+def deployment_tokens(request, org, deployment_id):
+    deployment = _deployment(request, org, deployment_id, "token.manage_workspace")
+    return _list_or_create(request, Page(request, org, deployment=deployment))
+
+
+@require_POST
+@organization_view()
+def token_rotate(request, org, pk):
+    token = _token(request, org, pk)
+    page = Page.of(request, token)
+    try:
+        plaintext = tokens.token_rotate(actor=request.user, token=token)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return done(request, safe_next(request, page.url))
+    new_secret = {"token": token, "plaintext": plaintext, "action": "rotated"}
+    if request.htmx:  # the secret at the top of the page, and out of band the row with its new prefix
+        return page.render_parts("secret", "token-row", new_secret=new_secret, t=token)
+    return page.render(new_secret=new_secret)
+
+
+@require_POST
+@organization_view()
+def token_delete(request, org, pk):
+    token = _token(request, org, pk)
+    page = Page.of(request, token)
+    tokens.token_delete(actor=request.user, token=token)
+    messages.success(request, f"API token “{token.name}” ({token.prefix}) deleted. It no longer works.")
+    return done(request, safe_next(request, page.url))
