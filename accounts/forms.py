@@ -55,3 +55,23 @@ class AuditFilterForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "The end date is before the start date.")
         return data
+
+
+class InvitationForm(forms.Form):
+    emails = forms.CharField(
+        label="Email addresses",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One or many, separated by commas or new lines.",
+    )
+    org_role = forms.ChoiceField(label="Organisation role", choices=OrgRole.choices, initial=OrgRole.MEMBER)
+    workspace = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="No workspace", label="Workspace (optional)"
+    )
+    workspace_role = forms.ChoiceField(
+        label="Workspace role", choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER, required=False
+    )
+
+    def __init__(self, *args, workspaces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].queryset = workspaces

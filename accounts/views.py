@@ -17,6 +17,7 @@ from accounts.forms import (
     TeamMemberAddForm,
     TeamWorkspaceBindForm,
 )
+from accounts.invitation_views import invitation_panel
 from accounts.models import OrganizationMembership, Team, TeamMembership
 from accounts.permissions import can, require
 from accounts.roles import OrgRole, WorkspaceRole
@@ -53,7 +54,7 @@ def organization_list(request):
 
 
 def _members_context(request, org, add_form=None, rename_form=None):
-    return {
+    context = {
         "org": org,
         "members": paginate(request, selectors.members_of(organization=org)),
         "add_form": add_form or OrgMemberAddForm(),
@@ -62,6 +63,9 @@ def _members_context(request, org, add_form=None, rename_form=None):
         "can_manage": can(request.user, "organization.manage_members", org),
         "tab": "members",
     }
+    if context["can_manage"]:
+        context.update(invitation_panel(request, org))  # the invite form and the open invitations
+    return context
 
 
 @organization_view()
