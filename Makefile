@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # pyenv's shims exist for versions that are not selected, so try each interpreter instead of trusting `command -v`.
 PYTHON := $(shell for p in python3.14 python3.13 python3.12; do $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && echo $$p && break; done)
 
-.PHONY: run test install install-dev browser services check-python lint migrations-check pytest clean
+.PHONY: run test install install-dev browser test-idp services check-python lint migrations-check pytest clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Aerodrome needs Python 3.12 or newer (Django 6.1). Install it (e.g. 'pyenv install 3.12') and retry." >&2; exit 1; fi
@@ -30,7 +30,7 @@ run: install
 	DEBUG=$${DEBUG:-true} bash scripts/run-dev.sh
 
 ## make test: install everything the tests need, start PostgreSQL and Redis if needed, lint, check migrations, test.
-test: install-dev browser services lint migrations-check pytest
+test: install-dev browser test-idp services lint migrations-check pytest
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -38,6 +38,20 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "Could not install chromium (run as root, or: sudo apt-get install chromium)" >&2; exit 1; }; \
 	fi
+
+# The SSO tests run a real OpenID Connect provider (npm `oidc-provider`, pinned by its lockfile). `npm ci` runs only
+# when the lockfile changed since the last install, so later runs need no network.
+OIDC_IDP := accounts/tests/oidc
+$(OIDC_IDP)/node_modules/.installed: $(OIDC_IDP)/package.json $(OIDC_IDP)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "Installing Node.js and npm for the SSO tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+	  || { echo "Could not install Node.js (run as root, or: sudo apt-get install nodejs npm)" >&2; exit 1; }; \
+	}
+	npm ci --prefix $(OIDC_IDP) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-idp: $(OIDC_IDP)/node_modules/.installed
 
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "Starting PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; }
@@ -56,4 +70,4 @@ pytest:
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(OIDC_IDP)/node_modules

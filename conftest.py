@@ -152,3 +152,84 @@ def page(browser, live_server):
     page.on("dialog", lambda dialog: dialog.accept())  # confirm() prompts: the user says yes
     yield page
     context.close()
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    messages: list  # email.message.EmailMessage, in the order the server accepted them
+    recipients: list  # the envelope recipients of each message
+
+    def to(self, address: str) -> list:
+        return [m for m, rcpts in zip(self.messages, self.recipients, strict=True) if address.lower() in rcpts]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free localhost port; Django's default mailer sends through it over SMTP."""
+    import email
+    import email.policy
+    import logging
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+
+    server = SmtpServer("127.0.0.1", 0, [], [])
+
+    class Capture:
+        async def handle_DATA(self, smtp, session, envelope):
+            server.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            server.recipients.append([r.lower() for r in envelope.rcpt_tos])
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:  # a free port (the controller cannot report one it picked itself)
+        probe.bind((server.host, 0))
+        server.port = probe.getsockname()[1]
+    controller = Controller(Capture(), hostname=server.host, port=server.port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": server.host, "port": server.port, "timeout": 10},
+        }
+    }
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def _test_idp_for_client():
+    from accounts.tests.oidc_harness import TestIdP
+
+    idp = TestIdP(base_urls=["http://testserver"]).start()
+    yield idp
+    idp.close()
+
+
+@pytest.fixture(scope="session")
+def _test_idp_for_browser(live_server):
+    from accounts.tests.oidc_harness import TestIdP
+
+    idp = TestIdP(base_urls=[live_server.url]).start()
+    yield idp
+    idp.close()
+
+
+@pytest.fixture
+def idp(_test_idp_for_client):
+    """A real OpenID Connect provider (npm `oidc-provider`, accounts/tests/oidc/) that accepts the test client's
+    callbacks; default users and behaviour restored for each test."""
+    _test_idp_for_client.ensure_running().reset()
+    return _test_idp_for_client
+
+
+@pytest.fixture
+def browser_idp(_test_idp_for_browser):
+    """The same provider for browser tests: it accepts the live server's callbacks."""
+    _test_idp_for_browser.ensure_running().reset()
+    return _test_idp_for_browser

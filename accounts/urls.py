@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import invitation_views, sso_views, token_views, views
 
 # Mounted under /orgs/<org_slug>/
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("members/add/", views.organization_member_add, name="organization_member_add"),
     path("members/<int:pk>/role/", views.organization_member_role, name="organization_member_role"),
     path("members/<int:pk>/remove/", views.organization_member_remove, name="organization_member_remove"),
+    path("invitations/", invitation_views.invitation_create, name="invitation_create"),
+    path("invitations/<int:pk>/resend/", invitation_views.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", invitation_views.invitation_revoke, name="invitation_revoke"),
     path("rename/", views.organization_rename, name="organization_rename"),
     path("leave/", views.organization_leave, name="organization_leave"),
     path("teams/", views.team_list, name="team_list"),
@@ -18,4 +21,14 @@ urlpatterns = [
     path("teams/<int:pk>/members/<int:membership_pk>/remove/", views.team_member_remove, name="team_member_remove"),
     path("teams/<int:pk>/workspaces/add/", views.team_workspace_bind, name="team_workspace_bind"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("sso/", sso_views.sso_settings, name="sso_settings"),
+    path("sso/delete/", sso_views.sso_delete, name="sso_delete"),
+    path("sso/mappings/add/", sso_views.sso_mapping_add, name="sso_mapping_add"),
+    path("sso/mappings/<int:pk>/remove/", sso_views.sso_mapping_remove, name="sso_mapping_remove"),
+    path("sso/bypass-links/", sso_views.sso_bypass_create, name="sso_bypass_create"),
+    path("tokens/", token_views.organization_tokens, name="organization_tokens"),
+    path("tokens/<int:pk>/rotate/", token_views.token_rotate, name="token_rotate"),
+    path("tokens/<int:pk>/delete/", token_views.token_delete, name="token_delete"),
+    path("workspaces/<int:workspace_id>/tokens/", token_views.workspace_tokens, name="workspace_tokens"),
+    path("deployments/<int:deployment_id>/tokens/", token_views.deployment_tokens, name="deployment_tokens"),
 ]

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "workspaces",
     "deployments",
@@ -114,6 +116,15 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aerodrome] "
+# Single sign-on (accounts/sso.py): each organisation's OpenID Connect IdP is an allauth `openid_connect` app built
+# from its SSOConnection by the adapter (no SocialApp rows). The login form asks for the email first and sends
+# addresses of a managed domain to their IdP (home realm discovery).
+ACCOUNT_FORMS = {"login": "accounts.sso_forms.LoginForm"}
+SOCIALACCOUNT_ADAPTER = "accounts.sso_adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 5)  # seconds, for every call to an IdP
+SSO_BYPASS_LINK_HOURS = env_int("SSO_BYPASS_LINK_HOURS", 24)
 # Failed logins are rate-limited per client IP and per account (allauth counts them in the cache).
 ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
 
@@ -129,6 +140,7 @@ _smtp_options = {
     "password": _email.get("EMAIL_HOST_PASSWORD"),
     "use_tls": _email.get("EMAIL_USE_TLS"),
     "use_ssl": _email.get("EMAIL_USE_SSL"),
+    "timeout": env_int("EMAIL_TIMEOUT", 10),  # a hanging mail server must not hold a request for ever
 }
 MAILERS = {
     "default": {
@@ -164,7 +176,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
+    # The Bearer class comes first: it answers unauthenticated calls with 401 and `WWW-Authenticate: Bearer`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts import profile_views
+from accounts import invitation_views, profile_views
 from accounts import views as account_views
 from aerodrome import health
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include("accounts.sso_urls")),  # single sign-on; before allauth, whose callback it guards
     path("accounts/", include("allauth.urls")),
     path("profile/", profile_views.profile, name="profile"),
     path("profile/logout-others/", profile_views.logout_other_sessions, name="logout_other_sessions"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("aerodrome.api.urls")),
+    path("invitations/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
     path("orgs/", account_views.organization_list, name="organization_list"),
     path("orgs/<slug:org_slug>/", include("workspaces.urls")),
     path("orgs/<slug:org_slug>/", include("accounts.urls")),
