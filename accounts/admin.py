@@ -751,3 +751,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         return {}  # not even delete_selected
+
+
+# SSO apps are built from each organisation's SSOConnection (accounts/sso_adapter.py); allauth's own SocialApp
+# rows would be ignored, so their admin would only mislead.
+from allauth.socialaccount.models import SocialApp  # noqa: E402
+
+if admin.site.is_registered(SocialApp):
+    admin.site.unregister(SocialApp)
