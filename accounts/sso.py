@@ -26,7 +26,6 @@ from django.utils.crypto import salted_hmac
 
 from accounts import audit
 from accounts.models import (
-    Invitation,
     Organization,
     OrganizationMembership,
     SSOBypassLink,
@@ -57,6 +56,7 @@ PUBLIC_EMAIL_DOMAINS = frozenset(
         *("hey.com", "qq.com", "163.com"),
     }
 )
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 
 
@@ -71,6 +71,8 @@ def connection_for_provider_id(provider_id: str) -> SSOConnection | None:
     if not provider_id or not provider_id.startswith(PROVIDER_ID_PREFIX):
         return None
     slug = provider_id.removeprefix(PROVIDER_ID_PREFIX)
+    if not _SLUG.match(slug):
+        return None  # not an organisation's slug (nor safe to query: it comes from the URL)
     return SSOConnection.objects.select_related("organization").filter(organization__slug=slug).first()
 
 
@@ -88,8 +90,8 @@ def connections_claiming(domain: str):
 def connection_for_email(email: str) -> SSOConnection | None:
     """The enabled connection that manages the address's domain, if any (home realm discovery)."""
     domain = email_domain(email)
-    if not domain:
-        return None
+    if not _DOMAIN.match(domain):
+        return None  # no connection manages what is not a domain (and a NUL byte must not reach the database)
     return next((c for c in connections_claiming(domain) if c.enabled), None)
 
 
@@ -463,11 +465,9 @@ def check_sso_login(*, connection: SSOConnection | None, claims: dict) -> str:
 
 def may_link(*, connection: SSOConnection, user: User) -> bool:
     """An account that predates SSO is only taken over by the organisation's IdP if it already belongs to the
-    organisation (or is invited to it): a domain claim alone proves nothing about other tenants' accounts."""
-    organization = connection.organization
-    if OrganizationMembership.objects.filter(organization=organization, user=user).exists():
-        return True
-    return Invitation.objects.pending().filter(organization=organization, email__iexact=user.email).exists()
+    organisation: a domain claim alone proves nothing about other tenants' accounts, and neither does a pending
+    invitation (the organisation's owners make those; the invitee joins through the link, then SSO links)."""
+    return OrganizationMembership.objects.filter(organization=connection.organization, user=user).exists()
 
 
 def refuse_link(*, connection: SSOConnection, email: str) -> Refusal:

@@ -170,6 +170,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     # Apps and providers: one per SSO connection.
 
     def list_apps(self, request, provider=None, client_id=None):
+        if "\x00" in (provider or "") or "\x00" in (client_id or ""):
+            return []  # from the URL; no provider id has one, and the database refuses NUL bytes
         connections = SSOConnection.objects.select_related("organization")
         if provider and provider != OpenIDConnectProvider.id:
             if not provider.startswith(sso.PROVIDER_ID_PREFIX):
@@ -183,7 +185,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         try:
             app = self.get_app(request, provider=provider, client_id=client_id)
         except SocialApp.DoesNotExist:
-            if not SocialAccount.objects.filter(provider=provider).exists():
+            if "\x00" in provider or not SocialAccount.objects.filter(provider=provider).exists():
                 raise
             # Accounts linked through an SSO connection removed since still display (allauth's connections
             # page); such a provider cannot start or finish a login (no connection: refused).
@@ -205,9 +207,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 if sociallogin.user.is_active:
                     sso.sso_login_sync(connection=connection, user=sociallogin.user, claims=claims)
                 return  # allauth logs them in, or explains that the account is inactive
-            existing = (
-                User.objects.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email)).distinct().first()
-            )
+            # A secondary address names an account only once verified (an unverified one was merely typed in,
+            # e.g. an email change awaiting confirmation, and may be someone else's).
+            verified = Q(emailaddress__email__iexact=email, emailaddress__verified=True)
+            existing = User.objects.filter(Q(email__iexact=email) | verified).distinct().first()
             if existing is not None:  # an account from before SSO with this address: link it
                 if not sso.may_link(connection=connection, user=existing):
                     raise sso.refuse_link(connection=connection, email=email)

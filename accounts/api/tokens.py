@@ -111,10 +111,12 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             return found
         params = self.request.query_params
         if params.get("organization"):
+            if "\x00" in params["organization"]:
+                raise ValidationError({"organization": "Give the organisation's slug."})
             found = found.filter(organization__slug=params["organization"])
         for key in ("workspace", "deployment"):
             if params.get(key):
-                if not params[key].isdigit():
+                if not (params[key].isascii() and params[key].isdigit()):  # not "²", which int() refuses
                     raise ValidationError({key: f"Give the {key}'s id (a number)."})
                 found = found.filter(**{f"{key}_id": int(params[key])})
         return found

@@ -14,7 +14,15 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from accounts import sso
-from accounts.models import AuditEvent, OrganizationMembership, SSOBypassLink, SSOConnection, TeamMembership, User
+from accounts.models import (
+    AuditEvent,
+    Invitation,
+    OrganizationMembership,
+    SSOBypassLink,
+    SSOConnection,
+    TeamMembership,
+    User,
+)
 from accounts.roles import OrgRole
 from accounts.sso_adapter import SocialAccountAdapter
 from accounts.tests.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
@@ -601,3 +609,34 @@ def test_an_account_with_the_address_as_a_secondary_email_is_the_one_linked(clie
     assert response.status_code == 302
     assert logged_in_as(client) == tenancy.member
     assert not User.objects.filter(email="ada@acme.test").exists()
+
+
+def test_a_pending_invitation_does_not_let_the_organisations_idp_take_over_an_existing_account(
+    client, tenancy, idp, acme_sso
+):
+    # Domains are claimed without proof and invitations are the inviting owner's to make: neither says the
+    # IdP speaks for an account that is not a member yet. Joining goes through the invitation link.
+    stranger = UserFactory(email="ada@acme.test")
+    Invitation.objects.create(
+        organization=tenancy.org,
+        email="ada@acme.test",
+        token_hash="0" * 64,
+        invited_by=tenancy.owner,
+        expires_at=timezone.now() + timezone.timedelta(days=7),
+    )
+    response = sso_login(client, idp, "ada@acme.test")
+    assert response.status_code == 403
+    assert logged_in_as(client) is None
+    assert not SocialAccount.objects.exists()
+    assert not OrganizationMembership.objects.filter(user=stranger).exists()
+
+
+def test_an_unverified_secondary_address_does_not_get_someone_elses_sso_identity(client, tenancy, idp, acme_sso):
+    # The member typed ada's address (say, as an email change still awaiting confirmation): it proves nothing.
+    EmailAddress.objects.create(user=tenancy.member, email="ada@acme.test", verified=False)
+    idp.configure(users=[{"email": "ada@acme.test", "name": "Ada", "groups": ["platform"]}])
+    sso_login(client, idp, "ada@acme.test")
+    assert logged_in_as(client) != tenancy.member  # (allauth asks ada to confirm her address on its sign-up form)
+    assert not SocialAccount.objects.filter(user=tenancy.member).exists()
+    assert not AuditEvent.objects.filter(action="sso.link").exists()
+    assert team_names(tenancy.member) == set()

@@ -213,3 +213,19 @@ def test_owner_removes_sso(login, tenancy, setup):
     assert response.status_code == 302
     assert not SSOConnection.objects.exists() and not SSOGroupMapping.objects.exists()
     assert AuditEvent.objects.get(action="sso.delete").changes == {"domains": ["acme.test", None]}
+
+
+@pytest.mark.parametrize("email", ["ada@acme%00.test", "ada@" + "x" * 300 + ".test", "ada@acmé.test"])
+def test_the_realm_check_answers_password_for_odd_addresses_and_never_fails(client, setup, email):
+    response = client.get(f"/accounts/login/realm/?email={email}")
+    assert response.status_code == 200
+    assert response.json() == {"sso": False, "password": True}
+
+
+@pytest.mark.parametrize("provider_id", ["%00", "org-%00", "org-acme%00"])
+def test_a_callback_for_a_provider_id_with_a_nul_byte_is_not_found(client, setup, provider_id):
+    client.raise_request_exception = False
+    response = client.get(f"/accounts/oidc/{provider_id}/login/callback/?state=x&code=y")
+    assert response.status_code == 404
+    response = client.post(f"/accounts/oidc/{provider_id}/login/")
+    assert response.status_code == 404

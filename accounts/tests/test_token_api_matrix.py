@@ -696,3 +696,14 @@ def test_people_get_the_same_answers_on_the_tokens_api(tenancy):
     assert_error(outsider.post("/api/v1/tokens/", {"organization": "acme", "role": "MEMBER", "name": "x"}), 404)
     assert_error(outsider.delete(f"/api/v1/tokens/{token.pk}/"), 404, "not_found")
     assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("workspace=%C2%B2", "workspace"), ("deployment=%D9%A1x", "deployment"), ("organization=ac%00me", "organization")],
+)
+def test_odd_filters_on_the_tokens_list_are_400_not_500(tenancy, query, field):
+    client = APIClient(raise_request_exception=False)
+    client.force_login(tenancy.owner)
+    error = assert_error(client.get(f"/api/v1/tokens/?{query}"), 400, "invalid")
+    assert field in error["fields"], error
