@@ -243,6 +243,8 @@ def sso_connection_save(
         discover(issuer_url)
 
     before = {} if creating else _summary(connection)
+    if not creating and issuer_url != connection.issuer_url:
+        forget_identities(organization)  # another IdP may reuse the old one's subject ids
     connection = connection or SSOConnection(organization=organization)
     connection.issuer_url, connection.client_id, connection.domains = issuer_url, client_id, domains
     connection.default_role, connection.enabled, connection.enforce_sso = default_role, enabled, enforce_sso
@@ -261,6 +263,16 @@ def sso_connection_save(
             changes=changes,
         )
     return connection
+
+
+def forget_identities(organization: Organization) -> int:
+    """Unlinks every account from the organisation's IdP. Links are keyed by provider id (`org-<slug>`) and the
+    IdP's subject id, so they must not survive the IdP they came from: a new IdP, or a new organisation taking
+    the slug, could otherwise send the same subject ids and log in as those people."""
+    from allauth.socialaccount.models import SocialAccount
+
+    count, _ = SocialAccount.objects.filter(provider=provider_id_for(organization)).delete()
+    return count
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import ApiToken, Organization
-from accounts.permissions import acting_user, deployment_role, org_role, require, workspace_role
+from accounts.permissions import acting_user, deployment_role, is_token, org_role, require, workspace_role
 from accounts.roles import OrgRole, WorkspaceRole, at_least
 from aerodrome.validation import clean_name, clean_role
 
@@ -179,6 +179,13 @@ def token_create(
                 f"A token cannot have a higher role than yours here (yours: {yours}); choose {yours} or lower."
             )
     expires_at = collect(_clean_expiry, expires_at)
+    creator_expiry = getattr(actor, "expires_at", None) if is_token(actor) else None
+    if creator_expiry and (expires_at is None or expires_at > creator_expiry):
+        # A token must not outlive the token that made it, or an expiring token could renew itself for ever.
+        errors.setdefault("expires_at", []).append(
+            "A token made by a token cannot outlive it; choose an expiry on or before "
+            f"{creator_expiry:%Y-%m-%d %H:%M} UTC."
+        )
     if errors:
         raise ValidationError(errors)
 

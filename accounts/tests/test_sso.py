@@ -640,3 +640,25 @@ def test_an_unverified_secondary_address_does_not_get_someone_elses_sso_identity
     assert not SocialAccount.objects.filter(user=tenancy.member).exists()
     assert not AuditEvent.objects.filter(action="sso.link").exists()
     assert team_names(tenancy.member) == set()
+
+
+def test_links_to_an_idp_do_not_survive_a_new_issuer_or_the_connections_deletion(tenancy):
+    setup = configure_sso(tenancy.org, "https://idp-one.acme.test", enabled=False)
+    SocialAccount.objects.create(user=tenancy.member, provider="org-acme", uid="subject-1")
+    SocialAccount.objects.create(user=tenancy.outsider, provider="org-globex", uid="subject-1")
+
+    sso.sso_connection_save(
+        actor=tenancy.owner,
+        organization=tenancy.org,
+        issuer_url="https://idp-two.acme.test",
+        client_id="aerodrome",
+        domains="acme.test",
+        enabled=False,
+    )
+    assert not SocialAccount.objects.filter(provider="org-acme").exists()  # idp-two may reuse "subject-1"
+
+    SocialAccount.objects.create(user=tenancy.member, provider="org-acme", uid="subject-2")
+    tenancy.org.delete()  # cascades to the connection, however it goes
+    assert not SocialAccount.objects.filter(provider="org-acme").exists()
+    assert SocialAccount.objects.filter(provider="org-globex").count() == 1
+    assert setup.connection.pk

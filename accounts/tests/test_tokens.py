@@ -433,3 +433,26 @@ def test_token_lists_show_what_the_actor_manages(tenancy, deployment, workspace_
     assert list(tokens.tokens_for(actor=tenancy.owner, deployment=deployment)) == [dep_token]
     with pytest.raises(ValueError):
         ApiToken.objects.for_actor(tenancy.owner, "workspace.view")
+
+
+def test_an_expiring_token_cannot_make_a_token_that_outlives_it(tenancy):
+    expires = timezone.now() + timedelta(days=1)
+    parent, _ = tokens.token_create(
+        actor=tenancy.owner, organization=tenancy.org, role=OrgRole.OWNER, name="parent", expires_at=expires
+    )
+
+    for later in (None, expires + timedelta(days=30)):
+        with pytest.raises(ValidationError) as caught:
+            tokens.token_create(
+                actor=parent, organization=tenancy.org, role=OrgRole.OWNER, name="child", expires_at=later
+            )
+        assert "cannot outlive it" in caught.value.message_dict["expires_at"][0]
+
+    child, _ = tokens.token_create(
+        actor=parent,
+        organization=tenancy.org,
+        role=OrgRole.OWNER,
+        name="child",
+        expires_at=expires - timedelta(hours=1),
+    )
+    assert child.expires_at < parent.expires_at

@@ -1,5 +1,6 @@
 """API for workspaces and their role bindings. Each mutation is one call to `workspaces.services`."""
 
+from django.core import validators
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -40,7 +41,10 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def get_queryset(self):
         workspaces = Workspace.objects.for_actor(self.request.user, "workspace.view").select_related("organization")
         if self.action == "list" and self.request.query_params.get("organization"):
-            workspaces = workspaces.filter(organization__slug=self.request.query_params["organization"])
+            slug = self.request.query_params["organization"]
+            if not validators.slug_re.match(slug):
+                raise ValidationError({"organization": "Give the organisation's slug."})
+            workspaces = workspaces.filter(organization__slug=slug)
         return workspaces
 
     @extend_schema(

@@ -433,3 +433,9 @@ def test_member_cannot_remove_a_binding(tenancy, member_binding):
 def test_removed_member_no_longer_sees_the_workspace(tenancy, member_binding):
     api_client(tenancy.owner).delete(binding_url(member_binding))
     assert_not_found(api_client(tenancy.member).get(workspace_url(tenancy.workspace)))
+
+
+def test_an_organisation_filter_that_is_not_a_slug_is_refused_not_a_crash(tenancy):
+    response = api_client(tenancy.owner).get(WORKSPACES, {"organization": "ac\x00me"})
+    assert response.status_code == 400
+    assert "organization" in response.json()["error"]["fields"]
