@@ -46,6 +46,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
         bypass = sso.password_login_gate(request, credentials.get("email") or "")
         user = super().authenticate(request, **credentials)
+        if user is not None and bypass is None:
+            bypass = sso.linked_password_login_gate(request, user)
         if user is not None and bypass is not None:
             sso.sso_bypass_link_redeem(request=request, link=bypass, user=user)
         return user

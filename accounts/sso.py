@@ -389,6 +389,27 @@ def password_login_gate(request, email: str) -> SSOBypassLink | None:
     )
 
 
+def linked_password_login_gate(request, user: User) -> SSOBypassLink | None:
+    """The same rule for a person whose account is linked to an enforcing IdP, whatever address they now use:
+    moving to a personal address must not turn SSO off for them. Checked after the password, so it reveals
+    nothing to someone who does not know it."""
+    from allauth.socialaccount.models import SocialAccount
+
+    providers = SocialAccount.objects.filter(user=user, provider__startswith=PROVIDER_ID_PREFIX).values("provider")
+    slugs = [row["provider"][len(PROVIDER_ID_PREFIX) :] for row in providers]
+    enforcing = SSOConnection.objects.filter(organization__slug__in=slugs, enabled=True, enforce_sso=True)
+    for connection in enforcing.select_related("organization"):
+        link = session_bypass_link(request, connection.organization)
+        if link is not None:
+            return link
+        raise ValidationError(
+            f"{connection.organization.name} requires single sign-on for your account: continue to your "
+            "organisation's sign-in page. If it is unavailable, ask an owner for a one-time bypass link.",
+            code="sso_enforced",
+        )
+    return None
+
+
 def refuse_enforced_signup(email: str) -> None:
     """No password accounts for addresses whose organisation enforces SSO."""
     connection = connection_for_email(email)
