@@ -282,7 +282,12 @@ def teardown(deployment: Deployment) -> None:
         observed_generation=deployment.generation,
         last_reconciled_at=timezone.now(),
     )
-    event(deployment.pk, "Deleted", "Everything was torn down.", level=DeploymentEvent.Level.SUCCESS)
+    message = (
+        "Everything was torn down."
+        if deployment.cluster_id
+        else "Deleted; it ran on no cluster, so nothing else was removed."
+    )
+    event(deployment.pk, "Deleted", message, level=DeploymentEvent.Level.SUCCESS)
 
 
 def run(deployment_id: int) -> Outcome | None:
@@ -309,7 +314,8 @@ def run(deployment_id: int) -> Outcome | None:
 
 def due_for_sweep(now=None):
     """Deployments the periodic sweep should reconcile: generation not yet observed, being deleted, or with a
-    status older than RECONCILE_STALE_SECONDS (drift and health are re-checked); none that are leased.
+    status older than RECONCILE_STALE_SECONDS (missing objects are recreated and health re-checked; an in-place
+    edit of an object we applied keeps our hash annotation and is not detected); none that are leased.
 
     A rollout (DEPLOYING) is left to its readiness watch (the observe task), which ends within
     READINESS_TIMEOUT_SECONDS: a reconcile restarts the readiness clock, so sweeping it every
