@@ -114,19 +114,25 @@ class ClusterForm(forms.ModelForm):
         return cleaned
 
 
-class ClusterOwnerFilter(admin.SimpleListFilter):
-    title = "owner"
-    parameter_name = "owner"
+class IsNullFilter(admin.SimpleListFilter):
+    """Two options: `field` is empty (the first) or set (the second). Subclasses name the field and options."""
+
+    field = ""
+    options: tuple[tuple[str, str], tuple[str, str]]  # not `choices`: SimpleListFilter has a method of that name
 
     def lookups(self, request, model_admin):
-        return [("platform", "Platform"), ("organization", "An organisation")]
+        return list(self.options)
 
     def queryset(self, request, queryset):
-        if self.value() == "platform":
-            return queryset.filter(organization__isnull=True)
-        if self.value() == "organization":
-            return queryset.filter(organization__isnull=False)
+        (empty, _), (present, _) = self.options
+        if self.value() in (empty, present):
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == empty})
         return queryset
+
+
+class ClusterOwnerFilter(IsNullFilter):
+    title, parameter_name, field = "owner", "owner", "organization"
+    options = (("platform", "Platform"), ("organization", "An organisation"))
 
 
 @admin.register(Cluster)
@@ -293,19 +299,9 @@ class DeploymentForm(forms.ModelForm):
         return cleaned
 
 
-class DeletedFilter(admin.SimpleListFilter):
-    title = "deleted"
-    parameter_name = "deleted"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Live"), ("yes", "Deleted")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
+class DeletedFilter(IsNullFilter):
+    title, parameter_name, field = "deleted", "deleted", "deleted_at"
+    options = (("no", "Live"), ("yes", "Deleted"))
 
 
 class _ReadOnlyInline(admin.TabularInline):

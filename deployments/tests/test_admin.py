@@ -341,3 +341,19 @@ def test_a_deleted_deployment_is_read_only(staff, tenancy, deployment):
     data = {"name": "Renamed", "scheduler_replicas": "2"}
     assert staff.post(url, data).status_code == 403
     assert Deployment.objects.get(pk=deployment.pk).name == deployment.name
+
+
+def test_changelist_filters_split_platform_clusters_and_deleted_deployments(staff, tenancy, cluster, deployment):
+    make_cluster(organization=None, name="shared-platform")
+    gone = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Retired")
+    services.deployment_delete(actor=tenancy.owner, deployment=gone, confirm_name="Retired")
+
+    platform = staff.get(admin_url(Cluster, "changelist") + "?owner=platform").content.decode()
+    owned = staff.get(admin_url(Cluster, "changelist") + "?owner=organization").content.decode()
+    deleted = staff.get(admin_url(Deployment, "changelist") + "?deleted=yes").content.decode()
+    live = staff.get(admin_url(Deployment, "changelist") + "?deleted=no").content.decode()
+
+    assert "shared-platform" in platform and cluster.name not in platform
+    assert cluster.name in owned and "shared-platform" not in owned
+    assert "Retired" in deleted and deployment.name not in deleted
+    assert deployment.name in live and "Retired" not in live
