@@ -456,3 +456,22 @@ def test_an_expiring_token_cannot_make_a_token_that_outlives_it(tenancy):
         expires_at=expires - timedelta(hours=1),
     )
     assert child.expires_at < parent.expires_at
+
+
+def test_a_workspace_owner_token_can_give_a_team_a_role_on_its_workspace(tenancy):
+    from rest_framework.test import APIClient
+
+    team = Team.objects.create(organization=tenancy.org, name="Analysts")
+    foreign = Team.objects.create(organization=tenancy.other_org, name="Spies")
+    _, plaintext = tokens.token_create(
+        actor=tenancy.owner, workspace=tenancy.workspace, role=WorkspaceRole.OWNER, name="ws-admin"
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    url = f"/api/v1/workspaces/{tenancy.workspace.pk}/bindings/"
+
+    assert client.post(url, {"team": foreign.pk, "role": "AUTHOR"}, format="json").status_code == 400
+    response = client.post(url, {"team": team.pk, "role": "AUTHOR"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert tenancy.workspace.bindings.get(team=team).role == "AUTHOR"

@@ -130,7 +130,7 @@ class BindingViewSet(mixins.ListModelMixin, TenantViewSet):
                 actor=request.user, workspace=workspace, user=user, role=data["role"]
             )
         else:
-            team = Team.objects.for_actor(request.user, "team.view").filter(organization=organization, pk=data["team"])
+            team = Team.objects.filter(organization=organization, pk=data["team"])  # owners may bind any of its teams
             if not team.exists():
                 raise ValidationError({"team": f"{organization} has no team with the id {data['team']}."})
             binding = services.workspace_team_add(
