@@ -54,8 +54,15 @@ class Cluster(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # Two partial constraints rather than nulls_distinct=False, which SQLite (the embedded default) lacks.
             models.UniqueConstraint(
-                Lower("name"), "organization", name="unique_cluster_name_per_org", nulls_distinct=False
+                Lower("name"),
+                "organization",
+                condition=Q(organization__isnull=False),
+                name="unique_cluster_name_per_org",
+            ),
+            models.UniqueConstraint(
+                Lower("name"), condition=Q(organization__isnull=True), name="unique_platform_cluster_name"
             ),
         ]
 
