@@ -581,16 +581,33 @@ def _reserved_keys() -> frozenset[str]:
     return EXPECTED_ENV_RESERVED
 
 
+class VariableExists(ValidationError):
+    """An add (only_new) named a key that is already set; each interface words the remedy its own way."""
+
+    def __init__(self, key: str):
+        super().__init__({"key": f"{key} is already set."})
+        self.key = key
+
+
 @transaction.atomic
 def variable_set(
-    *, actor: User, deployment: Deployment, key: str, value: str | None = None, is_secret: bool | None = None
+    *,
+    actor: User,
+    deployment: Deployment,
+    key: str,
+    value: str | None = None,
+    is_secret: bool | None = None,
+    only_new: bool = False,
 ) -> EnvironmentVariable:
     """Creates or updates one variable. For an existing secret, value None keeps the stored value, so editing
-    other fields never wipes it. A secret stays secret: it cannot be turned back into a plain variable."""
+    other fields never wipes it. A secret stays secret: it cannot be turned back into a plain variable.
+    With only_new (an "add" form or POST), an existing key is refused rather than silently overwritten."""
     require(actor, "deployment.manage_variables", deployment)
     deployment = _locked(deployment)
     key = v.clean_env_key(key, reserved=_reserved_keys())
     variable = deployment.variables.filter(key=key).first()
+    if variable is not None and only_new:
+        raise VariableExists(key)
     if variable is None:
         if value is None:
             raise ValidationError({"value": "Enter a value."})

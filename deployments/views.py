@@ -441,23 +441,22 @@ def variable_add(request, org, pk):
     form = VariableForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        key = (data["key"] or "").strip()
-        if deployment.variables.filter(key=key).exists():
-            form.add_error("key", f"{key} is already set; edit it in the table instead.")
+        try:
+            variable = services.variable_set(
+                actor=request.user,
+                deployment=deployment,
+                key=data["key"],
+                value=data["value"],
+                is_secret=data["is_secret"],
+                only_new=True,
+            )
+        except services.VariableExists as error:
+            form.add_error("key", f"{error.key} is already set; edit it in the table instead.")
+        except ValidationError as error:
+            add_errors(form, error)
         else:
-            try:
-                variable = services.variable_set(
-                    actor=request.user,
-                    deployment=deployment,
-                    key=data["key"],
-                    value=data["value"],
-                    is_secret=data["is_secret"],
-                )
-            except ValidationError as error:
-                add_errors(form, error)
-            else:
-                messages.success(request, f"Variable {variable.key} added.")
-                return done(request, _url("deployment_variables", deployment))
+            messages.success(request, f"Variable {variable.key} added.")
+            return done(request, _url("deployment_variables", deployment))
     if form.is_bound and form.cleaned_data.get("is_secret"):
         form.data = form.data.copy()
         form.data["value"] = ""  # a secret typed in is never sent back to the browser

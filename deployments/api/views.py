@@ -402,12 +402,19 @@ class VariableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Deployme
     def create(self, request, deployment_pk=None):
         self.require("deployment.manage_variables", self.deployment)
         data = self.validated(VariableCreateSerializer)
-        key = data["key"].strip()
-        if self.deployment.variables.filter(key=key).exists():
-            raise ValidationError({"key": f"There is already a variable named {key}; change it with PATCH."})
-        variable = services.variable_set(
-            actor=request.user, deployment=self.deployment, key=key, value=data["value"], is_secret=data["is_secret"]
-        )
+        try:
+            variable = services.variable_set(
+                actor=request.user,
+                deployment=self.deployment,
+                key=data["key"],
+                value=data["value"],
+                is_secret=data["is_secret"],
+                only_new=True,
+            )
+        except services.VariableExists as error:
+            raise ValidationError(
+                {"key": f"There is already a variable named {error.key}; change it with PATCH."}
+            ) from None
         return self.present(variable, status.HTTP_201_CREATED)
 
     @extend_schema(
