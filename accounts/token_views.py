@@ -21,7 +21,7 @@ from accounts.roles import OrgRole, WorkspaceRole
 from accounts.token_forms import TokenCreateForm
 from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate, safe_next
 from deployments.models import Deployment
-from deployments.views import _layout as deployment_layout
+from deployments.views import deployment_layout
 from workspaces.models import Workspace
 
 TEMPLATE = "accounts/tokens.html"

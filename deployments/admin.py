@@ -26,7 +26,7 @@ from aerodrome.admin_helpers import (
 )
 from aerodrome.views import add_errors
 from deployments import catalog, services
-from deployments.api.serializers import deployment_quota
+from deployments import quota as quotas  # `quota` is also a column of the changelist below
 from deployments.models import (
     KUBERNETES_VERSIONS,
     Cluster,
@@ -293,7 +293,7 @@ class DeploymentForm(forms.ModelForm):
         if changed and self.instance.pk:
             try:
                 # The service's own checks, so its messages show next to their fields.
-                services._clean_settings(fresh(self.instance), changed)
+                services.clean_settings(fresh(self.instance), changed)
             except ValidationError as error:
                 add_errors(self, error)
         return cleaned
@@ -482,7 +482,7 @@ class DeploymentAdmin(ServiceBackedAdmin):
     def quota(self, deployment):
         if deployment.pk is None:
             return "—"
-        figures = deployment_quota(deployment)
+        figures = quotas.for_deployment(deployment)
         return f"{figures.cpu} CPU, {figures.memory_mib} MiB memory, {figures.pods} pods"
 
     @admin.display(description="Recent events")

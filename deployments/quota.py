@@ -90,16 +90,26 @@ def compute(
 
 
 def for_spec(spec) -> Quota:
+    return _of(spec, spec.queues)
+
+
+def for_deployment(deployment) -> Quota:
+    """The quota of a saved Deployment (its queues read from the database, or from a prefetch)."""
+    return _of(deployment, deployment.queues.all())
+
+
+def _of(source, queues) -> Quota:
+    """A DeploymentSpec and a Deployment name their resource fields alike."""
     return compute(
-        airflow_major=spec.airflow_major,
-        executor=spec.executor,
-        scheduler_size=spec.scheduler_size,
-        scheduler_replicas=spec.scheduler_replicas,
-        triggerer_replicas=spec.triggerer_replicas,
-        api_server_replicas=spec.api_server_replicas,
-        queues=spec.queues,
-        task_pod_cpu=spec.task_pod_cpu,
-        task_pod_memory_mib=spec.task_pod_memory_mib,
-        max_task_pods=spec.max_task_pods,
-        headroom_percent=spec.headroom_percent,
+        airflow_major=source.airflow_major,
+        executor=source.executor,
+        scheduler_size=source.scheduler_size,
+        scheduler_replicas=source.scheduler_replicas,
+        triggerer_replicas=source.triggerer_replicas,
+        api_server_replicas=source.api_server_replicas,
+        queues=queues,
+        task_pod_cpu=source.task_pod_cpu,
+        task_pod_memory_mib=source.task_pod_memory_mib,
+        max_task_pods=source.max_task_pods,
+        headroom_percent=source.headroom_percent,
     )

@@ -350,7 +350,7 @@ def deployment_create(
     return deployment
 
 
-def _clean_settings(deployment: Deployment, fields: dict) -> dict:
+def clean_settings(deployment: Deployment, fields: dict) -> dict:
     cleaned = {}
     if "name" in fields:
         name = v.clean_deployment_name(fields["name"])
@@ -404,7 +404,7 @@ def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deplo
     if unknown:
         raise ValidationError({field: "This field cannot be changed." for field in unknown})
     deployment = _locked(deployment)
-    cleaned = _clean_settings(deployment, fields)
+    cleaned = clean_settings(deployment, fields)
     if "cluster" in cleaned and cleaned["cluster"] != deployment.cluster:
         raise ValidationError({"cluster": "Moving a Deployment to another cluster is not supported yet."})
     before = {key: getattr(deployment, key) for key in cleaned}

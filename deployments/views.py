@@ -63,7 +63,7 @@ def _url(name, deployment, *extra) -> str:
     return reverse(name, args=[deployment.workspace.organization.slug, deployment.pk, *extra])
 
 
-def _layout(request, deployment, section, **extra) -> dict:
+def deployment_layout(request, deployment, section, **extra) -> dict:
     """What every tab of a Deployment shows around its content: header, tabs, and which controls to offer."""
     user = request.user
     return {
@@ -155,7 +155,7 @@ def deployment_create(request, org, workspace_id):
 
 
 def _overview_context(request, deployment, **forms) -> dict:
-    return _layout(
+    return deployment_layout(
         request,
         deployment,
         "overview",
@@ -265,7 +265,7 @@ def _preview(deployment, data) -> dict:
 def _resources_context(request, deployment, *, form=None, queue_form=None, editing=None, edit_form=None, **extra):
     form = form or ResourcesForm.for_deployment(deployment)
     queues = list(deployment.queues.order_by("name"))
-    return _layout(
+    return deployment_layout(
         request,
         deployment,
         "resources",
@@ -409,7 +409,7 @@ def queue_delete(request, org, pk, queue_pk):
 
 
 def _variables_context(request, deployment, *, add_form=None, editing=None, edit_form=None, **extra):
-    return _layout(
+    return deployment_layout(
         request,
         deployment,
         "variables",
@@ -530,7 +530,7 @@ def variable_delete(request, org, pk, variable_pk):
 def deployment_events(request, org, pk):
     deployment = _deployment(request, org, pk)
     events = DeploymentEvent.objects.filter(deployment=deployment).order_by("-created_at", "-id")
-    context = _layout(request, deployment, "events", events=paginate(request, events, EVENTS_PAGE_SIZE))
+    context = deployment_layout(request, deployment, "events", events=paginate(request, events, EVENTS_PAGE_SIZE))
     return render(request, "deployments/events.html", context)
 
 
@@ -545,7 +545,7 @@ def deployment_manifests(request, org, pk):
         response["Content-Disposition"] = f'attachment; filename="{deployment.release_name}.yaml"'
         return response
     manifest = deployment.applied_manifest
-    context = _layout(
+    context = deployment_layout(
         request,
         deployment,
         "manifests",

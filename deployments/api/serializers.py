@@ -256,22 +256,6 @@ class QuotaSerializer(serializers.Serializer):
     memory_quantity = serializers.CharField(help_text="As Kubernetes writes it, e.g. `8192Mi`.")
 
 
-def deployment_quota(deployment: Deployment) -> quota.Quota:
-    return quota.compute(
-        airflow_major=deployment.airflow_major,
-        executor=deployment.executor,
-        scheduler_size=deployment.scheduler_size,
-        scheduler_replicas=deployment.scheduler_replicas,
-        triggerer_replicas=deployment.triggerer_replicas,
-        api_server_replicas=deployment.api_server_replicas,
-        queues=deployment.queues.all(),
-        task_pod_cpu=deployment.task_pod_cpu,
-        task_pod_memory_mib=deployment.task_pod_memory_mib,
-        max_task_pods=deployment.max_task_pods,
-        headroom_percent=deployment.headroom_percent,
-    )
-
-
 class DeploymentSerializer(serializers.ModelSerializer):
     organization = serializers.SlugField(source="workspace.organization.slug", read_only=True)
     workspace = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -332,7 +316,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(QuotaSerializer)
     def get_quota(self, deployment):
-        figures = deployment_quota(deployment)
+        figures = quota.for_deployment(deployment)
         return QuotaSerializer(
             {
                 "cpu": figures.cpu,
