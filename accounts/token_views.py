@@ -19,38 +19,16 @@ from accounts.models import ApiToken
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.token_forms import TokenCreateForm
-from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate, safe_next
-from deployments.models import Deployment
+from aerodrome.views import add_errors, done, invalid, organization_view, paginate, safe_next
+from deployments.selectors import deployment_for
 from deployments.views import deployment_layout
-from workspaces.models import Workspace
+from workspaces.selectors import workspace_for
 
 TEMPLATE = "accounts/tokens.html"
 Scope = ApiToken.Scope
 
 
 # --------------------------------------------------------------------------------------------------- lookups
-
-
-def _workspace(request, org, workspace_id, permission=None) -> Workspace:
-    return get_for_actor(
-        Workspace.objects.filter(organization=org).select_related("organization"),
-        request.user,
-        view_permission="workspace.view",
-        permission=permission,
-        pk=workspace_id,
-    )
-
-
-def _deployment(request, org, deployment_id, permission=None) -> Deployment:
-    return get_for_actor(
-        Deployment.objects.live()
-        .filter(workspace__organization=org)
-        .select_related("workspace__organization", "cluster"),
-        request.user,
-        view_permission="deployment.view",
-        permission=permission,
-        pk=deployment_id,
-    )
 
 
 def _token(request, org, pk) -> ApiToken:
@@ -64,9 +42,9 @@ def _token(request, org, pk) -> ApiToken:
     if token is None:
         raise Http404("Not found, or you do not have access to it.")
     if token.deployment_id:
-        _deployment(request, org, token.deployment_id)
+        deployment_for(request.user, org, token.deployment_id)
     elif token.workspace_id:
-        _workspace(request, org, token.workspace_id)
+        workspace_for(request.user, org, token.workspace_id)
     require(request.user, tokens.manage_permission(token.scope), token.workspace or org)
     return token
 
@@ -182,14 +160,14 @@ def organization_tokens(request, org):
 @require_http_methods(["GET", "POST"])
 @organization_view()
 def workspace_tokens(request, org, workspace_id):
-    workspace = _workspace(request, org, workspace_id, "token.manage_workspace")
+    workspace = workspace_for(request.user, org, workspace_id, "token.manage_workspace")
     return _list_or_create(request, Page(request, org, workspace=workspace))
 
 
 @require_http_methods(["GET", "POST"])
 @organization_view()
 def deployment_tokens(request, org, deployment_id):
-    deployment = _deployment(request, org, deployment_id, "token.manage_workspace")
+    deployment = deployment_for(request.user, org, deployment_id, "token.manage_workspace")
     return _list_or_create(request, Page(request, org, deployment=deployment))
 
 

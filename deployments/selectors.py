@@ -95,3 +95,15 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         kubernetes_version=cluster.kubernetes_version if cluster else "1.34",
         contact_emails=tuple(deployment.contact_emails),
     )
+
+
+def deployment_for(actor, organization, pk, permission: str | None = None) -> Deployment:
+    """A live Deployment of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
+    from aerodrome.views import get_for_actor
+
+    deployments = (
+        Deployment.objects.live()
+        .filter(workspace__organization=organization)
+        .select_related("workspace__organization", "cluster", "created_by")
+    )
+    return get_for_actor(deployments, actor, view_permission="deployment.view", permission=permission, pk=pk)

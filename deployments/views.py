@@ -27,36 +27,14 @@ from deployments.forms import (
     ResourcesForm,
     VariableForm,
 )
-from deployments.models import Cluster, Deployment, DeploymentEvent, EnvironmentVariable, WorkerQueue
-from workspaces.models import Workspace
+from deployments.models import Cluster, DeploymentEvent, EnvironmentVariable, WorkerQueue
+from deployments.selectors import deployment_for
+from workspaces.selectors import workspace_for
 
 EVENTS_PAGE_SIZE = 25
 
 
 # --------------------------------------------------------------------------------------------------- lookups
-
-
-def _workspace(request, org, workspace_id, permission=None) -> Workspace:
-    return get_for_actor(
-        Workspace.objects.filter(organization=org).select_related("organization"),
-        request.user,
-        view_permission="workspace.view",
-        permission=permission,
-        pk=workspace_id,
-    )
-
-
-def _deployment(request, org, pk, permission=None) -> Deployment:
-    """A live Deployment of this organisation the actor can see (404 otherwise), then 403 below `permission`."""
-    return get_for_actor(
-        Deployment.objects.live()
-        .filter(workspace__organization=org)
-        .select_related("workspace__organization", "cluster", "created_by"),
-        request.user,
-        view_permission="deployment.view",
-        permission=permission,
-        pk=pk,
-    )
 
 
 def _url(name, deployment, *extra) -> str:
@@ -100,7 +78,7 @@ def deployment_list_context(request, workspace) -> dict:
 @organization_view()
 def workspace_deployments(request, org, workspace_id):
     """The workspace page's Deployment rows, polled while any of them is still changing."""
-    workspace = _workspace(request, org, workspace_id)
+    workspace = workspace_for(request.user, org, workspace_id)
     if not request.htmx:
         return redirect("workspace_detail", org.slug, workspace.pk)
     context = {"org": org, "workspace": workspace, **deployment_list_context(request, workspace)}
@@ -134,7 +112,7 @@ def _executor_cards():
 @require_http_methods(["GET", "POST"])
 @organization_view()
 def deployment_create(request, org, workspace_id):
-    workspace = _workspace(request, org, workspace_id, "deployment.create")
+    workspace = workspace_for(request.user, org, workspace_id, "deployment.create")
     clusters = selectors.clusters_for(actor=request.user, organization=org)
     if request.method == "GET":
         form = DeploymentCreateForm(clusters=clusters)
@@ -169,7 +147,7 @@ def _overview_context(request, deployment, **forms) -> dict:
 @require_GET
 @organization_view()
 def deployment_overview(request, org, pk):
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     return render(request, "deployments/overview.html", _overview_context(request, deployment))
 
 
@@ -178,7 +156,7 @@ def deployment_overview(request, org, pk):
 def deployment_status(request, org, pk):
     """The polled status: the overview's status card (with the header badge out of band), or with
     `?part=badge` only the header badge (the other tabs). Either stops polling once the status is final."""
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     context = {"org": org, "deployment": deployment}
     if request.GET.get("part") == "badge":
         return render(request, "deployments/partials/header_status.html", {**context, "poll_header": True})
@@ -188,7 +166,7 @@ def deployment_status(request, org, pk):
 @require_POST
 @organization_view()
 def deployment_update(request, org, pk):
-    deployment = _deployment(request, org, pk, "deployment.update")
+    deployment = deployment_for(request.user, org, pk, "deployment.update")
     form = DeploymentSettingsForm(request.POST)
     if form.is_valid():
         try:
@@ -212,7 +190,7 @@ def deployment_update(request, org, pk):
 @require_POST
 @organization_view()
 def deployment_delete(request, org, pk):
-    deployment = _deployment(request, org, pk, "deployment.delete")
+    deployment = deployment_for(request.user, org, pk, "deployment.delete")
     form = DeleteForm(request.POST)
     if form.is_valid():
         try:
@@ -230,7 +208,7 @@ def deployment_delete(request, org, pk):
 @require_POST
 @organization_view()
 def deployment_reconcile(request, org, pk):
-    deployment = _deployment(request, org, pk, "deployment.reconcile")
+    deployment = deployment_for(request.user, org, pk, "deployment.reconcile")
     services.deployment_request_reconcile(actor=request.user, deployment=deployment)
     messages.success(request, "Reconcile requested: provisioning will converge the cluster again.")
     return done(request, safe_next(request, _url("deployment_overview", deployment)))
@@ -297,7 +275,7 @@ def _resources_context(request, deployment, *, form=None, queue_form=None, editi
 @organization_view()
 def deployment_resources(request, org, pk):
     """The resources tab; POST saves the scaling form."""
-    deployment = _deployment(request, org, pk, "deployment.update" if request.method == "POST" else None)
+    deployment = deployment_for(request.user, org, pk, "deployment.update" if request.method == "POST" else None)
     if request.method == "GET":
         return render(request, "deployments/resources.html", _resources_context(request, deployment))
     form = ResourcesForm(request.POST)
@@ -320,7 +298,7 @@ def deployment_resources(request, org, pk):
 @organization_view()
 def deployment_quota(request, org, pk):
     """Live quota preview for the resources form (a read: anyone who sees the Deployment may ask)."""
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     context = {"org": org, "deployment": deployment, "oob": True, **_preview(deployment, request.POST)}
     return render(request, "deployments/partials/quota.html", context)
 
@@ -332,7 +310,7 @@ def _queue(deployment, queue_pk) -> WorkerQueue:
 @require_POST
 @organization_view()
 def queue_add(request, org, pk):
-    deployment = _deployment(request, org, pk, "deployment.update")
+    deployment = deployment_for(request.user, org, pk, "deployment.update")
     form = QueueForm(request.POST)
     if form.is_valid():
         try:
@@ -350,7 +328,7 @@ def queue_add(request, org, pk):
 @organization_view()
 def queue_row(request, org, pk, queue_pk):
     """One queue's row as shown (the edit row's Cancel)."""
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     queue = _queue(deployment, queue_pk)
     if not request.htmx:
         return redirect(_url("deployment_resources", deployment))
@@ -362,7 +340,7 @@ def queue_row(request, org, pk, queue_pk):
 @organization_view()
 def queue_edit(request, org, pk, queue_pk):
     """GET: the queue's row as a form (or the page with it open, without HTMX). POST: save it."""
-    deployment = _deployment(request, org, pk, "deployment.update")
+    deployment = deployment_for(request.user, org, pk, "deployment.update")
     queue = _queue(deployment, queue_pk)
     if request.method == "GET":
         form = QueueForm(
@@ -394,7 +372,7 @@ def queue_edit(request, org, pk, queue_pk):
 @require_POST
 @organization_view()
 def queue_delete(request, org, pk, queue_pk):
-    deployment = _deployment(request, org, pk, "deployment.update")
+    deployment = deployment_for(request.user, org, pk, "deployment.update")
     queue = _queue(deployment, queue_pk)
     try:
         services.queue_delete(actor=request.user, queue=queue)
@@ -430,14 +408,14 @@ def _variable(deployment, variable_pk) -> EnvironmentVariable:
 @require_GET
 @organization_view()
 def deployment_variables(request, org, pk):
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     return render(request, "deployments/variables.html", _variables_context(request, deployment))
 
 
 @require_POST
 @organization_view()
 def variable_add(request, org, pk):
-    deployment = _deployment(request, org, pk, "deployment.manage_variables")
+    deployment = deployment_for(request.user, org, pk, "deployment.manage_variables")
     form = VariableForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -467,7 +445,7 @@ def variable_add(request, org, pk):
 @require_GET
 @organization_view()
 def variable_row(request, org, pk, variable_pk):
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     variable = _variable(deployment, variable_pk)
     if not request.htmx:
         return redirect(_url("deployment_variables", deployment))
@@ -480,7 +458,7 @@ def variable_row(request, org, pk, variable_pk):
 @organization_view()
 def variable_edit(request, org, pk, variable_pk):
     """GET: the variable's row as a form. POST: save it; a secret's blank value keeps the stored one."""
-    deployment = _deployment(request, org, pk, "deployment.manage_variables")
+    deployment = deployment_for(request.user, org, pk, "deployment.manage_variables")
     variable = _variable(deployment, variable_pk)
     if request.method == "GET":
         form = VariableForm(initial={"value": variable.display_value or "", "is_secret": variable.is_secret})
@@ -515,7 +493,7 @@ def variable_edit(request, org, pk, variable_pk):
 @require_POST
 @organization_view()
 def variable_delete(request, org, pk, variable_pk):
-    deployment = _deployment(request, org, pk, "deployment.manage_variables")
+    deployment = deployment_for(request.user, org, pk, "deployment.manage_variables")
     variable = _variable(deployment, variable_pk)
     services.variable_delete(actor=request.user, variable=variable)
     messages.success(request, f"Variable {variable.key} removed.")
@@ -528,7 +506,7 @@ def variable_delete(request, org, pk, variable_pk):
 @require_GET
 @organization_view()
 def deployment_events(request, org, pk):
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     events = DeploymentEvent.objects.filter(deployment=deployment).order_by("-created_at", "-id")
     context = deployment_layout(request, deployment, "events", events=paginate(request, events, EVENTS_PAGE_SIZE))
     return render(request, "deployments/events.html", context)
@@ -537,7 +515,7 @@ def deployment_events(request, org, pk):
 @require_GET
 @organization_view()
 def deployment_manifests(request, org, pk):
-    deployment = _deployment(request, org, pk)
+    deployment = deployment_for(request.user, org, pk)
     if request.GET.get("download"):
         if not deployment.applied_manifest:
             raise Http404("Nothing has been applied yet.")

@@ -75,3 +75,11 @@ def member_candidates(*, workspace: Workspace):
     return User.objects.filter(org_memberships__organization=workspace.organization_id).exclude(
         workspace_bindings__workspace=workspace
     )
+
+
+def workspace_for(actor, organization, pk, permission: str | None = None) -> Workspace:
+    """A workspace of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
+    from aerodrome.views import get_for_actor
+
+    workspaces = Workspace.objects.filter(organization=organization).select_related("organization")
+    return get_for_actor(workspaces, actor, view_permission="workspace.view", permission=permission, pk=pk)

@@ -10,11 +10,12 @@ from accounts.forms import RoleForm
 from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
-from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate
+from aerodrome.views import add_errors, done, invalid, organization_view, paginate
 from deployments.views import deployment_list_context
 from workspaces import selectors, services
 from workspaces.forms import WorkspaceDeleteForm, WorkspaceForm, WorkspaceMemberAddForm, WorkspaceTeamAddForm
-from workspaces.models import Workspace, WorkspaceRoleBinding
+from workspaces.models import WorkspaceRoleBinding
+from workspaces.selectors import workspace_for
 
 
 def _home_context(request, org, form=None):
@@ -48,16 +49,6 @@ def workspace_create(request, org):
     return invalid(request, "workspaces/organization_home.html", "create-form", context)
 
 
-def _workspace(request, org, pk, permission=None) -> Workspace:
-    return get_for_actor(
-        Workspace.objects.filter(organization=org).select_related("organization"),
-        request.user,
-        view_permission="workspace.view",
-        permission=permission,
-        pk=pk,
-    )
-
-
 def _detail_context(request, workspace, **forms):
     teams = Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
     return {
@@ -86,14 +77,14 @@ def _form_response(request, workspace, partial, **forms):
 
 @organization_view()
 def workspace_detail(request, org, pk):
-    workspace = _workspace(request, org, pk)
+    workspace = workspace_for(request.user, org, pk)
     return render(request, "workspaces/workspace_detail.html", _detail_context(request, workspace))
 
 
 @require_POST
 @organization_view()
 def workspace_member_add(request, org, pk):
-    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
     form = WorkspaceMemberAddForm(request.POST, candidates=selectors.member_candidates(workspace=workspace))
     if form.is_valid():
         try:
@@ -109,7 +100,7 @@ def workspace_member_add(request, org, pk):
 @require_POST
 @organization_view()
 def workspace_team_add(request, org, pk):
-    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
     teams = Team.objects.filter(organization=org).exclude(workspace_bindings__workspace=workspace)
     form = WorkspaceTeamAddForm(request.POST, teams=teams)
     if form.is_valid():
@@ -135,7 +126,7 @@ def _binding(workspace, binding_pk) -> WorkspaceRoleBinding:
 @organization_view()
 def workspace_binding_role(request, org, pk, binding_pk):
     """Inline role change (HTMX): answers with the updated row."""
-    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
     binding = _binding(workspace, binding_pk)
     form = RoleForm(request.POST)
     error = saved = None
@@ -164,7 +155,7 @@ def workspace_binding_role(request, org, pk, binding_pk):
 @require_POST
 @organization_view()
 def workspace_binding_remove(request, org, pk, binding_pk):
-    workspace = _workspace(request, org, pk, "workspace.manage_members")
+    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
     binding = _binding(workspace, binding_pk)
     services.workspace_binding_remove(actor=request.user, binding=binding)
     messages.success(request, f"{binding.subject} no longer has a direct role on {workspace.name}.")
@@ -174,7 +165,7 @@ def workspace_binding_remove(request, org, pk, binding_pk):
 @require_POST
 @organization_view()
 def workspace_update(request, org, pk):
-    workspace = _workspace(request, org, pk, "workspace.update")
+    workspace = workspace_for(request.user, org, pk, "workspace.update")
     form = WorkspaceForm(request.POST)
     if form.is_valid():
         try:
@@ -191,7 +182,7 @@ def workspace_update(request, org, pk):
 @require_POST
 @organization_view()
 def workspace_delete(request, org, pk):
-    workspace = _workspace(request, org, pk, "workspace.delete")
+    workspace = workspace_for(request.user, org, pk, "workspace.delete")
     form = WorkspaceDeleteForm(request.POST)
     if form.is_valid():
         try:
