@@ -4,7 +4,6 @@ A token is visible only to whoever may manage it (404 otherwise). The plaintext 
 a rotate, and never again.
 """
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from accounts import tokens
 from accounts.api.serializers import DESCRIPTION_MAX_LENGTH, UserSummarySerializer
 from accounts.models import ApiToken, Organization
+from aerodrome.api import params
 from aerodrome.api.fields import NameField
 from aerodrome.api.viewsets import TenantViewSet
 from aerodrome.views import get_for_actor
@@ -109,16 +109,11 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         found = tokens.tokens_for(actor=self.request.user)
         if self.action != "list":
             return found
-        params = self.request.query_params
-        if params.get("organization"):
-            if "\x00" in params["organization"]:
-                raise ValidationError({"organization": "Give the organisation's slug."})
-            found = found.filter(organization__slug=params["organization"])
+        if slug := params.organization_slug(self.request):
+            found = found.filter(organization__slug=slug)
         for key in ("workspace", "deployment"):
-            if params.get(key):
-                if not (params[key].isascii() and params[key].isdigit()):  # not "²", which int() refuses
-                    raise ValidationError({key: f"Give the {key}'s id (a number)."})
-                found = found.filter(**{f"{key}_id": int(params[key])})
+            if (pk := params.object_id(self.request, key)) is not None:
+                found = found.filter(**{f"{key}_id": pk})
         return found
 
     def _secret_answer(self, token, plaintext, status_code):

@@ -6,7 +6,6 @@ checks the caller's role (403) and is one call to `deployments.services`, which 
 reconcile once the transaction commits.
 """
 
-from django.core import validators
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -16,6 +15,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from accounts.models import Organization
+from aerodrome.api import params
 from aerodrome.api.errors import ErrorSerializer
 from aerodrome.api.pagination import CursorPagination
 from aerodrome.api.viewsets import TenantViewSet
@@ -65,10 +65,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     def get_queryset(self):
         clusters = Cluster.objects.for_actor(self.request.user, "cluster.view").select_related("organization")
-        if self.action == "list" and self.request.query_params.get("organization"):
-            slug = self.request.query_params["organization"]
-            if not validators.slug_re.match(slug):
-                raise ValidationError({"organization": "Give the organisation's slug."})
+        if self.action == "list" and (slug := params.organization_slug(self.request)):
             clusters = clusters.filter(organization__slug=slug)
         return clusters
 
@@ -190,16 +187,13 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return deployments
 
     def _filtered(self, deployments):
-        params = self.request.query_params
-        if params.get("workspace"):
-            if not params["workspace"].isdecimal():
-                raise ValidationError({"workspace": "Give the workspace's id (a number)."})
-            deployments = deployments.filter(workspace_id=int(params["workspace"]))
-        if params.get("status"):
-            wanted = params["status"].upper()
+        if (workspace_id := params.object_id(self.request, "workspace")) is not None:
+            deployments = deployments.filter(workspace_id=workspace_id)
+        if status_param := self.request.query_params.get("status"):
+            wanted = status_param.upper()
             if wanted not in Deployment.Status.values:
                 choices = ", ".join(Deployment.Status.values)
-                raise ValidationError({"status": f"{params['status']!r} is not a status; choose one of: {choices}."})
+                raise ValidationError({"status": f"{status_param!r} is not a status; choose one of: {choices}."})
             deployments = deployments.filter(status=wanted)
         return deployments
 

@@ -1,6 +1,5 @@
 """API for workspaces and their role bindings. Each mutation is one call to `workspaces.services`."""
 
-from django.core import validators
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -8,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts import selectors as account_selectors
 from accounts.models import Organization, Team
+from aerodrome.api import params
 from aerodrome.api.viewsets import TenantViewSet
 from aerodrome.views import get_for_actor
 from workspaces import services
@@ -40,10 +40,7 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     def get_queryset(self):
         workspaces = Workspace.objects.for_actor(self.request.user, "workspace.view").select_related("organization")
-        if self.action == "list" and self.request.query_params.get("organization"):
-            slug = self.request.query_params["organization"]
-            if not validators.slug_re.match(slug):
-                raise ValidationError({"organization": "Give the organisation's slug."})
+        if self.action == "list" and (slug := params.organization_slug(self.request)):
             workspaces = workspaces.filter(organization__slug=slug)
         return workspaces
 
