@@ -25,7 +25,7 @@ from aerodrome.admin_helpers import (
     fresh,
 )
 from aerodrome.views import add_errors
-from deployments import catalog, services
+from deployments import catalog, selectors, services
 from deployments import quota as quotas  # `quota` is also a column of the changelist below
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -489,7 +489,7 @@ class DeploymentAdmin(ServiceBackedAdmin):
     def recent_events(self, deployment):
         if deployment.pk is None:
             return "—"
-        events = DeploymentEvent.objects.filter(deployment=deployment).order_by("-created_at", "-id")[:RECENT_EVENTS]
+        events = selectors.recent_events(deployment, RECENT_EVENTS)
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

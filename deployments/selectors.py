@@ -3,10 +3,10 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
-from deployments.models import Cluster, Deployment, DeploymentEvent, WorkerQueue
+from deployments.models import Cluster, Deployment, DeploymentEvent
 
 
 def workspace_deployments(*, actor, workspace):
@@ -18,16 +18,6 @@ def workspace_deployments(*, actor, workspace):
         .select_related("cluster")
         .annotate(queue_count=Count("queues"))
         .order_by("name")
-    )
-
-
-def deployment_detail(*, actor, pk: int):
-    return (
-        Deployment.objects.for_actor(actor)
-        .live()
-        .select_related("workspace__organization", "cluster", "created_by")
-        .prefetch_related(Prefetch("queues", queryset=WorkerQueue.objects.order_by("name")))
-        .get(pk=pk)
     )
 
 
