@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # pyenv's shims exist for versions that are not selected, so try each interpreter instead of trusting `command -v`.
 PYTHON := $(shell for p in python3.14 python3.13 python3.12; do $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && echo $$p && break; done)
 
-.PHONY: run test install install-dev browser test-idp services check-python lint migrations-check pytest clean
+.PHONY: run test install install-dev browser test-idp services check-python lint migrations-check pytest vendor clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Aerodrome needs Python 3.12 or newer (Django 6.1). Install it (e.g. 'pyenv install 3.12') and retry." >&2; exit 1; fi
@@ -68,6 +68,10 @@ migrations-check:
 
 pytest:
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+## make vendor: fetch the front-end packages pinned in scripts/vendor_static.py into static/vendor/ (needs npm).
+vendor: install
+	$(PY) scripts/vendor_static.py
 
 clean:
 	rm -rf $(VENV) var $(OIDC_IDP)/node_modules
