@@ -89,6 +89,17 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default is shared by several processes (web, worker, beat). WAL lets readers go on while one
+    # writes; a writer waits up to `timeout` seconds for its turn instead of failing with "database is locked"; and
+    # IMMEDIATE takes the write lock when a transaction begins, so two transactions that read then write never
+    # deadlock upgrading their locks (SQLite fails one of them at once, without waiting).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
