@@ -37,6 +37,7 @@ from accounts import audit
 from accounts.models import Invitation, Organization, OrganizationMembership, User
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole, highest
+from aerodrome.site import absolute_url
 from aerodrome.validation import clean_role
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def _new_token() -> tuple[str, str]:
 
 def accept_url(token: str) -> str:
     """The absolute link that goes into the email."""
-    return settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+    return absolute_url(reverse("invitation_accept", args=[token]))
 
 
 # ------------------------------------------------------------------------------------------------- reads
@@ -395,7 +396,7 @@ def _message(invitation: Invitation, token: str) -> EmailMultiAlternatives:
         "workspace_role": WorkspaceRole(invitation.workspace_role).label if invitation.workspace_role else "",
         "url": accept_url(token),
         "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
+        "site_url": absolute_url("/"),
     }
     subject = " ".join(render_to_string("accounts/email/invitation_subject.txt", context).split())
     message = EmailMultiAlternatives(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import sso
 from accounts.models import SSOBypassLink, SSOConnection, SSOGroupMapping, Team
 from accounts.sso_forms import GroupMappingForm, SSOConnectionForm
+from aerodrome.site import absolute_url
 from aerodrome.views import add_errors, done, invalid, organization_view
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def sso_bypass_create(request, org):
         org,
         connection,
         new_bypass=link,
-        new_bypass_url=request.build_absolute_uri(reverse("sso_bypass", args=[token])),
+        new_bypass_url=absolute_url(reverse("sso_bypass", args=[token])),
     )
     if request.htmx:
         return render(request, f"{TEMPLATE}#bypass", context)

@@ -25,7 +25,14 @@ else:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+# Links that leave the page (invitation emails, SSO bypass links) start with SITE_URL (aerodrome/site.py). In DEBUG
+# it may stay unset: links then use the address the request came to.
+SITE_URL = env_str("SITE_URL", "")
+if not DEBUG and not SITE_URL:
+    raise ImproperlyConfigured(
+        "SITE_URL is required outside DEBUG: the address people open Aerodrome at, e.g. https://aerodrome.example.com "
+        "(invitation emails link to it)."
+    )
 SITE_NAME = "Aerodrome"
 
 INSTALLED_APPS = [
@@ -63,6 +70,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AuditContextMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
+    "aerodrome.site.RequestOriginMiddleware",
 ]
 
 ROOT_URLCONF = "aerodrome.urls"

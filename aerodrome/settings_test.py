@@ -9,6 +9,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("STATIC_MANIFEST", "false")  # no collectstatic before tests
 os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("SITE_URL", "http://testserver")  # the test client's address
 # Each test run sends its tasks to a queue of its own, which the test worker (conftest.py) consumes and
 # inherits through the environment, so parallel runs and leftovers never mix.
 os.environ.setdefault(
