@@ -10,8 +10,10 @@ COPY . .
 RUN useradd --create-home aerodrome && mkdir -p /app/var && chown aerodrome /app/var
 USER aerodrome
 
-# collectstatic only needs settings to import; these values are not used at run time.
+# collectstatic (with the production storage: hashed names, compressed copies) only needs settings to import;
+# these values are not used at run time.
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret DATABASE_URL=sqlite:////tmp/build.db \
+    SITE_URL=https://build.invalid EMAIL_URL=smtp://build.invalid \
     python manage.py collectstatic --noinput
 
 EXPOSE 8000

@@ -150,8 +150,15 @@ ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/
 # The cache holds rate-limit counters: use a shared one (CACHE_URL=redis://...) when running several web processes.
 CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemcache://"))}
 
-# EMAIL_URL such as smtp+tls://user:password@mail.example.com:587 (django-environ's format).
-_email = environ.Env.email_url_config(env_str("EMAIL_URL", "consolemail://"))
+# EMAIL_URL such as smtp+tls://user:password@mail.example.com:587 (django-environ's format). Outside DEBUG mail must
+# really leave (invitations): the console, file and memory backends are refused, as `check --deploy` refuses them.
+_email_url = env_str("EMAIL_URL", "consolemail://" if DEBUG else "")
+_email = environ.Env.email_url_config(_email_url) if _email_url else {"EMAIL_BACKEND": ""}
+if not DEBUG and not _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name a mail server outside DEBUG, e.g. smtp+tls://user:password@mail.example.com:587 "
+        f"(got {_email_url.split(':', 1)[0] + '://' if _email_url else 'nothing'})."
+    )
 _smtp_options = {
     "host": _email.get("EMAIL_HOST"),
     "port": _email.get("EMAIL_PORT"),
@@ -174,6 +181,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Outside DEBUG, static files are served from STATIC_ROOT under hashed names (collectstatic at image build). The
+# manifest stays strict: a {% static %} name missing from it is an error, which the production-serving tests catch
+# for every template, rather than a page silently without its stylesheet.
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -193,6 +203,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
+# HTTPS in production (README "Production"): plain HTTP is redirected, except the probes, which the orchestrator
+# calls inside the cluster; HSTS then keeps browsers on HTTPS. Off by default: HSTS cannot be undone quickly.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 REST_FRAMEWORK = {
     # The Bearer class comes first: it answers unauthenticated calls with 401 and `WWW-Authenticate: Bearer`.

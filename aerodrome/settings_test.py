@@ -10,6 +10,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("STATIC_MANIFEST", "false")  # no collectstatic before tests
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SITE_URL", "http://testserver")  # the test client's address
+# Required outside DEBUG; in-process tests send through Django's test outbox or the `smtp_server` fixture instead.
+os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:25")
 # Each test run sends its tasks to a queue of its own, which the test worker (conftest.py) consumes and
 # inherits through the environment, so parallel runs and leftovers never mix.
 os.environ.setdefault(

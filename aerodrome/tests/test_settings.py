@@ -43,7 +43,7 @@ def test_lists_are_comma_separated(monkeypatch):
 
 def _import_settings(code: str, **env):
     """Imports the production settings in a fresh interpreter with only the given overrides."""
-    dropped = {"SECRET_KEY", "DEBUG", "SECURE_COOKIES", "DJANGO_SETTINGS_MODULE"}
+    dropped = {"SECRET_KEY", "DEBUG", "SECURE_COOKIES", "DJANGO_SETTINGS_MODULE", "EMAIL_URL", "SITE_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env)
     return subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=60)
@@ -57,5 +57,28 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_debug_is_off_and_cookies_secure_unless_asked_for(tmp_path):
     code = "import aerodrome.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"
-    result = _import_settings(code, SECRET_KEY="x" * 40, VAR_DIR=str(tmp_path))
+    result = _import_settings(
+        code, SECRET_KEY="x" * 40, VAR_DIR=str(tmp_path), EMAIL_URL="smtp://mail.example.com", SITE_URL="https://a.test"
+    )
     assert result.stdout.split() == ["False", "True"], result.stderr
+
+
+@pytest.mark.parametrize("email_url", [None, "consolemail://", "filemail:///tmp/mail", "memorymail://"])
+def test_production_refuses_to_start_without_a_real_mail_server(tmp_path, email_url):
+    env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "SITE_URL": "https://aerodrome.example.com"}
+    result = _import_settings("import aerodrome.settings", **env, **({"EMAIL_URL": email_url} if email_url else {}))
+    assert result.returncode != 0
+    assert "EMAIL_URL must name a mail server" in result.stderr, result.stderr
+
+
+def test_production_refuses_to_start_without_site_url(tmp_path):
+    env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "EMAIL_URL": "smtp://mail.example.com"}
+    result = _import_settings("import aerodrome.settings", **env)
+    assert result.returncode != 0
+    assert "SITE_URL is required" in result.stderr, result.stderr
+
+
+def test_development_needs_neither_mail_server_nor_site_url(tmp_path):
+    code = "import aerodrome.settings as s; print(s.MAILERS['default']['BACKEND'], repr(s.SITE_URL))"
+    result = _import_settings(code, DEBUG="true", VAR_DIR=str(tmp_path))
+    assert result.stdout.split() == ["django.core.mail.backends.console.EmailBackend", "''"], result.stderr
