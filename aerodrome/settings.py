@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AuditContextMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
+    "aerodrome.middleware.BrandedNotFoundMiddleware",
     "aerodrome.site.RequestOriginMiddleware",
 ]
 

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def _get(url: str):
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
     except OSError:
         return None, ""
 
@@ -28,6 +31,7 @@ def _get(url: str):
 def test_make_run_serves_the_login_page_without_postgres_or_redis(tmp_path):
     port = _free_port()
     dropped = {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"}
+    dropped |= {"EMAIL_URL", "SITE_URL"}  # the test settings' values: `make run` needs neither
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(VAR_DIR=str(tmp_path), PORT=str(port))
     log = tmp_path / "run.log"
@@ -45,6 +49,10 @@ def test_make_run_serves_the_login_page_without_postgres_or_redis(tmp_path):
         assert status == 200, log.read_text()
         assert "Sign In" in body
         assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        # A mistyped address shows the product's 404 page, not Django's debug page listing every URL pattern.
+        status, body = _get(f"http://127.0.0.1:{port}/no-such-page/")
+        assert status == 404
+        assert "This page does not exist" in body and "Using the URLconf" not in body
         assert "Log in as owner@aerodrome.local" in log.read_text()
         # The worker and beat run too (they may finish starting after the web server).
         deadline = time.monotonic() + 90
