@@ -163,7 +163,7 @@ def unavailable(deployment_id: int, error: Exception, attempt: "scheduling.Attem
     """Says at once that the cluster (or its PostgreSQL) does not answer, in the status reason and one event that
     counts the attempts; Failed once the retry budget is spent. Returns the status."""
     what = "Metadata database" if isinstance(error, metadata_db.DatabaseUnavailable) else "Cluster"
-    detail = getattr(error, "reason", str(error))
+    detail = getattr(error, "reason", str(error)).rstrip(".")
     since = timezone.localtime(attempt.since).strftime("%d %b %H:%M:%S %Z")
     event(
         deployment_id,
@@ -174,11 +174,11 @@ def unavailable(deployment_id: int, error: Exception, attempt: "scheduling.Attem
     )
     if attempt.retry_in is None:
         fail(deployment_id, f"Gave up after {attempt.number} attempts: {what.lower()} unreachable since {since}. "
-                            f"{detail} Retry once it answers.")  # fmt: skip
+                            f"Last error: {detail}. Retry once it answers.")  # fmt: skip
         return Status.FAILED
     reason = (
         f"{what} unreachable since {since}, retrying (attempt {attempt.number} of {attempt.of}, "
-        f"next in {attempt.retry_in} s). {detail}"
+        f"next in {attempt.retry_in} s). Last error: {detail}."
     )
     Deployment.objects.filter(pk=deployment_id).update(status_reason=reason[:1000])
     return Deployment.objects.filter(pk=deployment_id).values_list("status", flat=True).first() or Status.DELETED
