@@ -221,3 +221,16 @@ def test_a_run_longer_than_its_lease_keeps_it(tenancy, kube, settings):
         worker.join(timeout=60)
     assert fresh(deployment).status == Deployment.Status.HEALTHY
     assert fresh(deployment).reconcile_lease_until is None  # released
+
+
+def test_run_inline_a_retry_chain_does_not_ring_itself_for_ever(tenancy, kube, deployment, committed, monkeypatch):
+    """CELERY_TASK_ALWAYS_EAGER runs wake-ups inline, without waiting for their time: the chain's next attempt
+    must not ring (and run) itself at once, again and again."""
+    monkeypatch.setattr(scheduling, "_publish", PUBLISH)
+    monkeypatch.setitem(tasks.reconcile.app.conf, "task_always_eager", True)
+    kube.fail_next(10_000, status=503)
+
+    edit(tenancy, deployment, committed, description="run inline")
+
+    assert fresh(deployment).reconcile_attempts == 1 and len(kube.request_log) == 1
+    assert fresh(deployment) not in scheduling.due_for_sweep()  # the sweep takes it when the backoff is over
