@@ -259,15 +259,38 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _default_results = f"file://{VAR_DIR / 'celery' / 'results'}"
 else:
     _default_results = CELERY_BROKER_URL
+# Time limits of every task: the soft one raises inside the task (which cleans up), the hard one kills its process
+# (prefork pool; the threads pool enforces neither, so reconcile's lease heartbeat also stops at the hard limit).
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 30, CELERY_TASK_TIME_LIMIT * 9 // 10)
+# Reconcile wake-ups are published at most this far ahead (the longest retry backoff, deployments/kube/scheduling).
+RECONCILE_BACKOFF_MAX_SECONDS = 300
+# A broker that is down or hangs costs a request at most a few seconds: the desired state is already committed,
+# and the sweep enqueues what could not be (see deployments/kube/scheduling.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_TIMEOUT", 2)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        "socket_timeout": CELERY_BROKER_CONNECTION_TIMEOUT + 3,  # above the worker's 1 s BRPOP
+        "max_retries": 1,  # connecting to publish; the worker's own consumer reconnects for ever
+        # A delivered, unacknowledged message goes back to the queue after this: longer than a task may run
+        # (acks_late) plus the furthest a wake-up is scheduled ahead (the worker holds it until then).
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + RECONCILE_BACKOFF_MAX_SECONDS + 60,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT  # the result backend
+    CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT + 3
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", _default_results)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process dies (SIGKILL, OOM) goes back to the queue instead of being acknowledged and lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
-    "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 60)},
+    "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 30)},
     "deployments-purge": {"task": "deployments.tasks.purge_deleted", "schedule": 3600},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -282,6 +305,12 @@ KUBE_BACKOFF_MS = env_int("KUBE_BACKOFF_MS", 500)
 RECONCILE_STALE_SECONDS = env_int("RECONCILE_STALE_SECONDS", 600)  # the sweep re-checks status this old
 READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 900)  # then DEPLOYING becomes UNHEALTHY
 READINESS_POLL_SECONDS = env_int("READINESS_POLL_SECONDS", 5)
+# A run's lease on its Deployment, renewed while the run lives: a killed worker's lapses within this.
+RECONCILE_LEASE_SECONDS = env_int("RECONCILE_LEASE_SECONDS", 60)
+# An unreachable cluster is retried this many times, the first after RECONCILE_BACKOFF_SECONDS, each wait twice
+# the last (at most RECONCILE_BACKOFF_MAX_SECONDS); then the Deployment is Failed until someone retries it.
+RECONCILE_RETRIES = env_int("RECONCILE_RETRIES", 8)
+RECONCILE_BACKOFF_SECONDS = env_int("RECONCILE_BACKOFF_SECONDS", 5)
 DELETED_RETENTION_DAYS = 14
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")

@@ -39,10 +39,12 @@ class DeploymentCreateForm(forms.Form):
     contact_emails = _text("Contact emails", widget=forms.Textarea(attrs={"rows": 3}))
     image_repository = _text("Image repository")
     image_tag = _text("Image tag")
+    confirm_cluster = forms.BooleanField(required=False)  # "create it anyway" on a cluster that did not answer
 
     def __init__(self, *args, clusters, **kwargs):
         # The organisation's own clusters first (the first of them is the default), then the platform's.
         clusters = sorted(clusters, key=lambda c: (c.is_platform, c.name.lower()))
+        self.clusters = {str(c.pk): c for c in clusters}
         kwargs.setdefault(
             "initial",
             {
@@ -54,6 +56,23 @@ class DeploymentCreateForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.fields["cluster"].choices = cluster_choices(clusters)
+
+    @property
+    def cluster_warning(self):
+        """The chosen cluster when its last connection test failed: the person confirms before creating on it."""
+        cluster = self.clusters.get(str(self["cluster"].value() or ""))
+        return cluster if cluster is not None and cluster.last_check_ok is False else None
+
+    def clean(self):
+        cleaned = super().clean()
+        confirmed = cleaned.pop("confirm_cluster", False)
+        cluster = self.cluster_warning
+        if cluster is not None and not confirmed:
+            self.add_error(
+                "confirm_cluster",
+                f"Tick the box to create it on {cluster.name} anyway, or choose another cluster.",
+            )
+        return cleaned
 
     @property
     def shows_advanced(self) -> bool:

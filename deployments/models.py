@@ -145,8 +145,17 @@ class Deployment(models.Model):
     status_reason = models.CharField(max_length=1000, blank=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
-    reconcile_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    first_healthy_at = models.DateTimeField(null=True, blank=True, editable=False)  # its UI has answered since
     applied_manifest = models.TextField(blank=True, editable=False)  # redacted YAML of the last apply
+    # When provisioning runs (deployments/kube/scheduling.py): a reconcile is wanted; one wake-up is queued (due
+    # then); one run holds the lease (renewed while it lives); failed attempts of the current retry chain.
+    reconcile_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reconcile_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reconcile_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    reconcile_lease_holder = models.CharField(max_length=64, blank=True, editable=False)
+    reconcile_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    reconcile_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -189,6 +198,11 @@ class Deployment(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def ui_ready(self) -> bool:
+        """Whether to offer "Open Airflow": its UI has been healthy at least once."""
+        return self.first_healthy_at is not None and self.ui_url is not None
 
     @property
     def ui_url(self) -> str | None:
@@ -263,6 +277,9 @@ class DeploymentEvent(models.Model):
     message = models.CharField(max_length=2000)
     generation = models.PositiveIntegerField(null=True)
     actor_label = models.CharField(max_length=254, blank=True)  # who caused it; empty for the platform itself
+    # The same event repeated (a retry chain's "Unreachable") is one row: how often, and when it was last seen.
+    count = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -209,11 +209,12 @@ def cluster_test_connection(*, actor: User, cluster: Cluster) -> Cluster:
 # ------------------------------------------------------------------------------------------------- deployments
 
 
-def _request_reconcile(deployment: Deployment) -> None:
-    from deployments import tasks
+def _request_reconcile(deployment: Deployment, *, retry: bool = False) -> None:
+    """Records, in this transaction, that a reconcile is wanted; it is enqueued once committed, or by the sweep
+    when the broker cannot take it (a save never waits on the broker). `retry` starts a fresh retry budget now."""
+    from deployments.kube import scheduling
 
-    deployment_id = deployment.pk
-    transaction.on_commit(lambda: tasks.reconcile.delay(deployment_id))
+    scheduling.request(deployment.pk, retry=retry)
 
 
 def _event(deployment: Deployment, reason: str, message: str, *, actor=None, level=DeploymentEvent.Level.INFO):
@@ -454,13 +455,21 @@ def deployment_delete(*, actor: User, deployment: Deployment, confirm_name: str)
 
 @transaction.atomic
 def deployment_request_reconcile(*, actor: User, deployment: Deployment) -> Deployment:
-    """Asks provisioning to converge again without changing anything (after fixing the cluster, say)."""
+    """Asks provisioning to converge again without changing anything (after fixing the cluster, say): a Failed
+    Deployment is retried with a fresh retry budget, and one waiting out a backoff is tried now."""
     require(actor, "deployment.reconcile", deployment)
+    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)  # a deleted one's teardown may retry
     audit.record(
         actor=actor, action="deployment.reconcile", target=deployment, organization=deployment.workspace.organization
     )
+    if deployment.status == Deployment.Status.FAILED:
+        Status = Deployment.Status
+        deployment.status = Status.DEPLOYING if deployment.observed_generation else Status.CREATING
+        deployment.status_reason = "Retrying: waiting for the provisioner to pick it up."
+        deployment.status_changed_at = timezone.now()
+        deployment.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     _event(deployment, "ReconcileRequested", "Reconcile requested.", actor=actor)
-    _request_reconcile(deployment)
+    _request_reconcile(deployment, retry=True)
     return deployment
 
 

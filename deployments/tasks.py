@@ -1,87 +1,66 @@
-"""Provisioning tasks: thin wrappers that load by id, call `deployments.kube.reconcile`, and own retries.
+"""Provisioning tasks: thin wrappers that load by id, call `deployments.kube.reconcile`, and sort out failures.
 
-Transient trouble (the API server's 5xx, 429 and timeouts after the gateway's own retries, an unreachable
-metadata PostgreSQL) is retried with exponential backoff; anything else is a FAILED status with its reason.
+A `reconcile` message is only a wake-up (see `deployments.kube.scheduling`): what to do, and when, is in
+PostgreSQL. Transient trouble (the API server's 5xx, 429 and timeouts after the gateway's own retries, an
+unreachable metadata PostgreSQL) schedules the next attempt of the Deployment's one retry chain, with backoff,
+and Failed after the budget; anything else is Failed at once with its reason.
 """
 
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db.models import F
 
 from deployments import metadata_db, services
 from deployments.kube import reconcile as reconciler
+from deployments.kube import scheduling
 from deployments.kube.gateway import PermanentError, TransientError
-from deployments.models import Deployment, DeploymentEvent
+from deployments.models import Deployment
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
-BUSY_RETRY_SECONDS = 5
+# acks_late with reject_on_worker_lost (settings): a wake-up whose worker dies is delivered again, not lost.
+WAKE_UP = {"acks_late": True, "ignore_result": True}
 
 
-def _backoff(retries: int) -> int:
-    return min(5 * 2**retries, 600)
-
-
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def reconcile(self, deployment_id: int) -> str | None:
+@shared_task(**WAKE_UP)
+def reconcile(deployment_id: int, wake: str | None = None) -> str | None:
+    scheduling.woken(deployment_id, wake)
+    if not scheduling.is_due(deployment_id):
+        scheduling.follow_up(deployment_id)  # early (a backoff is running): make sure it rings when due
+        return None
     try:
+        if not scheduling.is_wanted(deployment_id):
+            status = reconciler.observe(deployment_id)  # woken to watch a rollout: readiness only
+            scheduling.answered(deployment_id)
+            scheduling.follow_up(deployment_id)
+            return status
         outcome = reconciler.run(deployment_id)
     except reconciler.Busy:
-        # Someone else is on it; come back shortly so a change made meanwhile is not left waiting for the sweep.
-        # A fresh task, not self.retry(): waiting for the lease (which expires on its own) must neither use up
-        # the retries meant for an unavailable cluster nor fail the task after MAX_RETRIES waits. (Run inline,
-        # eagerly, it would only spin against the other run, which goes round again for a newer generation.)
-        if not self.request.is_eager:
-            reconcile.apply_async((deployment_id,), countdown=BUSY_RETRY_SECONDS)
-        return None
+        return None  # the lease holder goes round again for a new request; the sweep steps in if it died
     except (TransientError, metadata_db.DatabaseUnavailable) as error:
-        reason = getattr(error, "reason", str(error))
-        if self.request.retries >= self.max_retries:
-            reconciler.fail(deployment_id, f"Gave up after {self.max_retries} retries: {reason}")
-            return Deployment.Status.FAILED
-        countdown = _backoff(self.request.retries)
-        reconciler.event(
-            deployment_id, "Retrying", f"{reason} Retrying in {countdown} s.", level=DeploymentEvent.Level.WARNING
-        )
-        raise self.retry(countdown=countdown) from None
+        status = reconciler.unavailable(deployment_id, error, scheduling.failed(deployment_id))
+    except SoftTimeLimitExceeded:
+        slow = TransientError(f"The reconcile took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s.")
+        status = reconciler.unavailable(deployment_id, slow, scheduling.failed(deployment_id))
     except (PermanentError, reconciler.InvalidRender, metadata_db.DatabaseRejected) as error:
+        scheduling.gave_up(deployment_id)
         reconciler.fail(deployment_id, getattr(error, "reason", str(error)))
-        return Deployment.Status.FAILED
-    if outcome is None:
-        return None
-    if outcome.status == Deployment.Status.DEPLOYING:
-        observe.apply_async((deployment_id,), countdown=settings.READINESS_POLL_SECONDS)
-    return outcome.status
-
-
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def observe(self, deployment_id: int) -> str:
-    """Re-checks readiness until the Deployment is HEALTHY or has waited too long (then UNHEALTHY)."""
-    try:
-        status = reconciler.observe(deployment_id)
-    except TransientError:
-        raise self.retry(countdown=_backoff(self.request.retries)) from None
-    except PermanentError as error:
-        reconciler.fail(deployment_id, error.reason)
-        return Deployment.Status.FAILED
-    if status == Deployment.Status.DEPLOYING:
-        observe.apply_async((deployment_id,), countdown=settings.READINESS_POLL_SECONDS)
+        status = Deployment.Status.FAILED
+    else:
+        status = outcome.status if outcome else None
+    scheduling.follow_up(deployment_id)
     return status
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def sweep(limit: int = 500) -> int:
-    """Re-enqueues Deployments whose observed generation lags or whose status is stale."""
-    due = reconciler.due_for_sweep().order_by(F("last_reconciled_at").asc(nulls_first=True))  # never reconciled first
-    ids = list(due.values_list("pk", flat=True)[:limit])
-    for deployment_id in ids:
-        reconcile.delay(deployment_id)
-    return len(ids)
+    """Rings for Deployments that want a reconcile the broker never delivered, whose worker died, or whose status
+    is stale."""
+    return scheduling.sweep(limit)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def purge_deleted() -> int:
     return services.purge_deleted()

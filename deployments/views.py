@@ -115,6 +115,10 @@ def deployment_create(request, org, workspace_id):
     workspace = workspace_for(request.user, org, workspace_id, "deployment.create")
     clusters = selectors.clusters_for(actor=request.user, organization=org)
     if request.method == "GET":
+        if request.htmx and request.GET.get("part") == "cluster-warning":  # another cluster was chosen
+            form = DeploymentCreateForm(clusters=clusters, initial={"cluster": request.GET.get("cluster", "")})
+            context = _create_context(org, workspace, form)
+            return render(request, "deployments/deployment_create.html#cluster-warning", context)
         form = DeploymentCreateForm(clusters=clusters)
         return render(request, "deployments/deployment_create.html", _create_context(org, workspace, form))
     form = DeploymentCreateForm(request.POST, clusters=clusters)
@@ -157,7 +161,8 @@ def deployment_status(request, org, pk):
     """The polled status: the overview's status card (with the header badge out of band), or with
     `?part=badge` only the header badge (the other tabs). Either stops polling once the status is final."""
     deployment = deployment_for(request.user, org, pk)
-    context = {"org": org, "deployment": deployment}
+    can_reconcile = can(request.user, "deployment.reconcile", deployment)
+    context = {"org": org, "deployment": deployment, "can_reconcile": can_reconcile}
     if request.GET.get("part") == "badge":
         return render(request, "deployments/partials/header_status.html", {**context, "poll_header": True})
     return render(request, "deployments/partials/status_card.html", {**context, "oob": True})

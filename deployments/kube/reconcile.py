@@ -3,30 +3,37 @@
 `run(deployment_id)` renders every object, applies only those that are missing or differ from what we last
 applied (each carries a hash of its rendered content, so an unchanged Deployment costs reads and no writes),
 prunes objects we own that are no longer wanted, creates the metadata database, records `observed_generation`,
-and then observes readiness. A lease on the row keeps two workers off the same Deployment. Deletion tears
-everything down. Status and events are written with targeted updates so a user's concurrent edit (a new
-generation) is never overwritten; when the generation moves during a run, the run goes round again.
+and then observes readiness. A short lease on the row, renewed by a heartbeat while the run lives, keeps two
+workers off the same Deployment and lapses soon after a worker dies. Deletion tears everything down. Status and
+events are written with targeted updates so a user's concurrent edit (a new generation) is never overwritten;
+when a reconcile is wanted again during a run, the run goes round again. When runs happen, and retries, is
+`deployments.kube.scheduling`'s business.
 """
 
 import hashlib
 import json
 import logging
+import os
+import socket
+import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from deployments import metadata_db, selectors
-from deployments.kube import checks, clusters, render
+from deployments.kube import checks, clusters, render, scheduling
 from deployments.kube.gateway import ObjectRef
 from deployments.models import Deployment, DeploymentEvent
 
 logger = logging.getLogger(__name__)
 
 HASH_ANNOTATION = "aerodrome.io/applied-hash"
-LEASE = timedelta(minutes=10)
 Status = Deployment.Status
 
 
@@ -50,20 +57,88 @@ class Outcome:
 # ------------------------------------------------------------------------------------------------- bookkeeping
 
 
-def acquire(deployment_id: int) -> bool:
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RECONCILE_LEASE_SECONDS)
+
+
+def acquire(deployment_id: int) -> str | None:
+    """Takes the Deployment's lease; returns the holder's name (for renewing and releasing it), or None when
+    another run holds it."""
     now = timezone.now()
+    holder = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
     free = Q(reconcile_lease_until__isnull=True) | Q(reconcile_lease_until__lt=now)
-    return Deployment.objects.filter(free, pk=deployment_id).update(reconcile_lease_until=now + LEASE) == 1
-
-
-def release(deployment_id: int) -> None:
-    Deployment.objects.filter(pk=deployment_id).update(reconcile_lease_until=None)
-
-
-def event(deployment_id: int, reason: str, message: str, *, level=DeploymentEvent.Level.INFO, generation=None):
-    DeploymentEvent.objects.create(
-        deployment_id=deployment_id, reason=reason, message=message[:2000], level=level, generation=generation
+    taken = Deployment.objects.filter(free, pk=deployment_id).update(
+        reconcile_lease_until=now + _lease(), reconcile_lease_holder=holder
     )
+    return holder if taken else None
+
+
+def renew(deployment_id: int, holder: str) -> bool:
+    mine = Deployment.objects.filter(pk=deployment_id, reconcile_lease_holder=holder)
+    return mine.update(reconcile_lease_until=timezone.now() + _lease()) == 1
+
+
+def release(deployment_id: int, holder: str) -> None:
+    Deployment.objects.filter(pk=deployment_id, reconcile_lease_holder=holder).update(
+        reconcile_lease_until=None, reconcile_lease_holder=""
+    )
+
+
+class Heartbeat:
+    """Renews a lease every third of its length while the run lives, from a thread of its own: one step can wait
+    on the cluster longer than that. It stops at the task's hard time limit, so a run that hangs (the threads pool
+    enforces no time limit) loses its lease instead of keeping its Deployment for ever."""
+
+    def __init__(self, deployment_id: int, holder: str):
+        self.deployment_id, self.holder = deployment_id, holder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{deployment_id}", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        deadline = time.monotonic() + settings.CELERY_TASK_TIME_LIMIT
+        try:
+            while not self._stop.wait(settings.RECONCILE_LEASE_SECONDS / 3):
+                if time.monotonic() > deadline:
+                    logger.warning("Reconcile of Deployment %s outlived its time limit; lease left to lapse",
+                                   self.deployment_id)  # fmt: skip
+                    return
+                if not renew(self.deployment_id, self.holder):
+                    logger.warning("Reconcile of Deployment %s lost its lease", self.deployment_id)
+                    return
+        except Exception:  # noqa: BLE001 - a database hiccup: the lease lapses, the sweep hands the work on
+            logger.exception("Lease heartbeat of Deployment %s failed", self.deployment_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def event(
+    deployment_id: int,
+    reason: str,
+    message: str,
+    *,
+    level=DeploymentEvent.Level.INFO,
+    generation=None,
+    collapse_since=None,
+):
+    """Records an event; the same event as the Deployment's latest (or, with `collapse_since`, as one recorded
+    since then) counts up on that row instead of adding another."""
+    same = {"reason": reason, "message": message[:2000], "level": level, "generation": generation}
+    events = DeploymentEvent.objects.filter(deployment_id=deployment_id).order_by("-id")
+    repeated = events.first()
+    if repeated is None or any(getattr(repeated, key) != value for key, value in same.items()):
+        repeated = events.filter(created_at__gte=collapse_since, **same).first() if collapse_since else None
+    if repeated is not None:
+        DeploymentEvent.objects.filter(pk=repeated.pk).update(count=F("count") + 1, last_seen_at=timezone.now())
+        return
+    DeploymentEvent.objects.create(deployment_id=deployment_id, **same)
 
 
 def set_status(deployment_id: int, status: str, reason: str, *, generation: int | None = None, **fields) -> bool:
@@ -82,6 +157,31 @@ def set_status(deployment_id: int, status: str, reason: str, *, generation: int 
 def fail(deployment_id: int, reason: str) -> None:
     set_status(deployment_id, Status.FAILED, reason)
     event(deployment_id, "Failed", reason, level=DeploymentEvent.Level.ERROR)
+
+
+def unavailable(deployment_id: int, error: Exception, attempt: "scheduling.Attempt") -> str:
+    """Says at once that the cluster (or its PostgreSQL) does not answer, in the status reason and one event that
+    counts the attempts; Failed once the retry budget is spent. Returns the status."""
+    what = "Metadata database" if isinstance(error, metadata_db.DatabaseUnavailable) else "Cluster"
+    detail = getattr(error, "reason", str(error)).rstrip(".")
+    since = timezone.localtime(attempt.since).strftime("%d %b %H:%M:%S %Z")
+    event(
+        deployment_id,
+        "Unreachable",
+        f"{what} unreachable: {detail}",
+        level=DeploymentEvent.Level.WARNING,
+        collapse_since=attempt.since,
+    )
+    if attempt.retry_in is None:
+        fail(deployment_id, f"Gave up after {attempt.number} attempts: {what.lower()} unreachable since {since}. "
+                            f"Last error: {detail}. Retry once it answers.")  # fmt: skip
+        return Status.FAILED
+    reason = (
+        f"{what} unreachable since {since}, retrying (attempt {attempt.number} of {attempt.of}, "
+        f"next in {attempt.retry_in} s). Last error: {detail}."
+    )
+    Deployment.objects.filter(pk=deployment_id).update(status_reason=reason[:1000])
+    return Deployment.objects.filter(pk=deployment_id).values_list("status", flat=True).first() or Status.DELETED
 
 
 # --------------------------------------------------------------------------------------------------- the steps
@@ -246,6 +346,9 @@ def observe(deployment_id: int, *, gateway=None, spec=None) -> str:
                 generation=generation,
             )
         set_status(deployment_id, Status.HEALTHY, "Every component is ready.", generation=generation)
+        Deployment.objects.filter(pk=deployment_id, first_healthy_at__isnull=True).update(
+            first_healthy_at=timezone.now()
+        )
         return Status.HEALTHY
     since = deployment.last_reconciled_at or deployment.status_changed_at
     reason = f"Waiting for {', '.join(waiting[:4])}{' and more' if len(waiting) > 4 else ''} to become ready."
@@ -291,48 +394,26 @@ def teardown(deployment: Deployment) -> None:
 
 
 def run(deployment_id: int) -> Outcome | None:
-    """Converges the Deployment, going round again if its desired state changed meanwhile. Raises Busy when
-    another worker holds the lease, GatewayError/DatabaseUnavailable for the task to handle."""
-    if not acquire(deployment_id):
+    """Converges the Deployment, going round again while a reconcile is asked for meanwhile. Raises Busy when
+    another run holds the lease, GatewayError/DatabaseUnavailable for the task to handle."""
+    holder = acquire(deployment_id)
+    if holder is None:
         raise Busy(deployment_id)
-    try:
-        outcome = None
-        for _ in range(5):  # a bounded number of catch-ups; the sweep handles anything beyond
-            deployment = _load(deployment_id)
-            if deployment is None or deployment.status == Status.DELETED:
-                return None
-            if deployment.is_deleted:
-                teardown(deployment)
-                return Outcome(status=Status.DELETED)
-            outcome = _converge(deployment)
-            if not Deployment.objects.filter(pk=deployment_id, generation__gt=deployment.generation).exists():
-                break
-        return outcome
-    finally:
-        release(deployment_id)
-
-
-def due_for_sweep(now=None):
-    """Deployments the periodic sweep should reconcile: generation not yet observed, being deleted, or with a
-    status older than RECONCILE_STALE_SECONDS (missing objects are recreated and health re-checked; an in-place
-    edit of an object we applied keeps our hash annotation and is not detected); none that are leased.
-
-    A rollout (DEPLOYING) is left to its readiness watch (the observe task), which ends within
-    READINESS_TIMEOUT_SECONDS: a reconcile restarts the readiness clock, so sweeping it every
-    RECONCILE_STALE_SECONDS would keep one that never becomes ready DEPLOYING (and watched once more) for ever."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.RECONCILE_STALE_SECONDS)
-    unwatched = stale - timedelta(seconds=settings.READINESS_TIMEOUT_SECONDS)
-    free = Q(reconcile_lease_until__isnull=True) | Q(reconcile_lease_until__lt=now)
-    lagging = Q(observed_generation__lt=F("generation"))
-    deleting = Q(status=Status.DELETING)
-    stale_status = (
-        Q(deleted_at__isnull=True)
-        & ~Q(status=Status.FAILED)
-        & (
-            Q(last_reconciled_at__isnull=True)
-            | (Q(last_reconciled_at__lt=stale) & ~Q(status=Status.DEPLOYING))
-            | Q(last_reconciled_at__lt=unwatched)
-        )
-    )
-    return Deployment.objects.filter(free).filter(lagging | deleting | stale_status).exclude(status=Status.DELETED)
+    with Heartbeat(deployment_id, holder):
+        try:
+            outcome = None
+            for _ in range(5):  # a bounded number of catch-ups; a follow-up wake-up handles anything beyond
+                started = timezone.now()
+                deployment = _load(deployment_id)
+                if deployment is None or deployment.status == Status.DELETED:
+                    return None
+                if deployment.is_deleted:
+                    teardown(deployment)
+                    scheduling.converged(deployment_id, started=started)
+                    return Outcome(status=Status.DELETED)
+                outcome = _converge(deployment)
+                if not scheduling.converged(deployment_id, started=started):
+                    break
+            return outcome
+        finally:
+            release(deployment_id, holder)

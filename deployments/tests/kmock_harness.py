@@ -28,6 +28,7 @@ import http
 import itertools
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal
@@ -146,6 +147,8 @@ class FakeCluster:
         self._workloads: Workloads = "ready"
         self.requests: collections.Counter[str] = collections.Counter()  # by HTTP method
         self.request_log: list[tuple[str, str]] = []  # (method, path?query)
+        self.request_times: list[float] = []  # time.time() at which each request of request_log arrived
+        self.latency = 0.0  # seconds every request waits before it is served: a slow API server
         self.changes = 0  # stored objects created, changed or deleted through the API
 
     # --- lifecycle --------------------------------------------------------------------------------------------
@@ -193,6 +196,8 @@ class FakeCluster:
             self.emulator.errors.clear()
             self.requests.clear()
             self.request_log.clear()
+            self.request_times.clear()
+            self.latency = 0.0
             self.changes = 0
             self._workloads = "ready"
 
@@ -342,6 +347,9 @@ class FakeCluster:
         method = request.method.value
         self.requests[method] += 1
         self.request_log.append((method, request.url.path_qs))
+        self.request_times.append(time.time())
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self._is_apply(request) or any(request in fault.view for fault in self._faults):
             # Straight to the DSL reactions, skipping kmock's bookkeeping (it would store before they answer).
             return await apps.RawHandler._handle(self.emulator, request)

@@ -10,7 +10,7 @@ import yaml
 from django.utils import timezone
 
 from deployments import catalog, metadata_db, selectors, services, tasks
-from deployments.kube import reconcile, render
+from deployments.kube import reconcile, render, scheduling
 from deployments.kube.gateway import ObjectRef
 from deployments.models import Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
@@ -23,6 +23,25 @@ def quick_kubernetes(settings):
     settings.KUBE_BACKOFF_MS = 5
     settings.KUBE_REQUEST_TIMEOUT = 1
     settings.KUBE_RETRIES = 4
+
+
+@pytest.fixture(autouse=True)
+def wake_ups(monkeypatch):
+    """The wake-ups the code under test would publish, recorded instead (these tests run the task inline)."""
+    published = []
+    monkeypatch.setattr(scheduling, "_publish", lambda deployment_id, due, now: published.append(deployment_id) or 1)
+    return published
+
+
+def run_chain(deployment, limit=20) -> Deployment:
+    """Runs the task as its wake-ups would, each retry once its backoff is over (skipping the wait)."""
+    for _ in range(limit):
+        tasks.reconcile.apply(args=(deployment.pk,))
+        current = Deployment.objects.get(pk=deployment.pk)
+        if current.next_attempt_at is None:
+            return current
+        Deployment.objects.filter(pk=deployment.pk).update(next_attempt_at=timezone.now())
+    raise AssertionError("the retry chain did not end")
 
 
 @pytest.fixture
@@ -194,25 +213,25 @@ def test_a_hanging_api_server_times_out_and_is_retried(kube, deployment):
     assert fresh(deployment).status == Deployment.Status.HEALTHY
 
 
-def test_persistent_outage_is_retried_by_the_task_then_fails_readably(kube, deployment):
+def test_persistent_outage_is_retried_by_the_task_then_fails_readably(kube, deployment, settings):
+    settings.RECONCILE_RETRIES = 3
     kube.fail_next(10_000, status=503)
 
-    tasks.reconcile.apply(args=(deployment.pk,))
+    deployment = run_chain(deployment)
 
-    deployment = fresh(deployment)
     assert deployment.status == Deployment.Status.FAILED
-    assert deployment.status_reason.startswith(f"Gave up after {tasks.MAX_RETRIES} retries")
+    assert deployment.status_reason.startswith("Gave up after 4 attempts: cluster unreachable since")
     assert "503" in deployment.status_reason
-    assert deployment.events.filter(reason="Retrying").count() == tasks.MAX_RETRIES
+    unreachable = deployment.events.filter(reason="Unreachable")
+    assert unreachable.count() == 1 and unreachable.get().count == 4  # one event, counting the attempts
 
 
 def test_the_task_converges_once_the_outage_ends(kube, deployment):
     kube.fail_next(7, status=503)  # more than one run's own retries, fewer than the task's
 
-    tasks.reconcile.apply(args=(deployment.pk,))
-
-    assert fresh(deployment).status == Deployment.Status.HEALTHY
-    assert fresh(deployment).events.filter(reason="Retrying").exists()
+    assert run_chain(deployment).status == Deployment.Status.HEALTHY
+    assert fresh(deployment).events.filter(reason="Unreachable").exists()
+    assert fresh(deployment).reconcile_attempts == 0  # the chain ended with the outage
 
 
 def test_a_rejected_object_fails_with_the_servers_reason_and_no_retry(kube, deployment):
@@ -223,7 +242,7 @@ def test_a_rejected_object_fails_with_the_servers_reason_and_no_retry(kube, depl
     deployment = fresh(deployment)
     assert deployment.status == Deployment.Status.FAILED
     assert 'Secret "x" is invalid' in deployment.status_reason
-    assert not deployment.events.filter(reason="Retrying").exists()
+    assert not deployment.events.filter(reason="Unreachable").exists()
     assert deployment.events.filter(reason="Failed", level="ERROR").exists()
 
 
@@ -247,10 +266,11 @@ def test_workloads_that_never_become_ready_end_unhealthy(kube, deployment, setti
 
 
 def test_a_held_lease_keeps_a_second_worker_out(deployment):
-    assert reconcile.acquire(deployment.pk)
+    holder = reconcile.acquire(deployment.pk)
+    assert holder
     with pytest.raises(reconcile.Busy):
         reconcile.run(deployment.pk)
-    reconcile.release(deployment.pk)
+    reconcile.release(deployment.pk, holder)
 
 
 def test_delete_removes_every_object_namespace_and_database(tenancy, kube):
@@ -322,14 +342,14 @@ def test_sweep_picks_lagging_deleting_and_stale_deployments(tenancy, kube, deplo
     healthy = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name=f"h-{uuid.uuid4().hex[:6]}")
     reconcile.run(deployment.pk)
     reconcile.run(healthy.pk)
-    assert set(reconcile.due_for_sweep()) == set()
+    assert set(scheduling.due_for_sweep()) == set()
 
     services.deployment_update(actor=tenancy.owner, deployment=deployment, scheduler_replicas=2)
-    assert set(reconcile.due_for_sweep()) == {fresh(deployment)}
+    assert set(scheduling.due_for_sweep()) == {fresh(deployment)}
 
     settings.RECONCILE_STALE_SECONDS = 0
     Deployment.objects.filter(pk=healthy.pk).update(last_reconciled_at=timezone.now() - timezone.timedelta(seconds=5))
-    assert set(reconcile.due_for_sweep()) == {fresh(deployment), fresh(healthy)}
+    assert set(scheduling.due_for_sweep()) == {fresh(deployment), fresh(healthy)}
 
 
 def test_credentials_the_client_cannot_load_fail_readably_instead_of_crashing(tenancy):
@@ -352,17 +372,15 @@ def test_credentials_the_client_cannot_load_fail_readably_instead_of_crashing(te
     assert deployment.reconcile_lease_until is None
 
 
-def test_a_busy_deployment_is_tried_again_later_without_using_up_its_retries(deployment, monkeypatch):
-    scheduled = []
-    monkeypatch.setattr(tasks.reconcile, "apply_async", lambda args, countdown: scheduled.append((args, countdown)))
-    assert reconcile.acquire(deployment.pk)  # another worker holds the lease
+def test_a_busy_deployment_is_left_to_its_lease_holder_without_spending_retries(deployment, wake_ups):
+    holder = reconcile.acquire(deployment.pk)  # another worker holds the lease
 
-    assert tasks.reconcile(deployment.pk) is None  # no retry spent, no failure...
-    assert scheduled == [((deployment.pk,), tasks.BUSY_RETRY_SECONDS)]  # ...but a fresh task, with all its retries
+    assert tasks.reconcile(deployment.pk) is None
 
-    assert tasks.reconcile.apply(args=(deployment.pk,)).successful()  # run inline, it does not spin
-    assert len(scheduled) == 1
-    reconcile.release(deployment.pk)
+    assert wake_ups == []  # no spinning against the other run, which goes round again for what is wanted
+    assert fresh(deployment).reconcile_attempts == 0 and fresh(deployment).reconcile_requested_at is not None
+    reconcile.release(deployment.pk, holder)  # had that run died, its lease would lapse and the sweep ring
+    assert fresh(deployment) in scheduling.due_for_sweep()
 
 
 def test_a_late_readiness_check_does_not_call_an_unapplied_change_healthy(tenancy, kube, deployment):
@@ -376,21 +394,25 @@ def test_a_late_readiness_check_does_not_call_an_unapplied_change_healthy(tenanc
     assert deployment.status_reason == "Changed scheduler replicas."
 
 
-def test_the_sweep_leaves_a_rollout_to_its_readiness_watch(kube, deployment, settings):
-    """Reconciling restarts the readiness clock: were the sweep to pick a Deployment that is still rolling out,
-    one that never becomes ready would stay DEPLOYING for ever (and gain a readiness watch every sweep)."""
+def test_the_sweep_only_watches_a_rollout_whose_readiness_watch_was_lost(kube, deployment, settings, wake_ups):
+    """Reconciling restarts the readiness clock: were the sweep to reconcile a Deployment that is still rolling
+    out, one that never becomes ready would stay DEPLOYING for ever. It only restarts a lost readiness watch."""
     settings.RECONCILE_STALE_SECONDS, settings.READINESS_TIMEOUT_SECONDS = 600, 900
     kube.workloads = "unready"
     reconcile.run(deployment.pk)
-
-    def reconciled_ago(seconds):
-        when = timezone.now() - timezone.timedelta(seconds=seconds)
-        Deployment.objects.filter(pk=deployment.pk).update(last_reconciled_at=when)
-        return set(reconcile.due_for_sweep())
-
+    Deployment.objects.filter(pk=deployment.pk).update(last_reconciled_at=timezone.now() - timezone.timedelta(hours=1))
     assert fresh(deployment).status == Deployment.Status.DEPLOYING
-    assert reconciled_ago(700) == set()
-    assert reconciled_ago(600 + 900 + 1) == {fresh(deployment)}  # the watch has stopped: the sweep steps in
+    assert scheduling.wake(deployment.pk)  # a watch is queued: nothing for the sweep
+    assert set(scheduling.due_for_sweep()) == set()
+
+    Deployment.objects.filter(pk=deployment.pk).update(reconcile_queued_at=None)  # its worker died with it
+    assert set(scheduling.due_for_sweep()) == {fresh(deployment)}
+    kube.request_log.clear()
+    tasks.reconcile(deployment.pk)
+
+    assert not [method for method, _ in kube.request_log if method != "GET"]  # observed, not applied again
+    deployment = fresh(deployment)
+    assert deployment.status == Deployment.Status.UNHEALTHY  # the readiness clock was not restarted
 
 
 def test_the_sweep_takes_never_reconciled_deployments_first(tenancy, kube, deployment, settings, monkeypatch):
@@ -398,12 +420,12 @@ def test_the_sweep_takes_never_reconciled_deployments_first(tenancy, kube, deplo
     reconcile.run(deployment.pk)
     Deployment.objects.filter(pk=deployment.pk).update(last_reconciled_at=timezone.now() - timezone.timedelta(hours=1))
     waiting = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Never reconciled")
-    enqueued = []
-    monkeypatch.setattr(tasks.reconcile, "delay", enqueued.append)
+    wake_ups = []
+    monkeypatch.setattr(scheduling, "_publish", lambda deployment_id, due, now: wake_ups.append(deployment_id) or 1)
 
     assert tasks.sweep(limit=1) == 1
 
-    assert enqueued == [waiting.pk]
+    assert wake_ups == [waiting.pk]
 
 
 def test_a_metadata_postgresql_that_refuses_fails_readably(tenancy, kube):
@@ -420,7 +442,7 @@ def test_a_metadata_postgresql_that_refuses_fails_readably(tenancy, kube):
         deployment = fresh(deployment)
         assert deployment.status == Deployment.Status.FAILED
         assert "permission denied" in deployment.status_reason
-        assert not deployment.events.filter(reason="Retrying").exists()
+        assert not deployment.events.filter(reason="Unreachable").exists()
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP ROLE IF EXISTS "{role}"')
