@@ -10,9 +10,17 @@ from accounts.models import AuditEvent, User
 
 current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
 
+# Fields whose value is, or may later become, a secret: a plain variable can be marked secret, a URL can carry a
+# password. The trail says only that they changed (one of STATES); any other value given for them becomes CHANGED.
+# No fingerprint either: whoever may both set a variable and read the trail could test guesses against one.
+SECRET_FIELDS = frozenset({"value", "password", "client_secret", "kubeconfig", "database_admin_url", "token"})
+CHANGED = "changed"
+STATES = frozenset({"set", CHANGED, "replaced", "removed", "disabled", "(changed)"})
+
 
 def record(*, actor, action: str, target, organization=None, changes: dict | None = None) -> AuditEvent:
     """Write one audit entry. `changes` is a summary such as {"role": ["MEMBER", "OWNER"]}; never secrets."""
+    changes = {key: _without_secret(key, value) for key, value in (changes or {}).items()}
     return AuditEvent.objects.create(
         organization=organization,
         actor=actor if isinstance(actor, User) and actor.pk else None,  # an API token is named by the label only
@@ -21,7 +29,7 @@ def record(*, actor, action: str, target, organization=None, changes: dict | Non
         target_type=target._meta.model_name,
         target_id=str(target.pk),
         target_label=str(target)[:254],
-        changes=changes or {},
+        changes=changes,
         ip_address=current_ip.get(),
     )
 
@@ -29,3 +37,9 @@ def record(*, actor, action: str, target, organization=None, changes: dict | Non
 def diff(before: dict, after: dict) -> dict:
     """{"field": [old, new]} for every field whose value changed."""
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+
+
+def _without_secret(key: str, value):
+    if key in SECRET_FIELDS and not (isinstance(value, str) and value in STATES):
+        return CHANGED
+    return value

@@ -624,13 +624,21 @@ def variable_set(
     if before and before == {"value": variable.value, "is_secret": variable.is_secret}:
         return variable
     variable.save()
-    shown = "(secret)" if variable.is_secret else variable.value[:100]
+    # Never the value, plain or secret: a plain variable may be marked secret later, and the trail is kept.
+    if before is None:
+        changes = {"key": key, "value": "set", "secret": variable.is_secret}
+    else:
+        changes = {"key": key}
+        if before["value"] != variable.value:
+            changes["value"] = audit.CHANGED
+        secret_changed = before["is_secret"] != variable.is_secret
+        changes["secret"] = [before["is_secret"], variable.is_secret] if secret_changed else variable.is_secret
     audit.record(
         actor=actor,
         action="deployment.variable_create" if before is None else "deployment.variable_update",
         target=deployment,
         organization=deployment.workspace.organization,
-        changes={"key": key, "value": shown, "secret": variable.is_secret},
+        changes=changes,
     )
     _bump(deployment, actor=actor, message=f"{'Added' if before is None else 'Changed'} variable {key}.", fields=[])
     return variable
