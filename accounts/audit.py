@@ -4,6 +4,7 @@ The client's IP address comes from the request through a context variable set by
 `accounts.middleware.AuditContextMiddleware`, so services need no request argument.
 """
 
+import re
 from contextvars import ContextVar
 
 from accounts.models import AuditEvent, User
@@ -16,6 +17,8 @@ current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None
 SECRET_FIELDS = frozenset({"value", "password", "client_secret", "kubeconfig", "database_admin_url", "token"})
 CHANGED = "changed"
 STATES = frozenset({"set", CHANGED, "replaced", "removed", "disabled", "(changed)"})
+# The password of a URL's user-info (https://user:password@host), in any text a change mentions.
+URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@")
 
 
 def record(*, actor, action: str, target, organization=None, changes: dict | None = None) -> AuditEvent:
@@ -42,4 +45,8 @@ def diff(before: dict, after: dict) -> dict:
 def _without_secret(key: str, value):
     if key in SECRET_FIELDS and not (isinstance(value, str) and value in STATES):
         return CHANGED
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\1***@", value)
+    if isinstance(value, list):
+        return [_without_secret(key, item) for item in value]
     return value
