@@ -7,6 +7,7 @@ here waits for Kubernetes.
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 import yaml
 from cryptography.fernet import Fernet
@@ -297,9 +298,7 @@ def deployment_create(
         errors["name"] = [f"A Deployment named “{name}” already exists in this workspace."]
     description = collect(v.clean_description, description)
     cluster = collect(_clean_cluster_choice, cluster, workspace)
-    version = collect(
-        v.clean_choice, airflow_version, catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version"
-    )
+    version = collect(v.clean_airflow_version, airflow_version)
     repository = collect(v.clean_image_repository, image_repository)
     tag = collect(v.clean_image_tag, image_tag, airflow_version=version or catalog.DEFAULT_AIRFLOW_VERSION)
     executor = collect(v.RESOURCE_FIELDS["executor"], executor)
@@ -363,8 +362,8 @@ def clean_settings(deployment: Deployment, fields: dict) -> dict:
     if "contact_emails" in fields:
         cleaned["contact_emails"] = v.clean_contact_emails(fields["contact_emails"])
     if "airflow_version" in fields:
-        cleaned["airflow_version"] = v.clean_choice(
-            fields["airflow_version"], catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version"
+        cleaned["airflow_version"] = v.clean_airflow_version(
+            fields["airflow_version"], current=deployment.airflow_version
         )
     if "image_repository" in fields:
         cleaned["image_repository"] = v.clean_image_repository(fields["image_repository"])
@@ -382,6 +381,66 @@ def clean_settings(deployment: Deployment, fields: dict) -> dict:
         if field in fields:
             cleaned[field] = clean(fields[field])
     return cleaned
+
+
+def deployment_warnings(deployment: Deployment, fields: dict | None = None) -> list[str]:
+    """What the settings allow but is probably a mistake: in the saved settings, or in `fields` applied to them
+    (cleaned as an update would clean them, so a ValidationError says what saving them would refuse)."""
+    cleaned = clean_settings(deployment, fields) if fields else {}
+    version = cleaned.get("airflow_version", deployment.airflow_version)
+    tag = v.image_tag_warning(cleaned.get("image_tag", deployment.image_tag), airflow_version=version)
+    return [tag] if tag else []
+
+
+# How events name the fields an update may change ("Airflow 3.0.6 → 3.1.3", "scheduler size Small → Large").
+CHANGE_LABELS = {
+    "name": "name",
+    "description": "description",
+    "contact_emails": "contact emails",
+    "airflow_version": "Airflow",
+    "image_repository": "image repository",
+    "image_tag": "image tag",
+    "cluster": "cluster",
+    "executor": "executor",
+    "scheduler_size": "scheduler size",
+    "scheduler_replicas": "scheduler replicas",
+    "triggerer_replicas": "triggerer replicas",
+    "api_server_replicas": "API server replicas",
+    "task_pod_cpu": "task pod CPU",
+    "task_pod_memory_mib": "task pod memory",
+    "max_task_pods": "maximum task pods",
+    "headroom_percent": "extra quota headroom",
+}
+SHOWN_AS = {
+    "name": lambda value: f"“{_shortened(value)}”",
+    "description": lambda value: f"“{_shortened(value)}”" if value else "(none)",
+    "executor": lambda value: dict(catalog.Executor.choices)[value],
+    "scheduler_size": lambda value: dict(catalog.SCHEDULER_SIZE_CHOICES)[value].split(":")[0],
+    "task_pod_memory_mib": lambda value: f"{value} MiB",
+    "headroom_percent": lambda value: f"{value}%",
+    "cluster": lambda value: str(value) if value else "built-in (manifests only)",
+}
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _recorded(value) -> str:
+    """A field's value as the audit entry keeps it: plain text, whole."""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def _change_message(before: dict, changed: dict) -> str:
+    parts = []
+    for field, value in changed.items():
+        shown = SHOWN_AS.get(field, lambda value: _recorded(value) or "(none)")
+        parts.append(f"{CHANGE_LABELS[field]} {shown(before[field])} → {shown(value)}")
+    return f"Changed {'; '.join(parts)}."
 
 
 UPDATABLE_FIELDS = {
@@ -418,10 +477,9 @@ def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deplo
         action="deployment.update",
         target=deployment,
         organization=deployment.workspace.organization,
-        changes={key: [str(before[key]), str(value)] for key, value in changed.items()},
+        changes={key: [_recorded(before[key]), _recorded(value)] for key, value in changed.items()},
     )
-    labels = ", ".join(key.replace("_", " ") for key in changed)
-    _bump(deployment, actor=actor, message=f"Changed {labels}.", fields=list(changed))
+    _bump(deployment, actor=actor, message=_change_message(before, changed), fields=list(changed))
     return deployment
 
 

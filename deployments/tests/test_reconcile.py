@@ -373,7 +373,7 @@ def test_a_late_readiness_check_does_not_call_an_unapplied_change_healthy(tenanc
 
     deployment = fresh(deployment)
     assert deployment.status == Deployment.Status.DEPLOYING
-    assert deployment.status_reason == "Changed scheduler replicas."
+    assert deployment.status_reason == "Changed scheduler replicas 1 → 2."
 
 
 def test_the_sweep_leaves_a_rollout_to_its_readiness_watch(kube, deployment, settings):

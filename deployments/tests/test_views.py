@@ -593,6 +593,49 @@ def test_renaming_with_a_bad_name_shows_the_error_inline(login, tenancy, deploym
     assert state() == before
 
 
+def test_going_back_to_an_older_airflow_shows_the_reason_next_to_the_version(login, tenancy, deployment):
+    before = state()
+    client = login(tenancy.owner)
+    response = client.post(url("deployment_update", deployment.pk), {**SETTINGS, "airflow_version": "2.11.0"})
+    assert response.status_code == 400
+    field = text(response).split('id="id_airflow_version"')[1].split('<div class="mb-3">')[0]
+    assert "Airflow cannot go back from 3.1.3 to 2.11.0: its metadata database cannot be migrated down." in field
+    assert state() == before
+
+
+TAG_WARNING = (
+    "The image tag “2.10.5” does not look like Airflow 3.1.3. Aerodrome configures this Deployment for Airflow "
+    "3.1.3: make sure the image runs it."
+)
+
+
+def test_a_pinned_tag_unlike_the_version_is_warned_before_and_after_saving(login, tenancy, deployment):
+    client = login(tenancy.owner)
+    overview = text(client.get(url("deployment_overview", deployment.pk)))
+    check_url = url("deployment_settings_check", deployment.pk)
+    assert f'hx-post="{check_url}"' in overview and "does not look like" not in overview
+
+    # While typing: the settings form asks what saving would say.
+    check = text(client.post(check_url, {**SETTINGS, "image_tag": "2.10.5"}, **HTMX))
+    assert check.lstrip().startswith('<div id="settings-warnings"') and TAG_WARNING in check
+    assert "does not look like" not in text(client.post(check_url, {**SETTINGS, "image_tag": "3.1.3-py3.12"}, **HTMX))
+    older = text(client.post(check_url, {**SETTINGS, "airflow_version": "2.11.0"}, **HTMX))
+    assert "Airflow cannot go back from 3.1.3 to 2.11.0" in older
+    assert Deployment.objects.get(pk=deployment.pk).generation == 1  # checking saves nothing
+
+    # Saved anyway (a custom image may name its tags as it likes); the warning stays in view.
+    response = client.post(url("deployment_update", deployment.pk), {**SETTINGS, "image_tag": "2.10.5"})
+    assert response.status_code == 302
+    assert Deployment.objects.get(pk=deployment.pk).image_tag == "2.10.5"
+    overview = text(client.get(url("deployment_overview", deployment.pk)))
+    assert TAG_WARNING in overview.split('id="deployment-settings-form"')[1]
+
+
+def test_a_read_only_member_cannot_use_the_settings_check(login, tenancy, deployment):
+    response = login(tenancy.member).post(url("deployment_settings_check", deployment.pk), SETTINGS, **HTMX)
+    assert response.status_code == 403
+
+
 @pytest.mark.parametrize("typed", ["", "sales pipelines", "Sales", "Sales pipelines!"])
 def test_deleting_needs_the_exact_name(login, tenancy, deployment, typed):
     before = state()
