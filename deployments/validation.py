@@ -144,8 +144,8 @@ RESOURCE_FIELDS = {
 
 
 def clean_queue_name(value) -> str:
-    value = (value or "").strip()
-    if not QUEUE_NAME.match(value):
+    value = (value or "").strip(" ")
+    if not QUEUE_NAME.fullmatch(value):
         raise ValidationError(
             {
                 "name": "A queue name is 1-63 lowercase letters, digits and hyphens, "

@@ -238,6 +238,8 @@ def test_changing_worker_type_moves_a_default_concurrency_but_keeps_a_chosen_one
         ({"name": "ml_heavy"}, "name"),
         ({"name": "-ml"}, "name"),
         ({"name": "x" * 64}, "name"),
+        ({"name": "ml\n"}, "name"),
+        ({"name": "\rml"}, "name"),
         ({"name": "default"}, "name"),
         ({"name": "ml", "min_workers": 5, "max_workers": 2}, "min_workers"),
         ({"name": "ml", "max_workers": 31}, "max_workers"),
