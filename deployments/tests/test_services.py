@@ -427,5 +427,7 @@ def test_quota_grows_with_workers_and_headroom(tenancy, deployment):
     services.deployment_update(actor=tenancy.owner, deployment=deployment, headroom_percent=50)
     bigger = quota.for_spec(selectors.deployment_spec(Deployment.objects.get(pk=deployment.pk)))
 
-    assert bigger.cpu == (base.components.cpu + 10 * Decimal(1)) * Decimal("1.5")
+    # Ten more A5 workers (1 CPU each) with 50% headroom, and two more surge workers (a quarter of 20, not of 10).
+    assert bigger.surge.cpu == base.surge.cpu + 2 * Decimal(1)
+    assert bigger.cpu == (base.components.cpu + 10 * Decimal(1)) * Decimal("1.5") + bigger.surge.cpu
     assert bigger.memory_mib > base.memory_mib
