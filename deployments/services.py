@@ -7,7 +7,6 @@ here waits for Kubernetes.
 
 import secrets
 from datetime import timedelta
-from decimal import Decimal
 
 import yaml
 from cryptography.fernet import Fernet
@@ -19,7 +18,7 @@ from accounts import audit
 from accounts.models import Organization, User
 from accounts.permissions import acting_user, require
 from aerodrome.validation import clean_name
-from deployments import catalog, metadata_db, release_names
+from deployments import catalog, changes, metadata_db, release_names
 from deployments import validation as v
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -392,57 +391,6 @@ def deployment_warnings(deployment: Deployment, fields: dict | None = None) -> l
     return [tag] if tag else []
 
 
-# How events name the fields an update may change ("Airflow 3.0.6 → 3.1.3", "scheduler size Small → Large").
-CHANGE_LABELS = {
-    "name": "name",
-    "description": "description",
-    "contact_emails": "contact emails",
-    "airflow_version": "Airflow",
-    "image_repository": "image repository",
-    "image_tag": "image tag",
-    "cluster": "cluster",
-    "executor": "executor",
-    "scheduler_size": "scheduler size",
-    "scheduler_replicas": "scheduler replicas",
-    "triggerer_replicas": "triggerer replicas",
-    "api_server_replicas": "API server replicas",
-    "task_pod_cpu": "task pod CPU",
-    "task_pod_memory_mib": "task pod memory",
-    "max_task_pods": "maximum task pods",
-    "headroom_percent": "extra quota headroom",
-}
-SHOWN_AS = {
-    "name": lambda value: f"“{_shortened(value)}”",
-    "description": lambda value: f"“{_shortened(value)}”" if value else "(none)",
-    "executor": lambda value: dict(catalog.Executor.choices)[value],
-    "scheduler_size": lambda value: dict(catalog.SCHEDULER_SIZE_CHOICES)[value].split(":")[0],
-    "task_pod_memory_mib": lambda value: f"{value} MiB",
-    "headroom_percent": lambda value: f"{value}%",
-    "cluster": lambda value: str(value) if value else "built-in (manifests only)",
-}
-
-
-def _shortened(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _recorded(value) -> str:
-    """A field's value as the audit entry keeps it: plain text, whole."""
-    if isinstance(value, list):
-        return ", ".join(value)
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    return str(value)
-
-
-def _change_message(before: dict, changed: dict) -> str:
-    parts = []
-    for field, value in changed.items():
-        shown = SHOWN_AS.get(field, lambda value: _recorded(value) or "(none)")
-        parts.append(f"{CHANGE_LABELS[field]} {shown(before[field])} → {shown(value)}")
-    return f"Changed {'; '.join(parts)}."
-
-
 UPDATABLE_FIELDS = {
     "name",
     "description",
@@ -477,9 +425,9 @@ def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deplo
         action="deployment.update",
         target=deployment,
         organization=deployment.workspace.organization,
-        changes={key: [_recorded(before[key]), _recorded(value)] for key, value in changed.items()},
+        changes={key: [changes.recorded(before[key]), changes.recorded(value)] for key, value in changed.items()},
     )
-    _bump(deployment, actor=actor, message=_change_message(before, changed), fields=list(changed))
+    _bump(deployment, actor=actor, message=changes.described(before, changed), fields=list(changed))
     return deployment
 
 
@@ -684,19 +632,19 @@ def variable_set(
     variable.save()
     # Never the value, plain or secret: a plain variable may be marked secret later, and the trail is kept.
     if before is None:
-        changes = {"key": key, "value": "set", "secret": variable.is_secret}
+        summary = {"key": key, "value": "set", "secret": variable.is_secret}
     else:
-        changes = {"key": key}
+        summary = {"key": key}
         if before["value"] != variable.value:
-            changes["value"] = audit.CHANGED
+            summary["value"] = audit.CHANGED
         secret_changed = before["is_secret"] != variable.is_secret
-        changes["secret"] = [before["is_secret"], variable.is_secret] if secret_changed else variable.is_secret
+        summary["secret"] = [before["is_secret"], variable.is_secret] if secret_changed else variable.is_secret
     audit.record(
         actor=actor,
         action="deployment.variable_create" if before is None else "deployment.variable_update",
         target=deployment,
         organization=deployment.workspace.organization,
-        changes=changes,
+        changes=summary,
     )
     _bump(deployment, actor=actor, message=f"{'Added' if before is None else 'Changed'} variable {key}.", fields=[])
     return variable
