@@ -1,11 +1,22 @@
 """Small input checks shared by services, so pages, the API and the admin reject bad input alike."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
 
+def has_control_characters(value: str) -> bool:
+    """Unicode category Cc: CR, LF, tab, escape, DEL, the C1 controls. A name holding one breaks the lines of
+    logs, emails and headers it is written into, and can hide what it says."""
+    return any(unicodedata.category(character) == "Cc" for character in value)
+
+
 def clean_name(value, *, field: str = "name", max_length: int = 100, what: str = "name") -> str:
-    value = (value or "").strip()
+    value = value or ""
+    if has_control_characters(value):  # before trimming: a line break at either end is refused too
+        raise ValidationError({field: f"The {what} cannot contain control characters such as line breaks or tabs."})
+    value = value.strip()
     if not value:
         raise ValidationError({field: f"Enter a {what}."})
     if len(value) > max_length:

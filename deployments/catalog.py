@@ -13,6 +13,12 @@ def airflow_major(version: str) -> int:
     return int(version.split(".", 1)[0])
 
 
+def minor_version(version: str) -> tuple[int, int]:
+    """(major, minor): what Airflow's metadata database schema follows."""
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
 def default_image_tag(version: str) -> str:
     return version
 

@@ -1,5 +1,6 @@
 """The resource quota a Deployment's namespace gets: the sum of what every component may use at its largest
-scale, plus the user's extra headroom. The resources form shows it live, and render writes the ResourceQuota."""
+scale, plus the user's extra headroom, plus the surge pods of a rollout. The resources form shows it live, and
+render writes the ResourceQuota (and each workload's rolling-update strategy, from `max_surge`)."""
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
@@ -8,15 +9,30 @@ from deployments import catalog
 from deployments.catalog import Size
 
 
+def max_surge(replicas: int) -> int:
+    """The pods a rolling update may start on top of `replicas` before old ones stop: a quarter, rounded up, as
+    Kubernetes does by default. Render writes it as the workload's maxSurge (with no pod unavailable meanwhile)."""
+    return -(-replicas // 4)
+
+
 @dataclass(frozen=True)
 class Line:
     component: str
     replicas: int
     each: Size
+    rolls: bool = True  # a Deployment with surge pods; a StatefulSet or task pods have none
 
     @property
     def total(self) -> Size:
         return self.each.times(self.replicas)
+
+    @property
+    def surge_pods(self) -> int:
+        return max_surge(self.replicas) if self.rolls else 0
+
+    @property
+    def surge(self) -> Size:
+        return self.each.times(self.surge_pods)
 
 
 @dataclass(frozen=True)
@@ -29,20 +45,29 @@ class Quota:
         return sum((line.total for line in self.lines), catalog.ZERO)
 
     @property
+    def surge(self) -> Size:
+        """Every workload's surge pods together: a configuration change rolls all the Airflow pods at once."""
+        return sum((line.surge for line in self.lines), catalog.ZERO)
+
+    @property
+    def surge_pods(self) -> int:
+        return sum(line.surge_pods for line in self.lines)
+
+    @property
     def cpu(self) -> Decimal:
-        """Cores, rounded up to a tenth."""
-        raw = self.components.cpu * (100 + self.headroom_percent) / 100
+        """Cores, rounded up to a tenth. The headroom is for what runs; the surge comes on top of it."""
+        raw = self.components.cpu * (100 + self.headroom_percent) / 100 + self.surge.cpu
         return raw.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
 
     @property
     def memory_mib(self) -> int:
-        raw = Decimal(self.components.memory_mib) * (100 + self.headroom_percent) / 100
+        raw = Decimal(self.components.memory_mib) * (100 + self.headroom_percent) / 100 + self.surge.memory_mib
         return int(raw.to_integral_value(rounding=ROUND_CEILING))
 
     @property
     def pods(self) -> int:
-        # Every replica plus room for rolling updates (one surge pod per component) and hook jobs.
-        return sum(line.replicas for line in self.lines) + len(self.lines) + 5
+        # Every replica, every surge pod of a rollout, and room for hook jobs.
+        return sum(line.replicas for line in self.lines) + self.surge_pods + 5
 
     @property
     def cpu_quantity(self) -> str:
@@ -80,12 +105,13 @@ def compute(
         lines.append(Line("DAG processor", 1, catalog.DAG_PROCESSOR))
     lines += [Line("StatsD exporter", 1, catalog.STATSD), Line("PgBouncer", 1, catalog.PGBOUNCER)]
     if executor == catalog.Executor.CELERY:
-        lines += [Line("Redis", 1, catalog.REDIS), Line("Flower", 1, catalog.FLOWER)]
+        lines += [Line("Redis", 1, catalog.REDIS, rolls=False), Line("Flower", 1, catalog.FLOWER)]
         for queue in queues:
             worker = catalog.WORKER_TYPES[queue.worker_type]
             lines.append(Line(f"Workers ({queue.name})", queue.max_workers, worker.size))
     else:
-        lines.append(Line("Task pods", max_task_pods, catalog.Size(Decimal(task_pod_cpu), task_pod_memory_mib)))
+        task_pod = catalog.Size(Decimal(task_pod_cpu), task_pod_memory_mib)
+        lines.append(Line("Task pods", max_task_pods, task_pod, rolls=False))
     return Quota(lines=tuple(line for line in lines if line.replicas), headroom_percent=headroom_percent)
 
 

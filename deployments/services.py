@@ -18,7 +18,7 @@ from accounts import audit
 from accounts.models import Organization, User
 from accounts.permissions import acting_user, require
 from aerodrome.validation import clean_name
-from deployments import catalog, metadata_db, release_names
+from deployments import catalog, changes, metadata_db, release_names
 from deployments import validation as v
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -298,9 +298,7 @@ def deployment_create(
         errors["name"] = [f"A Deployment named “{name}” already exists in this workspace."]
     description = collect(v.clean_description, description)
     cluster = collect(_clean_cluster_choice, cluster, workspace)
-    version = collect(
-        v.clean_choice, airflow_version, catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version"
-    )
+    version = collect(v.clean_airflow_version, airflow_version)
     repository = collect(v.clean_image_repository, image_repository)
     tag = collect(v.clean_image_tag, image_tag, airflow_version=version or catalog.DEFAULT_AIRFLOW_VERSION)
     executor = collect(v.RESOURCE_FIELDS["executor"], executor)
@@ -364,8 +362,8 @@ def clean_settings(deployment: Deployment, fields: dict) -> dict:
     if "contact_emails" in fields:
         cleaned["contact_emails"] = v.clean_contact_emails(fields["contact_emails"])
     if "airflow_version" in fields:
-        cleaned["airflow_version"] = v.clean_choice(
-            fields["airflow_version"], catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version"
+        cleaned["airflow_version"] = v.clean_airflow_version(
+            fields["airflow_version"], current=deployment.airflow_version
         )
     if "image_repository" in fields:
         cleaned["image_repository"] = v.clean_image_repository(fields["image_repository"])
@@ -383,6 +381,15 @@ def clean_settings(deployment: Deployment, fields: dict) -> dict:
         if field in fields:
             cleaned[field] = clean(fields[field])
     return cleaned
+
+
+def deployment_warnings(deployment: Deployment, fields: dict | None = None) -> list[str]:
+    """What the settings allow but is probably a mistake: in the saved settings, or in `fields` applied to them
+    (cleaned as an update would clean them, so a ValidationError says what saving them would refuse)."""
+    cleaned = clean_settings(deployment, fields) if fields else {}
+    version = cleaned.get("airflow_version", deployment.airflow_version)
+    tag = v.image_tag_warning(cleaned.get("image_tag", deployment.image_tag), airflow_version=version)
+    return [tag] if tag else []
 
 
 UPDATABLE_FIELDS = {
@@ -419,10 +426,9 @@ def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deplo
         action="deployment.update",
         target=deployment,
         organization=deployment.workspace.organization,
-        changes={key: [str(before[key]), str(value)] for key, value in changed.items()},
+        changes={key: [changes.recorded(before[key]), changes.recorded(value)] for key, value in changed.items()},
     )
-    labels = ", ".join(key.replace("_", " ") for key in changed)
-    _bump(deployment, actor=actor, message=f"Changed {labels}.", fields=list(changed))
+    _bump(deployment, actor=actor, message=changes.described(before, changed), fields=list(changed))
     return deployment
 
 
@@ -633,13 +639,21 @@ def variable_set(
     if before and before == {"value": variable.value, "is_secret": variable.is_secret}:
         return variable
     variable.save()
-    shown = "(secret)" if variable.is_secret else variable.value[:100]
+    # Never the value, plain or secret: a plain variable may be marked secret later, and the trail is kept.
+    if before is None:
+        summary = {"key": key, "value": "set", "secret": variable.is_secret}
+    else:
+        summary = {"key": key}
+        if before["value"] != variable.value:
+            summary["value"] = audit.CHANGED
+        secret_changed = before["is_secret"] != variable.is_secret
+        summary["secret"] = [before["is_secret"], variable.is_secret] if secret_changed else variable.is_secret
     audit.record(
         actor=actor,
         action="deployment.variable_create" if before is None else "deployment.variable_update",
         target=deployment,
         organization=deployment.workspace.organization,
-        changes={"key": key, "value": shown, "secret": variable.is_secret},
+        changes=summary,
     )
     _bump(deployment, actor=actor, message=f"{'Added' if before is None else 'Changed'} variable {key}.", fields=[])
     return variable

@@ -11,6 +11,7 @@ urlpatterns = [
     path(D, views.deployment_overview, name="deployment_overview"),
     path(D + "status/", views.deployment_status, name="deployment_status"),
     path(D + "update/", views.deployment_update, name="deployment_update"),
+    path(D + "update/check/", views.deployment_settings_check, name="deployment_settings_check"),
     path(D + "delete/", views.deployment_delete, name="deployment_delete"),
     path(D + "reconcile/", views.deployment_reconcile, name="deployment_reconcile"),
     path(D + "resources/", views.deployment_resources, name="deployment_resources"),

@@ -89,6 +89,30 @@ def clean_image_tag(value, *, airflow_version: str) -> str:
     return value
 
 
+def clean_airflow_version(value, *, current: str | None = None) -> str:
+    """A supported version; with `current`, never an older major or minor (its schema cannot be migrated down)."""
+    value = clean_choice(value, catalog.AIRFLOW_VERSIONS, field="airflow_version", what="Airflow version")
+    if current and catalog.minor_version(value) < catalog.minor_version(current):
+        raise ValidationError(
+            {
+                "airflow_version": f"Airflow cannot go back from {current} to {value}: its metadata database cannot "
+                "be migrated down. Create a new Deployment instead."
+            }
+        )
+    return value
+
+
+def image_tag_warning(tag: str, *, airflow_version: str) -> str | None:
+    """Why a pinned tag looks wrong for the version (2.10.5 or `latest` on 3.1.3), or None. Only a warning: a
+    custom image may name its tag as it likes, but what Aerodrome renders follows `airflow_version`."""
+    if re.search(rf"(?<![0-9.]){re.escape(airflow_version)}(?![0-9]|\.[0-9])", tag):
+        return None
+    return (
+        f"The image tag “{tag}” does not look like Airflow {airflow_version}. Aerodrome configures this Deployment "
+        f"for Airflow {airflow_version}: make sure the image runs it."
+    )
+
+
 def clean_deployment_name(value) -> str:
     return clean_name(value, max_length=catalog.NAME_MAX_LENGTH)
 
@@ -120,8 +144,8 @@ RESOURCE_FIELDS = {
 
 
 def clean_queue_name(value) -> str:
-    value = (value or "").strip()
-    if not QUEUE_NAME.match(value):
+    value = (value or "").strip(" ")
+    if not QUEUE_NAME.fullmatch(value):
         raise ValidationError(
             {
                 "name": "A queue name is 1-63 lowercase letters, digits and hyphens, "

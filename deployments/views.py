@@ -143,6 +143,7 @@ def _overview_context(request, deployment, **forms) -> dict:
         "overview",
         events=selectors.recent_events(deployment, 5),
         settings_form=forms.get("settings_form") or DeploymentSettingsForm.for_deployment(deployment),
+        settings_warnings=services.deployment_warnings(deployment),
         delete_form=forms.get("delete_form") or DeleteForm(),
         airflow_versions=catalog.AIRFLOW_VERSIONS,
     )
@@ -190,6 +191,20 @@ def deployment_update(request, org, pk):
         "settings-form",
         _overview_context(request, deployment, settings_form=form),
     )
+
+
+@require_POST
+@organization_view()
+def deployment_settings_check(request, org, pk):
+    """Live, while the settings form is edited: what saving the version and image tag would refuse or warn about."""
+    deployment = deployment_for(request.user, org, pk, "deployment.update")
+    fields = {field: request.POST.get(field, "") for field in ("airflow_version", "image_tag")}
+    context = {"org": org, "deployment": deployment}
+    try:
+        context["settings_warnings"] = services.deployment_warnings(deployment, fields)
+    except ValidationError as error:
+        context["settings_problems"] = [message for messages in error.message_dict.values() for message in messages]
+    return render(request, "deployments/partials/settings_warnings.html", context)
 
 
 @require_POST

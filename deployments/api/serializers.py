@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aerodrome.api.fields import NameField
-from deployments import catalog, quota
+from deployments import catalog, quota, services
 from deployments.models import KUBERNETES_VERSIONS, Cluster, Deployment, EnvironmentVariable, WorkerQueue
 
 # --------------------------------------------------------------------------------------------------- fields
@@ -270,6 +270,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
     namespace = serializers.CharField(read_only=True, help_text="The Kubernetes namespace it runs in.")
     ui_url = serializers.URLField(read_only=True, allow_null=True, help_text="The Airflow UI; null without a cluster.")
     quota = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text="What the settings allow but is probably a mistake, e.g. an image tag unlike the Airflow version."
+    )
     queues = WorkerQueueSerializer(many=True, read_only=True, help_text="Celery worker queues (see `queues/`).")
 
     class Meta:
@@ -304,6 +307,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "observed_generation",
             "last_reconciled_at",
             "quota",
+            "warnings",
             "queues",
             "created_at",
             "updated_at",
@@ -313,6 +317,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "generation": {"help_text": "Bumped by every change of the desired state."},
             "observed_generation": {"help_text": "The generation provisioning last applied."},
         }
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, deployment) -> list[str]:
+        return services.deployment_warnings(deployment)
 
     @extend_schema_field(QuotaSerializer)
     def get_quota(self, deployment):

@@ -911,12 +911,17 @@ def _deployment(
     replicas: int | None,
     pod_spec: dict,
     config_hash: str,
+    *,
+    max_replicas: int | None = None,
     **extra_labels: str,
 ) -> dict:
     body = {}
-    if replicas is not None:  # None: an autoscaler owns the replica count, so we must not apply one
+    if replicas is not None:  # None: an autoscaler owns the replica count (up to max_replicas): apply none
         body["replicas"] = replicas
     body["selector"] = {"matchLabels": _selector(spec, component, **extra_labels)}
+    # New pods start before old ones stop, so a rollout never lowers capacity; the quota has room for them.
+    surge = quota.max_surge(max_replicas or replicas)
+    body["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": 0}}
     body["template"] = _pod_template_spec(spec, component, pod_spec, config_hash, **extra_labels)
     return {
         "apiVersion": "apps/v1",
@@ -1011,7 +1016,14 @@ def _worker(spec: DeploymentSpec, queue: QueueSpec, hashes: dict) -> dict:
     # Zero workers needs a queue-length autoscaler (KEDA); with CPU autoscaling there is always at least one.
     replicas = None if _autoscaled(queue) else max(queue.min_workers, 1)
     return _deployment(
-        spec, _worker_name(spec, queue), WORKER, replicas, pod_spec, hashes["airflow"], **{LABEL_QUEUE: queue.name}
+        spec,
+        _worker_name(spec, queue),
+        WORKER,
+        replicas,
+        pod_spec,
+        hashes["airflow"],
+        max_replicas=queue.max_workers,
+        **{LABEL_QUEUE: queue.name},
     )
 
 

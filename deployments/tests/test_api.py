@@ -621,6 +621,28 @@ def test_operator_scales_a_deployment_which_bumps_its_generation(tenancy, deploy
     assert event.changes["scheduler_replicas"] == ["1", "2"]
 
 
+def test_going_back_to_an_older_airflow_is_refused_with_the_reason(tenancy, deployment):
+    response = api_client(tenancy.owner).patch(deployment_url(deployment), {"airflow_version": "2.11.0"}, format="json")
+    assert_field_error(
+        response, "airflow_version", "Airflow cannot go back from 3.1.3 to 2.11.0", "Create a new Deployment instead."
+    )
+    deployment.refresh_from_db()
+    assert (deployment.airflow_version, deployment.generation) == ("3.1.3", 1)
+
+
+def test_a_pinned_tag_unlike_the_version_is_saved_and_answered_with_a_warning(tenancy, deployment):
+    client = api_client(tenancy.owner)
+    body = client.patch(deployment_url(deployment), {"image_tag": "2.10.5"}, format="json").json()
+    warning = (
+        "The image tag “2.10.5” does not look like Airflow 3.1.3. Aerodrome configures this Deployment for "
+        "Airflow 3.1.3: make sure the image runs it."
+    )
+    assert (body["image_tag"], body["warnings"]) == ("2.10.5", [warning])
+    assert client.get(deployment_url(deployment)).json()["warnings"] == [warning]
+    body = client.patch(deployment_url(deployment), {"image_tag": "3.1.3-python3.12"}, format="json").json()
+    assert (body["image_tag"], body["warnings"]) == ("3.1.3-python3.12", [])
+
+
 def test_quota_follows_the_scale(tenancy, deployment):
     client = api_client(tenancy.owner)
     before = client.get(deployment_url(deployment)).json()["quota"]

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD
 from deployments.models import Deployment
-from deployments.tests.factories import make_cluster
+from deployments.tests.factories import make_cluster, make_deployment
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.celery]
@@ -53,3 +53,25 @@ def test_create_a_deployment_scale_a_queue_and_see_it_healthy(page, tenancy, kub
     expect(page.get_by_text("Scaled queue default: max workers 10 → 20.")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "deployment-events.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_settings_form_warns_while_typing_a_tag_unlike_the_version(page, tenancy):
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(tenancy.owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+    page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/")
+    form = page.locator("#deployment-settings-form")
+    warnings = form.locator("#settings-warnings")
+    form.get_by_label("Image tag").fill("2.10.5")
+    expect(warnings).to_contain_text("The image tag “2.10.5” does not look like Airflow 3.1.3")
+    ARTIFACTS.mkdir(exist_ok=True)
+    form.screenshot(path=str(ARTIFACTS / "deployment-settings-tag-warning.png"))
+    form.get_by_label("Image tag").fill("3.1.3-python3.12")
+    expect(warnings).to_be_empty()
+    form.get_by_label("Airflow version").select_option("2.11.0")
+    expect(warnings).to_contain_text("Airflow cannot go back from 3.1.3 to 2.11.0")
+    page.screenshot(path=str(ARTIFACTS / "deployment-settings-warnings.png"), full_page=True)

@@ -30,6 +30,15 @@ def test_owner_adds_a_cluster_with_an_encrypted_kubeconfig(tenancy, kube):
     assert entry.changes["kubeconfig"] == "(changed)" and "pw" not in str(entry.changes)
 
 
+def test_a_password_inside_a_url_never_reaches_the_audit_trail(tenancy):
+    cluster = make_cluster(organization=tenancy.org)
+    services.cluster_update(
+        actor=tenancy.owner, cluster=cluster, prometheus_url="https://scraper:prom-pa55@prom.acme.io/api"
+    )
+    entry = AuditEvent.objects.get(action="cluster.update")
+    assert entry.changes == {"prometheus_url": "https://scraper:***@prom.acme.io/api"}
+
+
 def test_a_blank_kubeconfig_on_update_keeps_the_stored_one(tenancy, kube):
     cluster = make_cluster(organization=tenancy.org, url=kube.url)
     services.cluster_update(actor=tenancy.owner, cluster=cluster, name="renamed", kubeconfig="")

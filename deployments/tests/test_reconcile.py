@@ -391,7 +391,7 @@ def test_a_late_readiness_check_does_not_call_an_unapplied_change_healthy(tenanc
 
     deployment = fresh(deployment)
     assert deployment.status == Deployment.Status.DEPLOYING
-    assert deployment.status_reason == "Changed scheduler replicas."
+    assert deployment.status_reason == "Changed scheduler replicas 1 → 2."
 
 
 def test_the_sweep_only_watches_a_rollout_whose_readiness_watch_was_lost(kube, deployment, settings, wake_ups):

@@ -700,6 +700,58 @@ def test_resource_quota_comes_from_the_quota_module_and_fits_every_pod():
         assert figures.pods * memory_mib(container_default["ephemeral-storage"]) <= 50 * 1024, variant
 
 
+def _surge(workload: dict, replicas: int) -> int:
+    """The extra pods a rolling update of this workload may start, as Kubernetes reads its rendered strategy."""
+    if workload["kind"] == "StatefulSet":
+        return 0  # it replaces pods one by one: the old one goes before the new one starts
+    strategy = workload["spec"].get("strategy", {"type": "RollingUpdate"})
+    if strategy["type"] == "Recreate":
+        return 0
+    max_surge = strategy.get("rollingUpdate", {}).get("maxSurge", "25%")
+    if isinstance(max_surge, str):  # a percentage, rounded up
+        return -(-replicas * int(max_surge.rstrip("%")) // 100)
+    return max_surge
+
+
+def _effective_size(pod_spec: dict) -> tuple[Decimal, int]:
+    """What the quota charges a pod: the larger of its containers' sum and its largest init container."""
+    main = pod_spec["containers"]
+    cpu = sum(cpu_cores(c["resources"]["limits"]["cpu"]) for c in main)
+    memory = sum(memory_mib(c["resources"]["limits"]["memory"]) for c in main)
+    for init in pod_spec.get("initContainers", []):
+        cpu = max(cpu, cpu_cores(init["resources"]["limits"]["cpu"]))
+        memory = max(memory, memory_mib(init["resources"]["limits"]["memory"]))
+    return cpu, memory
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_with_no_headroom_the_quota_still_admits_every_rollout_at_full_scale(variant):
+    """A config change rolls every workload at once: at their largest scale, plus every surge pod their rendered
+    strategies allow, they must fit the ResourceQuota, or a surge pod is refused and the rollout stalls."""
+    spec = dataclasses.replace(VARIANTS[variant], headroom_percent=0)
+    objects = render(spec)
+    autoscalers = {
+        o["spec"]["scaleTargetRef"]["name"]: o["spec"]["maxReplicas"]
+        for o in objects
+        if o["kind"] == "HorizontalPodAutoscaler"
+    }
+    cpu, memory, pods = Decimal(0), 0, 0
+    for workload in workloads(objects):
+        name = workload["metadata"]["name"]
+        replicas = autoscalers.get(name, workload["spec"].get("replicas", 1))
+        peak = replicas + _surge(workload, replicas)
+        pod_cpu, pod_memory = _effective_size(workload["spec"]["template"]["spec"])
+        cpu, memory, pods = cpu + peak * pod_cpu, memory + peak * pod_memory, pods + peak
+    if not spec.is_celery:
+        cpu += spec.max_task_pods * spec.task_pod_cpu
+        memory += spec.max_task_pods * spec.task_pod_memory_mib
+        pods += spec.max_task_pods
+    hard = find(objects, "ResourceQuota", f"{RELEASE}-quota")["spec"]["hard"]
+    assert cpu <= cpu_cores(hard["requests.cpu"]), (cpu, hard)
+    assert memory <= memory_mib(hard["requests.memory"]), (memory, hard)
+    assert pods <= int(hard["pods"]), (pods, hard)
+
+
 def test_network_policies_deny_by_default_and_admit_the_ingress_controller():
     objects = _RENDERED["celery_airflow3"]
     deny = find(objects, "NetworkPolicy", f"{RELEASE}-default-deny-ingress")["spec"]

@@ -145,7 +145,7 @@ def test_update_bumps_generation_marks_deploying_and_audits(tenancy, deployment)
     assert (deployment.generation, deployment.status) == (2, Deployment.Status.DEPLOYING)
     entry = AuditEvent.objects.get(action="deployment.update")
     assert entry.changes == {"scheduler_size": ["SMALL", "LARGE"], "scheduler_replicas": ["1", "2"]}
-    assert deployment.events.first().message == "Changed scheduler size, scheduler replicas."
+    assert deployment.events.first().message == "Changed scheduler size Small → Large; scheduler replicas 1 → 2."
 
 
 def test_an_update_that_changes_nothing_keeps_the_generation(tenancy, deployment):
@@ -178,13 +178,14 @@ def test_update_rejects_out_of_range_resources(tenancy, deployment, field, value
     assert snapshot() == before
 
 
-def test_image_tag_follows_the_airflow_version_unless_pinned(tenancy, deployment):
-    services.deployment_update(actor=tenancy.owner, deployment=deployment, airflow_version="2.11.0")
-    assert Deployment.objects.get(pk=deployment.pk).image_tag == "2.11.0"
-
-    services.deployment_update(actor=tenancy.owner, deployment=deployment, image_tag="2.11.0-python3.12-custom")
+def test_image_tag_follows_the_airflow_version_unless_pinned(tenancy):
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, airflow_version="2.11.0")
     services.deployment_update(actor=tenancy.owner, deployment=deployment, airflow_version="3.0.6")
-    assert Deployment.objects.get(pk=deployment.pk).image_tag == "2.11.0-python3.12-custom"
+    assert Deployment.objects.get(pk=deployment.pk).image_tag == "3.0.6"
+
+    services.deployment_update(actor=tenancy.owner, deployment=deployment, image_tag="3.0.6-python3.12-custom")
+    services.deployment_update(actor=tenancy.owner, deployment=deployment, airflow_version="3.1.3")
+    assert Deployment.objects.get(pk=deployment.pk).image_tag == "3.0.6-python3.12-custom"
 
 
 def test_unknown_fields_cannot_be_updated(tenancy, deployment):
@@ -237,6 +238,8 @@ def test_changing_worker_type_moves_a_default_concurrency_but_keeps_a_chosen_one
         ({"name": "ml_heavy"}, "name"),
         ({"name": "-ml"}, "name"),
         ({"name": "x" * 64}, "name"),
+        ({"name": "ml\n"}, "name"),
+        ({"name": "\rml"}, "name"),
         ({"name": "default"}, "name"),
         ({"name": "ml", "min_workers": 5, "max_workers": 2}, "min_workers"),
         ({"name": "ml", "max_workers": 31}, "max_workers"),
@@ -257,6 +260,69 @@ def test_bad_queues_are_refused(tenancy, deployment, fields, field):
 def test_the_default_queue_cannot_be_removed(tenancy, deployment):
     with pytest.raises(ValidationError, match="default queue is required"):
         services.queue_delete(actor=tenancy.owner, queue=deployment.queues.get())
+
+
+# ---------------------------------------------------------------------------------------------- version changes
+
+
+@pytest.mark.parametrize(("current", "older"), [("3.1.3", "2.11.0"), ("3.1.3", "3.0.6"), ("3.0.6", "2.11.0")])
+def test_airflow_cannot_go_back_to_an_older_version(tenancy, current, older):
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, airflow_version=current)
+    before = snapshot()
+    with pytest.raises(ValidationError) as caught:
+        services.deployment_update(actor=tenancy.owner, deployment=deployment, airflow_version=older)
+    assert caught.value.message_dict == {
+        "airflow_version": [
+            f"Airflow cannot go back from {current} to {older}: its metadata database cannot be migrated down. "
+            "Create a new Deployment instead."
+        ]
+    }
+    assert snapshot() == before
+
+
+def test_a_change_names_the_old_and_new_value_of_every_field_in_its_event_and_audit(tenancy):
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, airflow_version="3.0.6")
+    services.deployment_update(
+        actor=tenancy.owner,
+        deployment=deployment,
+        airflow_version="3.1.3",
+        contact_emails="a@acme.test, b@acme.test",
+        executor=catalog.Executor.KUBERNETES,
+        task_pod_cpu="1.5",
+        headroom_percent=20,
+    )
+    assert deployment.events.first().message == (
+        "Changed contact emails (none) → a@acme.test, b@acme.test; Airflow 3.0.6 → 3.1.3; "
+        "image tag 3.0.6 → 3.1.3; executor Celery executor → Kubernetes executor; task pod CPU 0.5 → 1.5; "
+        "extra quota headroom 0% → 20%."
+    )
+    assert AuditEvent.objects.get(action="deployment.update").changes == {
+        "contact_emails": ["", "a@acme.test, b@acme.test"],
+        "airflow_version": ["3.0.6", "3.1.3"],
+        "image_tag": ["3.0.6", "3.1.3"],
+        "executor": [catalog.Executor.CELERY, catalog.Executor.KUBERNETES],
+        "task_pod_cpu": ["0.5", "1.5"],
+        "headroom_percent": ["0", "20"],
+    }
+
+
+@pytest.mark.parametrize("tag", ["2.10.5", "latest", "my-build-42", "3.1.30", "2.3.1.3"])
+def test_a_pinned_tag_unlike_the_version_is_saved_with_a_warning(tenancy, deployment, tag):
+    services.deployment_update(actor=tenancy.owner, deployment=deployment, image_tag=tag)
+    deployment.refresh_from_db()
+    assert deployment.image_tag == tag
+    assert services.deployment_warnings(deployment) == [
+        f"The image tag “{tag}” does not look like Airflow 3.1.3. Aerodrome configures this Deployment for "
+        "Airflow 3.1.3: make sure the image runs it."
+    ]
+
+
+@pytest.mark.parametrize("tag", ["", "3.1.3", "3.1.3-python3.12", "slim-3.1.3", "v3.1.3", "3.1.3.post1"])
+def test_a_tag_naming_the_version_gives_no_warning(tenancy, deployment, tag):
+    services.deployment_update(actor=tenancy.owner, deployment=deployment, image_tag=tag)
+    deployment.refresh_from_db()
+    assert deployment.image_tag == (tag or "3.1.3")
+    assert services.deployment_warnings(deployment) == []
 
 
 def test_queues_need_the_celery_executor(tenancy, deployment):
@@ -361,5 +427,7 @@ def test_quota_grows_with_workers_and_headroom(tenancy, deployment):
     services.deployment_update(actor=tenancy.owner, deployment=deployment, headroom_percent=50)
     bigger = quota.for_spec(selectors.deployment_spec(Deployment.objects.get(pk=deployment.pk)))
 
-    assert bigger.cpu == (base.components.cpu + 10 * Decimal(1)) * Decimal("1.5")
+    # Ten more A5 workers (1 CPU each) with 50% headroom, and two more surge workers (a quarter of 20, not of 10).
+    assert bigger.surge.cpu == base.surge.cpu + 2 * Decimal(1)
+    assert bigger.cpu == (base.components.cpu + 10 * Decimal(1)) * Decimal("1.5") + bigger.surge.cpu
     assert bigger.memory_mib > base.memory_mib

@@ -593,6 +593,49 @@ def test_renaming_with_a_bad_name_shows_the_error_inline(login, tenancy, deploym
     assert state() == before
 
 
+def test_going_back_to_an_older_airflow_shows_the_reason_next_to_the_version(login, tenancy, deployment):
+    before = state()
+    client = login(tenancy.owner)
+    response = client.post(url("deployment_update", deployment.pk), {**SETTINGS, "airflow_version": "2.11.0"})
+    assert response.status_code == 400
+    field = text(response).split('id="id_airflow_version"')[1].split('<div class="mb-3">')[0]
+    assert "Airflow cannot go back from 3.1.3 to 2.11.0: its metadata database cannot be migrated down." in field
+    assert state() == before
+
+
+TAG_WARNING = (
+    "The image tag “2.10.5” does not look like Airflow 3.1.3. Aerodrome configures this Deployment for Airflow "
+    "3.1.3: make sure the image runs it."
+)
+
+
+def test_a_pinned_tag_unlike_the_version_is_warned_before_and_after_saving(login, tenancy, deployment):
+    client = login(tenancy.owner)
+    overview = text(client.get(url("deployment_overview", deployment.pk)))
+    check_url = url("deployment_settings_check", deployment.pk)
+    assert f'hx-post="{check_url}"' in overview and "does not look like" not in overview
+
+    # While typing: the settings form asks what saving would say.
+    check = text(client.post(check_url, {**SETTINGS, "image_tag": "2.10.5"}, **HTMX))
+    assert check.lstrip().startswith('<div id="settings-warnings"') and TAG_WARNING in check
+    assert "does not look like" not in text(client.post(check_url, {**SETTINGS, "image_tag": "3.1.3-py3.12"}, **HTMX))
+    older = text(client.post(check_url, {**SETTINGS, "airflow_version": "2.11.0"}, **HTMX))
+    assert "Airflow cannot go back from 3.1.3 to 2.11.0" in older
+    assert Deployment.objects.get(pk=deployment.pk).generation == 1  # checking saves nothing
+
+    # Saved anyway (a custom image may name its tags as it likes); the warning stays in view.
+    response = client.post(url("deployment_update", deployment.pk), {**SETTINGS, "image_tag": "2.10.5"})
+    assert response.status_code == 302
+    assert Deployment.objects.get(pk=deployment.pk).image_tag == "2.10.5"
+    overview = text(client.get(url("deployment_overview", deployment.pk)))
+    assert TAG_WARNING in overview.split('id="deployment-settings-form"')[1]
+
+
+def test_a_read_only_member_cannot_use_the_settings_check(login, tenancy, deployment):
+    response = login(tenancy.member).post(url("deployment_settings_check", deployment.pk), SETTINGS, **HTMX)
+    assert response.status_code == 403
+
+
 @pytest.mark.parametrize("typed", ["", "sales pipelines", "Sales", "Sales pipelines!"])
 def test_deleting_needs_the_exact_name(login, tenancy, deployment, typed):
     before = state()
@@ -859,12 +902,15 @@ def test_quota_preview_follows_the_inputs(login, tenancy, deployment):
     large = client.post(preview, {**RESOURCES, "scheduler_replicas": "4", "scheduler_size": "LARGE"}, **HTMX)
     roomy = client.post(preview, {**RESOURCES, "scheduler_replicas": "4", "headroom_percent": "100"}, **HTMX)
     # Celery: scheduler 1 CPU + API server 1 + triggerer 0.5 + DAG processor 1 + statsd 0.1 + pgbouncer 0.25
-    # + redis 0.5 + flower 0.25 + default queue 10 × 1 CPU.
-    assert quota_cpu(one) == "14.6"
-    assert quota_cpu(four) == "17.6"
-    assert quota_cpu(large) == "29.6"
-    assert quota_cpu(roomy) == "35.2"
+    # + redis 0.5 + flower 0.25 + default queue 10 × 1 CPU = 14.6; then the rollout surge, a quarter of each
+    # rolling component rounded up (not Redis, a StatefulSet): 1 + 1 + 0.5 + 1 + 0.1 + 0.25 + 0.25 + 3 × 1 = 7.1,
+    # with the scheduler's surge pod 4 CPU once it is Large. The headroom applies to the components only.
+    assert quota_cpu(one) == "21.7"
+    assert quota_cpu(four) == "24.7"
+    assert quota_cpu(large) == "39.7"
+    assert quota_cpu(roomy) == "42.3"
     assert quota_memory(one) != quota_memory(four)
+    assert re.search(r'id="quota-surge".*?Rollout surge</td>\s*<td class="text-end">10</td>', text(one), re.S)
     assert "Scheduler" in text(four) and ">4<" in text(four)
     assert 'id="ha-badge" hx-swap-oob="true"' in text(four) and "High availability" in text(four)
     assert "High availability" not in text(one)
@@ -887,7 +933,7 @@ def test_quota_preview_keeps_the_saved_value_for_an_invalid_field(login, tenancy
     )
     assert response.status_code == 200
     assert "Using the saved value for Scheduler replicas until it is valid." in text(response)
-    assert quota_cpu(response) == "14.6"
+    assert quota_cpu(response) == "21.7"
 
 
 def test_resources_form_refreshes_the_preview_as_the_user_types(login, tenancy, deployment):
