@@ -26,7 +26,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import invitations
 from accounts.forms import InvitationForm
 from accounts.models import Invitation, User
-from aerodrome.views import add_errors, done, organization_view
+from accounts.tenancy import organization_view
+from aerodrome.views import add_errors, done
 from workspaces.models import Workspace
 
 LIST_PAGE_SIZE = 25

@@ -8,8 +8,7 @@ from django.utils.crypto import salted_hmac
 from accounts import permissions
 from accounts.roles import OrgRole
 from aerodrome.crypto import EncryptedTextField
-
-NAME_MAX_LENGTH = 100
+from aerodrome.validation import NAME_MAX_LENGTH
 
 
 class UserManager(BaseUserManager):

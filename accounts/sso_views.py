@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import sso
 from accounts.models import SSOBypassLink, SSOConnection, SSOGroupMapping, Team
 from accounts.sso_forms import GroupMappingForm, SSOConnectionForm
-from aerodrome.views import add_errors, done, invalid, organization_view
+from accounts.tenancy import organization_view
+from aerodrome.views import add_errors, done, invalid
 
 logger = logging.getLogger(__name__)
 TEMPLATE = "accounts/sso_settings.html"

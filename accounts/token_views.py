@@ -18,8 +18,9 @@ from accounts import tokens
 from accounts.models import ApiToken
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole
+from accounts.tenancy import organization_view
 from accounts.token_forms import TokenCreateForm
-from aerodrome.views import add_errors, done, invalid, organization_view, paginate, safe_next
+from aerodrome.views import add_errors, done, invalid, paginate, safe_next
 from deployments.selectors import deployment_for
 from deployments.views import deployment_layout
 from workspaces.selectors import workspace_for

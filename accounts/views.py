@@ -21,7 +21,8 @@ from accounts.invitation_views import invitation_panel
 from accounts.models import OrganizationMembership, Team, TeamMembership
 from accounts.permissions import can, require
 from accounts.roles import OrgRole, WorkspaceRole
-from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate
+from accounts.tenancy import get_for_actor, organization_view
+from aerodrome.views import add_errors, done, invalid, paginate
 from workspaces import services as workspace_services
 from workspaces.models import Workspace
 

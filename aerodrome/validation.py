@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+NAME_MAX_LENGTH = 100  # of every name a tenant gives: organisations, teams, workspaces, clusters, tokens
+
 
 def clean_name(value, *, field: str = "name", max_length: int = 100, what: str = "name") -> str:
     value = (value or "").strip()

@@ -10,7 +10,8 @@ from accounts.forms import RoleForm
 from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
-from aerodrome.views import add_errors, done, invalid, organization_view, paginate
+from accounts.tenancy import organization_view
+from aerodrome.views import add_errors, done, invalid, paginate
 from deployments.views import deployment_list_context
 from workspaces import selectors, services
 from workspaces.forms import WorkspaceDeleteForm, WorkspaceForm, WorkspaceMemberAddForm, WorkspaceTeamAddForm

@@ -11,11 +11,11 @@ from rest_framework.response import Response
 
 from accounts import tokens
 from accounts.api.serializers import DESCRIPTION_MAX_LENGTH, UserSummarySerializer
+from accounts.api.viewsets import TenantViewSet
 from accounts.models import ApiToken, Organization
+from accounts.tenancy import get_for_actor
 from aerodrome.api import params
 from aerodrome.api.fields import NameField
-from aerodrome.api.viewsets import TenantViewSet
-from aerodrome.views import get_for_actor
 from deployments.models import Deployment
 from workspaces.models import Workspace
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require
-from aerodrome.views import get_for_actor
+from accounts.tenancy import get_for_actor
 
 ORGANIZATION_SLUG = OpenApiParameter(
     "organization_slug", str, OpenApiParameter.PATH, description="The organisation's slug."
