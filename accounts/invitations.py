@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts import audit
+from accounts import audit, workspace_bindings
 from accounts.models import Invitation, Organization, OrganizationMembership, User
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole, highest
@@ -347,14 +347,7 @@ def invitation_accept(*, user: User, invitation: Invitation) -> OrganizationMemb
         membership.role = highest(OrgRole, [membership.role, invitation.org_role])
         membership.save(update_fields=["role"])
     if invitation.workspace_id:
-        from workspaces.models import WorkspaceRoleBinding
-
-        binding, created = WorkspaceRoleBinding.objects.select_for_update().get_or_create(
-            workspace=invitation.workspace, user=user, defaults={"role": invitation.workspace_role}
-        )
-        if not created and binding.role != invitation.workspace_role:
-            binding.role = highest(WorkspaceRole, [binding.role, invitation.workspace_role])
-            binding.save(update_fields=["role"])
+        workspace_bindings.provider().grant(workspace=invitation.workspace, user=user, role=invitation.workspace_role)
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
