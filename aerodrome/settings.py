@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "workspaces",
     "deployments",
     "monitoring",
+    "aerodrome",  # the project level above the apps: `manage.py seed_demo`
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
-"""Creates a demo organisation, workspace and owner for `make run`, and prints how to log in.
+"""Creates a demo organisation, workspace, Deployment and owner for `make run`, and prints how to log in.
 
-Safe to run again: it creates what is missing and leaves the rest alone.
+Safe to run again: it creates what is missing and leaves the rest alone. It lives at the project level, above the
+apps, because it builds with all of them (through their services).
 """
 
 from django.core.management.base import BaseCommand
