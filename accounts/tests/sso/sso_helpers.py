@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from accounts.models import SSOConnection, SSOGroupMapping, Team
 from accounts.tests.factories import TeamFactory
-from accounts.tests.oidc_harness import CLIENT_ID, CLIENT_SECRET
+from accounts.tests.sso.oidc_harness import CLIENT_ID, CLIENT_SECRET
 
 
 @dataclass

@@ -15,8 +15,8 @@ from django.utils.html import strip_tags
 from accounts.models import AuditEvent, Invitation, OrganizationMembership, User
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.invitations.test_invitations import link_in
 from accounts.tests.page_helpers import HTMX, assert_audited, db_state, text
-from accounts.tests.test_invitations import link_in
 from workspaces.models import WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db

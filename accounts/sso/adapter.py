@@ -3,11 +3,11 @@
 Every `SSOConnection` is an allauth `openid_connect` app whose provider id is `org-<slug>`; the apps are built here
 from the connections (the one source of truth; no SocialApp rows, and SocialApp rows made in the admin are ignored).
 A disabled connection refuses logins. Providers are never listed on the login page: the email's domain picks one
-(home realm discovery, `accounts.sso_forms.LoginForm`).
+(home realm discovery, `accounts.sso.forms.LoginForm`).
 
 On top of allauth's OpenID Connect provider (authorization code flow with PKCE, `state` kept in the session, ID
 token checked for issuer, audience and expiry) `OrganizationOIDCProvider` sends a `nonce` bound to the state and
-checks it, and passes `login_hint`. The business rules of a login live in `accounts.sso`.
+checks it, and passes `login_hint`. The business rules of a login live in `accounts.sso.services`.
 """
 
 import logging
@@ -29,8 +29,8 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 
-from accounts import sso
 from accounts.models import SSOConnection, User
+from accounts.sso import services as sso
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(MALFORMED_MESSAGE) from None
-        from accounts import tokens  # models are ready by the time a request arrives
+        from accounts.tokens import services as tokens  # models are ready by the time a request arrives
 
         try:
             token = tokens.authenticate(raw, ip=request.META.get("REMOTE_ADDR") or None)
@@ -38,7 +38,7 @@ class BearerTokenAuthentication(BaseAuthentication):
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """How the OpenAPI document describes the scheme."""
 
-    target_class = "accounts.authentication.BearerTokenAuthentication"
+    target_class = "accounts.tokens.authentication.BearerTokenAuthentication"
     name = "apiToken"
 
     def get_security_definition(self, auto_schema):

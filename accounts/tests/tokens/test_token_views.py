@@ -6,11 +6,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts import tokens
 from accounts.models import ApiToken, AuditEvent
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import BindingFactory, MembershipFactory, UserFactory
 from accounts.tests.page_helpers import HTMX, text
+from accounts.tokens import services as tokens
 from deployments.tests.factories import make_deployment
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
-OIDC_DIR = Path(__file__).resolve().parent / "oidc"
+OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 CLIENT_ID = "aerodrome-test-client"
 CLIENT_SECRET = "test-client-secret-0123456789"
 SLUGS = ("acme", "globex")  # organisations whose IdP app (org-<slug>) may use this provider

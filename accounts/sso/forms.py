@@ -5,8 +5,8 @@ from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from django import forms
 
-from accounts import sso
 from accounts.roles import OrgRole
+from accounts.sso import services as sso
 
 
 class LoginForm(AllauthLoginForm):

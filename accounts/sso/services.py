@@ -4,7 +4,7 @@
   secret write-only), group → team mappings and one-time bypass links. Each checks `sso.manage` and is audited.
 - Home realm discovery: which enabled connection manages an email address's domain.
 - Password login for domains with "enforce SSO" is refused unless a one-time bypass link is in the session.
-- What every SSO login does once allauth has verified the IdP's answer (called by `accounts.sso_adapter`): refuse
+- What every SSO login does once allauth has verified the IdP's answer (called by `accounts.sso.adapter`): refuse
   addresses outside the connection's domains, link an existing member's account, provision new users into the
   organisation with the default role (just in time) and sync team memberships from the `groups` claim.
 """

@@ -18,9 +18,9 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import sso
 from accounts.models import SSOBypassLink, SSOConnection, SSOGroupMapping, Team
-from accounts.sso_forms import GroupMappingForm, SSOConnectionForm
+from accounts.sso import services as sso
+from accounts.sso.forms import GroupMappingForm, SSOConnectionForm
 from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done, invalid
 

@@ -1,11 +1,11 @@
-"""The form behind the API token pages. Checks of meaning (name, role ceiling, expiry) are `accounts.tokens`'."""
+"""The form behind the API token pages. Checks of meaning (name, role ceiling, expiry) are `tokens.services`'."""
 
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
 
-from accounts.tokens import DESCRIPTION_MAX_LENGTH
+from accounts.tokens.services import DESCRIPTION_MAX_LENGTH
 
 EXPIRY_CHOICES = [
     ("30", "In 30 days"),

@@ -1,4 +1,4 @@
-"""The invitation services (accounts/invitations.py): create, resend, revoke, accept, and the email they send.
+"""The invitation services (accounts/invitations/services.py): create, resend, revoke, accept, and the email they send.
 
 Mail goes through a real SMTP server on localhost (the `smtp_server` fixture), and links are read back out of
 the delivered messages.
@@ -14,7 +14,7 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts import invitations
+from accounts.invitations import services as invitations
 from accounts.models import AuditEvent, Invitation, OrganizationMembership
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import BindingFactory, MembershipFactory, UserFactory, WorkspaceFactory

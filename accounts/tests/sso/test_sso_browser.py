@@ -11,11 +11,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from accounts import sso
 from accounts.models import OrganizationMembership, SSOBypassLink, TeamMembership, User
+from accounts.sso import services as sso
 from accounts.tests.factories import PASSWORD
-from accounts.tests.oidc_harness import CLIENT_ID, CLIENT_SECRET
-from accounts.tests.sso_helpers import configure_sso
+from accounts.tests.sso.oidc_harness import CLIENT_ID, CLIENT_SECRET
+from accounts.tests.sso.sso_helpers import configure_sso
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CALLBACK = re.compile(r".*/accounts/oidc/org-acme/login/callback/.*")

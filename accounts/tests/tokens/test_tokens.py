@@ -8,11 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts import permissions, tokens
+from accounts import permissions
 from accounts.models import ApiToken, AuditEvent, Organization, Team
 from accounts.permissions import can, deployment_role, org_role, workspace_role
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import BindingFactory, MembershipFactory, TeamFactory, UserFactory, WorkspaceFactory
+from accounts.tokens import services as tokens
 from deployments import services as deployment_services
 from deployments.models import Cluster, Deployment
 from deployments.tests.factories import make_cluster, make_deployment

@@ -1,5 +1,7 @@
 """API token pages for the owners of each scope: an organisation's (`/orgs/<slug>/tokens/`, which also lists every
-token of the organisation), a workspace's (with its Deployments' tokens) and a Deployment's tab.
+token of the organisation), a workspace's (with its Deployments' tokens) and a Deployment's tab. The last two are
+`TokenPage` subclasses in their apps (`workspaces.views`, `deployments.token_views`); rotating and deleting any
+token happen here, answered with the page the token belongs on.
 
 Creating or rotating answers with the secret, once: it is in that response only (Aerodrome keeps a hash), never
 in a redirect, the session or a later page. Outsiders get 404, people who can see the scope but do not own it 403.
@@ -14,65 +16,52 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import tokens
 from accounts.models import ApiToken
 from accounts.permissions import require
-from accounts.roles import OrgRole, WorkspaceRole
+from accounts.roles import OrgRole
 from accounts.tenancy import organization_view
-from accounts.token_forms import TokenCreateForm
+from accounts.tokens import services as tokens
+from accounts.tokens.forms import TokenCreateForm
 from aerodrome.views import add_errors, done, invalid, paginate, safe_next
-from deployments.selectors import deployment_for
-from deployments.views import deployment_layout
-from workspaces.selectors import workspace_for
 
 TEMPLATE = "accounts/tokens.html"
 Scope = ApiToken.Scope
 
 
-# --------------------------------------------------------------------------------------------------- lookups
+# ------------------------------------------------------------------------------------------------------ pages
 
 
-def _token(request, org, pk) -> ApiToken:
-    """A token of this organisation: 404 unless the actor can see its workspace or Deployment, then 403 unless it
-    may manage it."""
-    token = (
-        ApiToken.objects.filter(organization=org, pk=pk)
-        .select_related("organization", "workspace", "deployment", "created_by")
-        .first()
-    )
-    if token is None:
-        raise Http404("Not found, or you do not have access to it.")
-    if token.deployment_id:
-        deployment_for(request.user, org, token.deployment_id)
-    elif token.workspace_id:
-        workspace_for(request.user, org, token.workspace_id)
-    require(request.user, tokens.manage_permission(token.scope), token.workspace or org)
-    return token
+class TokenPage:
+    """The organisation's API token page, and the base of the workspace's and the Deployment's, which live in those
+    apps (accounts cannot import them) and `register` for their scope. A page knows its target, how to find one
+    the way its app's pages do, its address and the frame (layout) around the token card."""
 
+    scope = Scope.ORGANIZATION
+    roles = OrgRole.choices
+    workspace = deployment = None
 
-# --------------------------------------------------------------------------------------------------- context
+    def __init__(self, request, org, target=None):
+        self.request, self.org = request, org
+        self.target = org if target is None else target
 
+    @staticmethod
+    def find(actor, org, pk, permission=None):
+        """The target with this id as the app's own pages find it (404 if the actor cannot see it, then 403 below
+        `permission`). The organisation's page has only the organisation, which `organization_view` checked."""
+        return org
 
-class Page:
-    """One of the three token pages: its scope, where it lives and what it lists."""
+    @property
+    def url(self) -> str:
+        return reverse("organization_tokens", args=[self.org.slug])
 
-    def __init__(self, request, org, *, workspace=None, deployment=None):
-        self.request, self.org, self.workspace, self.deployment = request, org, workspace, deployment
-        if deployment is not None:
-            self.workspace = deployment.workspace
-            self.scope, self.target, self.roles = Scope.DEPLOYMENT, deployment, WorkspaceRole.choices
-            self.url = reverse("deployment_tokens", args=[org.slug, deployment.pk])
-        elif workspace is not None:
-            self.scope, self.target, self.roles = Scope.WORKSPACE, workspace, WorkspaceRole.choices
-            self.url = reverse("workspace_tokens", args=[org.slug, workspace.pk])
-        else:
-            self.scope, self.target, self.roles = Scope.ORGANIZATION, org, OrgRole.choices
-            self.url = reverse("organization_tokens", args=[org.slug])
+    def frame(self) -> dict:
+        """The layout the page extends, and what that layout needs."""
+        return {"layout": "accounts/tokens_layout.html", "tab": "tokens"}
 
     @classmethod
-    def of(cls, request, token: ApiToken) -> "Page":
+    def of(cls, request, token: ApiToken) -> "TokenPage":
         """The page a token belongs on."""
-        return cls(request, token.organization, workspace=token.workspace, deployment=token.deployment)
+        return _pages[token.scope](request, token.organization, getattr(token, token.scope.lower()))
 
     def tokens(self):
         if self.scope == Scope.ORGANIZATION:  # the organisation's page shows every token of the organisation
@@ -92,14 +81,7 @@ class Page:
             "new_secret": new_secret,
             **extra,
         }
-        if self.deployment is not None:
-            return {
-                **deployment_layout(self.request, self.deployment, "tokens"),
-                **context,
-                "layout": "deployments/layout.html",
-            }
-        tab = "tokens" if self.scope == Scope.ORGANIZATION else "workspaces"
-        return {**context, "layout": "accounts/tokens_layout.html", "tab": tab}
+        return {**self.frame(), **context}
 
     def render(self, **kwargs):
         return _secret_safe(render(self.request, TEMPLATE, self.context(**kwargs)))
@@ -115,16 +97,40 @@ class Page:
         return _secret_safe(HttpResponse("".join(html)))
 
 
+_pages: dict[str, type[TokenPage]] = {Scope.ORGANIZATION: TokenPage}
+
+
+def register(page: type[TokenPage]) -> None:
+    """Makes `page` the page of its scope's tokens (for rotating and deleting them from it)."""
+    _pages[page.scope] = page
+
+
+def _token(request, org, pk) -> ApiToken:
+    """A token of this organisation: 404 unless the actor can see its workspace or Deployment, then 403 unless it
+    may manage it."""
+    token = (
+        ApiToken.objects.filter(organization=org, pk=pk)
+        .select_related("organization", "workspace", "deployment", "created_by")
+        .first()
+    )
+    if token is None:
+        raise Http404("Not found, or you do not have access to it.")
+    _pages[token.scope].find(request.user, org, getattr(token, f"{token.scope.lower()}_id"))
+    require(request.user, tokens.manage_permission(token.scope), token.workspace or org)
+    return token
+
+
 def _secret_safe(response):
     """Never stored by a browser or a proxy: an answer may hold a secret shown once."""
     add_never_cache_headers(response)
     return response
 
 
-# ------------------------------------------------------------------------------------------------------ pages
+# ------------------------------------------------------------------------------------------------------ views
 
 
-def _list_or_create(request, page: Page):
+def list_or_create(request, page: TokenPage):
+    """A token page: GET shows it, POST creates a token and shows its secret once (each scope's view calls this)."""
     if request.method == "GET":
         return page.render()
     form = TokenCreateForm(request.POST, roles=page.roles)
@@ -155,28 +161,14 @@ def _list_or_create(request, page: Page):
 @require_http_methods(["GET", "POST"])
 @organization_view("token.manage_organization")
 def organization_tokens(request, org):
-    return _list_or_create(request, Page(request, org))
-
-
-@require_http_methods(["GET", "POST"])
-@organization_view()
-def workspace_tokens(request, org, workspace_id):
-    workspace = workspace_for(request.user, org, workspace_id, "token.manage_workspace")
-    return _list_or_create(request, Page(request, org, workspace=workspace))
-
-
-@require_http_methods(["GET", "POST"])
-@organization_view()
-def deployment_tokens(request, org, deployment_id):
-    deployment = deployment_for(request.user, org, deployment_id, "token.manage_workspace")
-    return _list_or_create(request, Page(request, org, deployment=deployment))
+    return list_or_create(request, TokenPage(request, org))
 
 
 @require_POST
 @organization_view()
 def token_rotate(request, org, pk):
     token = _token(request, org, pk)
-    page = Page.of(request, token)
+    page = TokenPage.of(request, token)
     try:
         plaintext = tokens.token_rotate(actor=request.user, token=token)
     except ValidationError as error:
@@ -192,7 +184,7 @@ def token_rotate(request, org, pk):
 @organization_view()
 def token_delete(request, org, pk):
     token = _token(request, org, pk)
-    page = Page.of(request, token)
+    page = TokenPage.of(request, token)
     tokens.token_delete(actor=request.user, token=token)
     messages.success(request, f"API token “{token.name}” ({token.prefix}) deleted. It no longer works.")
     return done(request, safe_next(request, page.url))

@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, SSOBypassLink, SSOConnection, SSOGroupMapping
 from accounts.tests.factories import TeamFactory
-from accounts.tests.oidc_harness import CLIENT_ID, CLIENT_SECRET
 from accounts.tests.page_helpers import HTMX, text
-from accounts.tests.sso_helpers import configure_sso
+from accounts.tests.sso.oidc_harness import CLIENT_ID, CLIENT_SECRET
+from accounts.tests.sso.sso_helpers import configure_sso
 
 pytestmark = pytest.mark.django_db
 

@@ -7,39 +7,31 @@ Creating is per address: the addresses that can be invited are, and every other 
 reason (already a member, already invited, not an address). Bad form input as a whole (a role that does not
 exist, a workspace of another organisation, too many addresses) is refused before anything is written.
 
-Email goes out after the rows are committed, through Django's default mailer (MAILERS, the SMTP backend in
-production). A message that cannot be delivered leaves its invitation in place, marked as not sent, so the
-owner can resend it; `sent_at` and `send_count` only move when the mail server took the message.
+Email goes out after the rows are committed (`emails.deliver`), through Django's default mailer (MAILERS, the
+SMTP backend in production). A message that cannot be delivered leaves its invitation in place, marked as not
+sent, so the owner can resend it; `sent_at` and `send_count` only move when the mail server took the message.
 """
 
 import hashlib
 import hmac
-import logging
 import re
 import secrets
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts import audit, workspace_bindings
+from accounts.invitations.emails import deliver
 from accounts.models import Invitation, Organization, OrganizationMembership, User
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole, highest
 from aerodrome.validation import clean_role
-
-logger = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_ADDRESSES = 50  # per submission
@@ -54,11 +46,6 @@ def hash_token(token: str) -> str:
 def _new_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     return token, hash_token(token)
-
-
-def accept_url(token: str) -> str:
-    """The absolute link that goes into the email."""
-    return settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
 
 
 # ------------------------------------------------------------------------------------------------- reads
@@ -263,7 +250,7 @@ def invitations_create(
         workspace=workspace,
         workspace_role=workspace_role,
     )
-    delivered = _deliver(to_send)
+    delivered = deliver(to_send)
     for outcome in outcomes:
         if outcome.ok:
             outcome.sent = outcome.invitation.pk in delivered
@@ -306,7 +293,7 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
     the database; resending again sends another)."""
     require(actor, "organization.manage_members", invitation.organization)
     invitation, token = _reissue(actor=actor, invitation=invitation)
-    if invitation.pk not in _deliver([(invitation, token)]):
+    if invitation.pk not in deliver([(invitation, token)]):
         raise ValidationError(f"The email to {invitation.email} could not be sent. Try again in a moment.")
     invitation.refresh_from_db()
     return invitation
@@ -373,50 +360,3 @@ def accept_stashed(request, user: User) -> Invitation | None:
     except ValidationError:
         return None
     return invitation
-
-
-# ------------------------------------------------------------------------------------------------- email
-
-
-def _message(invitation: Invitation, token: str) -> EmailMultiAlternatives:
-    inviter = invitation.invited_by
-    context = {
-        "invitation": invitation,
-        "organization": invitation.organization,
-        "inviter": inviter.display_name if inviter else "An owner",
-        "org_role": OrgRole(invitation.org_role).label,
-        "workspace_role": WorkspaceRole(invitation.workspace_role).label if invitation.workspace_role else "",
-        "url": accept_url(token),
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
-    }
-    subject = " ".join(render_to_string("accounts/email/invitation_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("accounts/email/invitation_message.txt", context),
-        to=[invitation.email],
-    )
-    message.attach_alternative(render_to_string("accounts/email/invitation_message.html", context), "text/html")
-    return message
-
-
-def _deliver(items: list[tuple[Invitation, str]]) -> set[int]:
-    """Sends each invitation's email over one connection; returns the ids the mail server accepted."""
-    delivered: set[int] = set()
-    if not items:
-        return delivered
-    try:
-        with mailers.default as connection:
-            for invitation, token in items:
-                try:
-                    connection.send_messages([_message(invitation, token)])
-                except (smtplib.SMTPException, OSError) as error:
-                    logger.warning("Could not send the invitation %s to %s: %s", invitation.pk, invitation.email, error)
-                    continue
-                Invitation.objects.filter(pk=invitation.pk).update(
-                    sent_at=timezone.now(), send_count=F("send_count") + 1
-                )
-                delivered.add(invitation.pk)
-    except (smtplib.SMTPException, OSError) as error:
-        logger.warning("Could not reach the mail server to send %d invitation(s): %s", len(items), error)
-    return delivered

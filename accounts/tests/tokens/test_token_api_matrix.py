@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import tokens
 from accounts.models import ApiToken, AuditEvent, Organization, OrganizationMembership, Team, TeamMembership, User
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.api_helpers import assert_error
@@ -31,6 +30,7 @@ from accounts.tests.factories import (
     UserFactory,
     WorkspaceFactory,
 )
+from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services as deployment_services
 from deployments.models import Cluster, Deployment

@@ -3,7 +3,7 @@
 from allauth.socialaccount import app_settings as socialaccount_settings
 from django.urls import path
 
-from accounts import sso_views
+from accounts.sso import views as sso_views
 
 urlpatterns = [
     path("login/realm/", sso_views.login_realm, name="login_realm"),

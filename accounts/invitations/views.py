@@ -23,12 +23,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import invitations
 from accounts.forms import InvitationForm
+from accounts.invitations import services as invitations
 from accounts.models import Invitation, User
 from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done
-from workspaces.models import Workspace
 
 LIST_PAGE_SIZE = 25
 LIST_PAGE_PARAM = "invitations_page"
@@ -42,7 +41,8 @@ _LEVELS = {
 
 
 def _form(org, data=None, **kwargs) -> InvitationForm:
-    return InvitationForm(data, workspaces=Workspace.objects.filter(organization=org).order_by("name"), **kwargs)
+    # The organisation's workspaces through their relation: accounts does not import the workspaces app.
+    return InvitationForm(data, workspaces=org.workspaces.order_by("name"), **kwargs)
 
 
 def invitation_panel(request, org, form=None, outcomes=None) -> dict:

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from accounts import sso
 from accounts.models import (
     AuditEvent,
     Invitation,
@@ -24,11 +23,12 @@ from accounts.models import (
     User,
 )
 from accounts.roles import OrgRole
-from accounts.sso_adapter import SocialAccountAdapter
+from accounts.sso import services as sso
+from accounts.sso.adapter import SocialAccountAdapter
 from accounts.tests.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
-from accounts.tests.oidc_harness import CLIENT_ID, CLIENT_SECRET
 from accounts.tests.page_helpers import text
-from accounts.tests.sso_helpers import callback_path, configure_sso, query, sso_login, start_sso_login
+from accounts.tests.sso.oidc_harness import CLIENT_ID, CLIENT_SECRET
+from accounts.tests.sso.sso_helpers import callback_path, configure_sso, query, sso_login, start_sso_login
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""API tokens in the API: list, create, rotate and delete, with the same rules as the pages (`accounts.tokens`).
+"""API tokens in the API: list, create, rotate and delete, with the same rules as the pages (`tokens.services`).
 
 A token is visible only to whoever may manage it (404 otherwise). The plaintext is in the answer to a create or
 a rotate, and never again.
@@ -9,15 +9,19 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import tokens
 from accounts.api.serializers import DESCRIPTION_MAX_LENGTH, UserSummarySerializer
 from accounts.api.viewsets import TenantViewSet
 from accounts.models import ApiToken, Organization
 from accounts.tenancy import get_for_actor
+from accounts.tokens import services as tokens
 from aerodrome.api import params
 from aerodrome.api.fields import NameField
-from deployments.models import Deployment
-from workspaces.models import Workspace
+
+
+def _target_model(scope_field: str):
+    """The model a token's `workspace` or `deployment` points at, read from the token's own foreign key: those
+    models belong to apps above accounts, which this module does not import."""
+    return ApiToken._meta.get_field(scope_field).related_model
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -140,14 +144,14 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             )
         elif "workspace" in data:
             target["workspace"] = get_for_actor(
-                Workspace.objects.select_related("organization"),
+                _target_model("workspace").objects.select_related("organization"),
                 user,
                 view_permission="workspace.view",
                 pk=data.pop("workspace"),
             )
         else:
             target["deployment"] = get_for_actor(
-                Deployment.objects.live().select_related("workspace__organization"),
+                _target_model("deployment").objects.live().select_related("workspace__organization"),
                 user,
                 view_permission="deployment.view",
                 pk=data.pop("deployment"),
