@@ -5,7 +5,8 @@ nested resource first resolves its parent the same way, so anything outside the 
 404. A mutation then checks the caller's role on the object (403) before it looks at the input, and hands the
 input to the service, which checks it again, validates it and writes the audit entry.
 
-Authentication classes come from settings only (REST_FRAMEWORK), so API tokens can be added there later.
+Authentication classes come from settings only (REST_FRAMEWORK): API tokens, then sessions. These classes live in
+accounts, next to the permissions they apply, since the project package (`aerodrome`) imports no app.
 """
 
 from drf_spectacular.utils import OpenApiParameter
