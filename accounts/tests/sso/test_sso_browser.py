@@ -17,7 +17,7 @@ from accounts.tests.factories import PASSWORD
 from accounts.tests.sso.oidc_harness import CLIENT_ID, CLIENT_SECRET
 from accounts.tests.sso.sso_helpers import configure_sso
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 CALLBACK = re.compile(r".*/accounts/oidc/org-acme/login/callback/.*")
 IDP_LOGIN_POST = re.compile(r".*/interaction/[^/]+/login$")
 
