@@ -204,7 +204,7 @@ def smtp_server(settings):
 
 @pytest.fixture(scope="session")
 def _test_idp_for_client():
-    from accounts.tests.oidc_harness import TestIdP
+    from accounts.tests.sso.oidc_harness import TestIdP
 
     idp = TestIdP(base_urls=["http://testserver"]).start()
     yield idp
@@ -213,7 +213,7 @@ def _test_idp_for_client():
 
 @pytest.fixture(scope="session")
 def _test_idp_for_browser(live_server):
-    from accounts.tests.oidc_harness import TestIdP
+    from accounts.tests.sso.oidc_harness import TestIdP
 
     idp = TestIdP(base_urls=[live_server.url]).start()
     yield idp

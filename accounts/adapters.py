@@ -10,11 +10,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # to accept an invitation may sign up either way (with the invited address only: clean_email).
         return settings.ACCOUNT_ALLOW_SIGNUP or self._stashed_invitation(request) is not None
 
-    # Invitations (accounts/invitation_views.py): a logged-out visitor who chose to accept an invitation has its
+    # Invitations (accounts/invitations/views.py): a logged-out visitor who chose to accept an invitation has its
     # token hash in the session; sign-up then only takes the invited address, and any login or sign-up accepts it.
 
     def _stashed_invitation(self, request):
-        from accounts import invitations
+        from accounts.invitations import services as invitations
 
         if request is None or not hasattr(request, "session"):
             return None
@@ -27,7 +27,7 @@ class AccountAdapter(DefaultAccountAdapter):
         match = getattr(self.request, "resolver_match", None)
         if match is None or match.url_name != "account_signup":
             return email
-        from accounts import sso
+        from accounts.sso import services as sso
 
         sso.refuse_enforced_signup(email)  # those addresses get their account at their first SSO login
         invitation = self._stashed_invitation(self.request)
@@ -38,11 +38,11 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         return email
 
-    # Single sign-on (accounts/sso.py): an organisation that enforces SSO refuses password logins for its
+    # Single sign-on (accounts/sso/services.py): an organisation that enforces SSO refuses password logins for its
     # domains, except one through a bypass link opened in this browser (redeemed once the password is right).
 
     def authenticate(self, request, **credentials):
-        from accounts import sso
+        from accounts.sso import services as sso
 
         bypass = sso.password_login_gate(request, credentials.get("email") or "")
         user = super().authenticate(request, **credentials)
@@ -53,7 +53,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def post_login(self, request, user, **kwargs):
-        from accounts import invitations
+        from accounts.invitations import services as invitations
 
         response = super().post_login(request, user, **kwargs)
         invitation = invitations.accept_stashed(request, user)

@@ -15,6 +15,6 @@ class AccountsConfig(AppConfig):
 
 
 def _forget_sso_identities(sender, instance, **kwargs):
-    from accounts.sso import forget_identities
+    from accounts.sso.services import forget_identities
 
     forget_identities(instance.organization)

@@ -8,8 +8,7 @@ from django.utils.crypto import salted_hmac
 from accounts import permissions
 from accounts.roles import OrgRole
 from aerodrome.crypto import EncryptedTextField
-
-NAME_MAX_LENGTH = 100
+from aerodrome.validation import NAME_MAX_LENGTH
 
 
 class UserManager(BaseUserManager):
@@ -76,7 +75,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class OrganizationQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "organization.view"):
-        return self.filter(permissions.scope_q(actor, permission, organization_field="pk"))
+        return self.filter(self.model.tenancy.q(actor, permission))
 
 
 class Organization(models.Model):
@@ -86,6 +85,7 @@ class Organization(models.Model):
     members = models.ManyToManyField(User, through="OrganizationMembership", related_name="organizations")
 
     objects = OrganizationQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="pk")
 
     class Meta:
         ordering = ["name"]
@@ -112,7 +112,7 @@ class OrganizationMembership(models.Model):
 
 class TeamQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "team.view"):
-        return self.filter(permissions.scope_q(actor, permission, organization_field="organization"))
+        return self.filter(self.model.tenancy.q(actor, permission))
 
 
 class Team(models.Model):
@@ -125,6 +125,7 @@ class Team(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TeamQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="organization")
 
     class Meta:
         ordering = ["name"]
@@ -151,7 +152,7 @@ class TeamMembership(models.Model):
 
 class AuditEventQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "organization.view_audit"):
-        return self.filter(permissions.scope_q(actor, permission, organization_field="organization"))
+        return self.filter(self.model.tenancy.q(actor, permission))
 
 
 class AuditEvent(models.Model):
@@ -172,6 +173,7 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="organization")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -197,7 +199,7 @@ class AuditEvent(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "organization.manage_members"):
-        return self.filter(permissions.scope_q(actor, permission, organization_field="organization"))
+        return self.filter(self.model.tenancy.q(actor, permission))
 
     def pending(self):
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
@@ -225,6 +227,7 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="organization")
 
     class Meta:
         ordering = ["-created_at"]

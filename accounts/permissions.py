@@ -12,11 +12,18 @@ An actor is a user or an API token (`accounts.models.ApiToken`), which holds one
   only through the `deployment.*` permissions: it cannot list other Deployments, nor create one.
 Workspace and Deployment tokens may also view their organisation and its clusters (to create Deployments), and
 nothing else of the organisation. No token may do what only a person can (leave an organisation).
+
+This module sits in the lowest app and imports none above it. Each tenant-owned model tells it where its rows sit
+(`tenancy = Tenancy(...)`: the lookups to its organisation, workspace and Deployment), and the workspaces app,
+which owns role bindings, answers which workspace roles a person holds (`accounts.workspace_bindings`).
 """
+
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from accounts import workspace_bindings
 from accounts.roles import OrgRole, WorkspaceRole, at_least, highest
 
 PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
@@ -81,27 +88,62 @@ def acting_user(actor):
     return actor if isinstance(actor, User) and actor.pk else None
 
 
-def organization_of(obj):
-    """The organisation an object belongs to (an Organization is its own)."""
-    if hasattr(obj, "organization"):
-        return obj.organization
-    if hasattr(obj, "workspace"):
-        return obj.workspace.organization
+@dataclass(frozen=True)
+class Tenancy:
+    """Where the rows of a tenant-owned model sit, declared by the model as `tenancy = Tenancy(...)`: the lookups
+    from it to its Organization, its Workspace and its Deployment (`"pk"` for the thing itself, None for what it
+    does not belong to). `scope_q` filters rows along them; `can` follows them from one object."""
+
+    organization: str
+    workspace: str | None = None
+    deployment: str | None = None
+
+    def q(self, actor, permission: str) -> Q:
+        """The filter for the rows the actor may reach with `permission` (see `scope_q`)."""
+        return scope_q(
+            actor,
+            permission,
+            organization_field=self.organization,
+            workspace_field=self.workspace,
+            deployment_field=self.deployment,
+        )
+
+
+def _tenancy(obj) -> Tenancy:
+    tenancy = getattr(obj, "tenancy", None)
+    if not isinstance(tenancy, Tenancy):
+        raise TypeError(f"{type(obj).__name__} declares no `tenancy`; permissions cannot tell whose it is.")
+    return tenancy
+
+
+def _follow(obj, lookup: str | None):
+    """What `lookup` ("pk", "workspace", "deployment__workspace"...) reaches from `obj`, or None."""
+    if lookup is None:
+        return None
+    if lookup == "pk":
+        return obj
+    for name in lookup.split("__"):
+        obj = getattr(obj, name)
+        if obj is None:
+            return None
     return obj
 
 
+def organization_of(obj):
+    """The organisation an object belongs to (an Organization is its own; None has none)."""
+    return None if obj is None else _follow(obj, _tenancy(obj).organization)
+
+
 def workspace_of(obj):
-    return obj.workspace if hasattr(obj, "workspace") else obj
+    workspace = _follow(obj, _tenancy(obj).workspace)
+    if workspace is None:
+        raise ValueError(f"{type(obj).__name__} belongs to no workspace; check an organisation permission on it.")
+    return workspace
 
 
 def deployment_of(obj):
     """The Deployment an object is (or belongs to: a worker queue, a variable), else None."""
-    from deployments.models import Deployment
-
-    if isinstance(obj, Deployment):
-        return obj
-    deployment = getattr(obj, "deployment", None)
-    return deployment if isinstance(deployment, Deployment) else None
+    return _follow(obj, _tenancy(obj).deployment)
 
 
 def org_role(actor, organization) -> str | None:
@@ -131,12 +173,7 @@ def workspace_role(actor, workspace) -> str | None:
         return None
     if role == OrgRole.OWNER:
         return WorkspaceRole.OWNER
-    from workspaces.models import WorkspaceRoleBinding
-
-    roles = WorkspaceRoleBinding.objects.filter(workspace=workspace).filter(
-        Q(user=actor) | Q(team__memberships__user=actor)
-    )
-    return highest(WorkspaceRole, roles.values_list("role", flat=True))
+    return highest(WorkspaceRole, workspace_bindings.provider().roles_on(workspace, actor))
 
 
 def _token_workspace_role(token, workspace) -> str | None:
@@ -217,13 +254,9 @@ def scope_q(
         return Q(**{org_lookup: orgs_with(at_least(OrgRole, required))})
     if workspace_field is None:
         raise ValueError(f"{permission!r} is a workspace permission; pass workspace_field.")
-    from workspaces.models import WorkspaceRoleBinding
-
-    bound = WorkspaceRoleBinding.objects.filter(role__in=at_least(WorkspaceRole, required)).filter(
-        Q(user=actor) | Q(team__memberships__user=actor)
-    )
+    bound = workspace_bindings.provider().workspaces_where(actor, at_least(WorkspaceRole, required))
     return Q(**{org_lookup: orgs_with(OrgRole.values)}) & (
-        Q(**{org_lookup: orgs_with([OrgRole.OWNER])}) | Q(**{f"{workspace_field}__in": bound.values("workspace")})
+        Q(**{org_lookup: orgs_with([OrgRole.OWNER])}) | Q(**{f"{workspace_field}__in": bound})
     )
 
 

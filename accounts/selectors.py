@@ -3,6 +3,7 @@
 from django.db.models import Count, Q
 
 from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User
+from accounts.tenancy import get_for_actor
 
 
 def organizations_for(*, user):
@@ -58,3 +59,9 @@ def audit_actions(*, organization: Organization) -> list[str]:
 
 def organization_users(*, organization: Organization):
     return User.objects.filter(org_memberships__organization=organization)
+
+
+def team_for(actor, organization, pk, permission: str | None = None) -> Team:
+    """A team of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
+    teams = Team.objects.filter(organization=organization)
+    return get_for_actor(teams, actor, view_permission="team.view", permission=permission, pk=pk)

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from accounts import audit
+from accounts import audit, workspace_bindings
 from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
 from accounts.permissions import is_token, require
 from accounts.roles import OrgRole
@@ -111,9 +111,7 @@ def _remove_membership(*, actor: User, membership: OrganizationMembership, actio
     _ensure_another_owner(membership)
     organization, user = membership.organization, membership.user
     # Leaving an organisation also ends every role the user held in it, directly or through its teams.
-    from workspaces.models import WorkspaceRoleBinding
-
-    WorkspaceRoleBinding.objects.filter(workspace__organization=organization, user=user).delete()
+    workspace_bindings.provider().remove_all(organization=organization, user=user)
     TeamMembership.objects.filter(team__organization=organization, user=user).delete()
     membership.delete()
     audit.record(

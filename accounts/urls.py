@@ -1,8 +1,11 @@
 from django.urls import path
 
-from accounts import invitation_views, sso_views, token_views, views
+from accounts import views
+from accounts.invitations import views as invitation_views
+from accounts.sso import views as sso_views
+from accounts.tokens import views as token_views
 
-# Mounted under /orgs/<org_slug>/
+# Mounted under /orgs/<org_slug>/ (a workspace's and a Deployment's token pages are in their apps' urls)
 urlpatterns = [
     path("members/", views.organization_members, name="organization_members"),
     path("members/add/", views.organization_member_add, name="organization_member_add"),
@@ -19,7 +22,6 @@ urlpatterns = [
     path("teams/<int:pk>/delete/", views.team_delete, name="team_delete"),
     path("teams/<int:pk>/members/add/", views.team_member_add, name="team_member_add"),
     path("teams/<int:pk>/members/<int:membership_pk>/remove/", views.team_member_remove, name="team_member_remove"),
-    path("teams/<int:pk>/workspaces/add/", views.team_workspace_bind, name="team_workspace_bind"),
     path("audit/", views.audit_log, name="audit_log"),
     path("sso/", sso_views.sso_settings, name="sso_settings"),
     path("sso/delete/", sso_views.sso_delete, name="sso_delete"),
@@ -29,6 +31,4 @@ urlpatterns = [
     path("tokens/", token_views.organization_tokens, name="organization_tokens"),
     path("tokens/<int:pk>/rotate/", token_views.token_rotate, name="token_rotate"),
     path("tokens/<int:pk>/delete/", token_views.token_delete, name="token_delete"),
-    path("workspaces/<int:workspace_id>/tokens/", token_views.workspace_tokens, name="workspace_tokens"),
-    path("deployments/<int:deployment_id>/tokens/", token_views.deployment_tokens, name="deployment_tokens"),
 ]

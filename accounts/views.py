@@ -1,4 +1,5 @@
-"""Organisation pages: home redirect, organisation list, members, teams and the audit log."""
+"""Organisation pages: home redirect, organisation list, members, teams and the audit log. (The team page's "give
+this team a workspace role" is posted to `workspaces.views.team_workspace_bind`.)"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,13 +18,12 @@ from accounts.forms import (
     TeamMemberAddForm,
     TeamWorkspaceBindForm,
 )
-from accounts.invitation_views import invitation_panel
-from accounts.models import OrganizationMembership, Team, TeamMembership
+from accounts.invitations.views import invitation_panel
+from accounts.models import OrganizationMembership, TeamMembership
 from accounts.permissions import can, require
 from accounts.roles import OrgRole, WorkspaceRole
-from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate
-from workspaces import services as workspace_services
-from workspaces.models import Workspace
+from accounts.tenancy import organization_view
+from aerodrome.views import add_errors, done, invalid, paginate
 
 
 @login_required
@@ -190,17 +190,13 @@ def team_list(request, org):
     return render(request, "accounts/team_list.html", context, status=400 if request.method == "POST" else 200)
 
 
-def _team(request, org, pk, permission=None):
-    return get_for_actor(
-        Team.objects.filter(organization=org), request.user, view_permission="team.view", permission=permission, pk=pk
-    )
-
-
-def _team_context(request, org, team, **forms):
+def team_context(request, org, team, **forms):
+    """The team page's context; `forms` replace its blank forms (one coming back with errors)."""
     members = TeamMembership.objects.filter(team=team).select_related("user").order_by("user__email")
     candidates = selectors.organization_users(organization=org).exclude(team_memberships__team=team)
     bindings = team.workspace_bindings.select_related("workspace").order_by("workspace__name")
-    workspaces = Workspace.objects.filter(organization=org).exclude(bindings__team=team)
+    # Through the organisation's relation: the bindings and workspaces are the workspaces app's, above this one.
+    workspaces = org.workspaces.exclude(bindings__team=team)
     return {
         "org": org,
         "team": team,
@@ -218,19 +214,19 @@ def _team_context(request, org, team, **forms):
 
 @organization_view()
 def team_detail(request, org, pk):
-    team = _team(request, org, pk)
-    return render(request, "accounts/team_detail.html", _team_context(request, org, team))
+    team = selectors.team_for(request.user, org, pk)
+    return render(request, "accounts/team_detail.html", team_context(request, org, team))
 
 
 def _team_form_response(request, org, team, partial, **forms):
-    context = _team_context(request, org, team, **forms)
+    context = team_context(request, org, team, **forms)
     return invalid(request, "accounts/team_detail.html", partial, context)
 
 
 @require_POST
 @organization_view("team.manage")
 def team_update(request, org, pk):
-    team = _team(request, org, pk, "team.manage")
+    team = selectors.team_for(request.user, org, pk, "team.manage")
     form = TeamForm(request.POST)
     if form.is_valid():
         try:
@@ -247,7 +243,7 @@ def team_update(request, org, pk):
 @require_POST
 @organization_view("team.manage")
 def team_delete(request, org, pk):
-    team = _team(request, org, pk, "team.manage")
+    team = selectors.team_for(request.user, org, pk, "team.manage")
     services.team_delete(actor=request.user, team=team)
     messages.success(request, f"Team “{team.name}” deleted.")
     return done(request, reverse("team_list", args=[org.slug]))
@@ -256,7 +252,7 @@ def team_delete(request, org, pk):
 @require_POST
 @organization_view("team.manage")
 def team_member_add(request, org, pk):
-    team = _team(request, org, pk, "team.manage")
+    team = selectors.team_for(request.user, org, pk, "team.manage")
     candidates = selectors.organization_users(organization=org).exclude(team_memberships__team=team)
     form = TeamMemberAddForm(request.POST, candidates=candidates)
     if form.is_valid():
@@ -273,31 +269,12 @@ def team_member_add(request, org, pk):
 @require_POST
 @organization_view("team.manage")
 def team_member_remove(request, org, pk, membership_pk):
-    team = _team(request, org, pk, "team.manage")
+    team = selectors.team_for(request.user, org, pk, "team.manage")
     # Scoped to the team, so another team's (or organisation's) membership id is a 404 like an unknown one.
     membership = get_object_or_404(TeamMembership.objects.select_related("user"), team=team, pk=membership_pk)
     services.team_member_remove(actor=request.user, membership=membership)
     messages.success(request, f"{membership.user.email} removed from {team.name}.")
     return done(request, reverse("team_detail", args=[org.slug, team.pk]))
-
-
-@require_POST
-@organization_view("team.manage")
-def team_workspace_bind(request, org, pk):
-    team = _team(request, org, pk, "team.manage")
-    workspaces = Workspace.objects.filter(organization=org).exclude(bindings__team=team)
-    form = TeamWorkspaceBindForm(request.POST, workspaces=workspaces)
-    if form.is_valid():
-        try:
-            workspace_services.workspace_team_add(
-                actor=request.user, workspace=form.cleaned_data["workspace"], team=team, role=form.cleaned_data["role"]
-            )
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{team.name} now has a role on {form.cleaned_data['workspace'].name}.")
-            return done(request, reverse("team_detail", args=[org.slug, team.pk]))
-    return _team_form_response(request, org, team, "bind-form", bind_form=form)
 
 
 # Audit log

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "workspaces",
     "deployments",
     "monitoring",
+    "aerodrome",  # the project level above the apps: `manage.py seed_demo`
 ]
 
 MIDDLEWARE = [
@@ -137,11 +138,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aerodrome] "
-# Single sign-on (accounts/sso.py): each organisation's OpenID Connect IdP is an allauth `openid_connect` app built
+# Single sign-on (accounts/sso/): each organisation's OpenID Connect IdP is an allauth `openid_connect` app built
 # from its SSOConnection by the adapter (no SocialApp rows). The login form asks for the email first and sends
 # addresses of a managed domain to their IdP (home realm discovery).
-ACCOUNT_FORMS = {"login": "accounts.sso_forms.LoginForm"}
-SOCIALACCOUNT_ADAPTER = "accounts.sso_adapter.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.sso.forms.LoginForm"}
+SOCIALACCOUNT_ADAPTER = "accounts.sso.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 5)  # seconds, for every call to an IdP
@@ -216,7 +217,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 REST_FRAMEWORK = {
     # The Bearer class comes first: it answers unauthenticated calls with 401 and `WWW-Authenticate: Bearer`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.BearerTokenAuthentication",
+        "accounts.tokens.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

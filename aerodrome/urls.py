@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts import invitation_views, profile_views
+from accounts import profile_views
 from accounts import views as account_views
+from accounts.invitations import views as invitation_views
 from aerodrome import health
 
 admin.site.site_header = "Aerodrome platform administration"
@@ -14,7 +15,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("accounts/", include("accounts.sso_urls")),  # single sign-on; before allauth, whose callback it guards
+    path("accounts/", include("accounts.sso.urls")),  # single sign-on; before allauth, whose callback it guards
     path("accounts/", include("allauth.urls")),
     path("profile/", profile_views.profile, name="profile"),
     path("profile/logout-others/", profile_views.logout_other_sessions, name="logout_other_sessions"),

@@ -5,6 +5,8 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import models
 
+NAME_MAX_LENGTH = 100  # of every name a tenant gives: organisations, teams, workspaces, clusters, tokens
+
 
 def has_control_characters(value: str) -> bool:
     """Unicode category Cc: CR, LF, tab, escape, DEL, the C1 controls. A name holding one breaks the lines of

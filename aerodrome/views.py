@@ -1,46 +1,15 @@
-"""Helpers every dashboard view uses: tenant-scoped lookups, HTMX-aware responses, pagination."""
+"""Helpers every dashboard view uses: HTMX-aware responses, form errors, safe redirects, pagination.
 
-from functools import wraps
+Tenant-scoped lookups (`get_for_actor`, `organization_view`) live in `accounts.tenancy`, next to the permissions
+they apply: this package is the lowest layer and imports no app."""
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.models import Organization
-from accounts.permissions import require
-
 PAGE_SIZE = 25
-
-
-def get_for_actor(queryset, actor, *, view_permission: str, permission: str | None = None, **lookup):
-    """The object the actor may see, or 404; then 403 if its role is too low for `permission`."""
-    obj = queryset.for_actor(actor, view_permission).filter(**lookup).first()
-    if obj is None:
-        raise Http404("Not found, or you do not have access to it.")
-    if permission:
-        require(actor, permission, obj)
-    return obj
-
-
-def organization_view(permission: str = "organization.view"):
-    """Loads the organisation named by the URL's `org_slug` (404 for outsiders, 403 for too low a role)."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, org_slug, *args, **kwargs):
-            org = get_for_actor(Organization.objects, request.user, view_permission="organization.view", slug=org_slug)
-            request.organization = org
-            request.session["last_org"] = org.slug
-            require(request.user, permission, org)
-            return view(request, org, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def done(request, url: str):

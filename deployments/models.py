@@ -18,7 +18,7 @@ KUBERNETES_VERSIONS = ["1.34", "1.33", "1.32", "1.31", "1.30"]
 
 class ClusterQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "cluster.view"):
-        own = permissions.scope_q(actor, permission, organization_field="organization")
+        own = self.model.tenancy.q(actor, permission)
         if permission == "cluster.view" and getattr(actor, "is_authenticated", False):
             own |= Q(organization__isnull=True)  # platform clusters serve every organisation
         return self.filter(own)
@@ -50,6 +50,7 @@ class Cluster(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ClusterQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="organization")
 
     class Meta:
         ordering = ["name"]
@@ -76,15 +77,7 @@ class Cluster(models.Model):
 
 class DeploymentQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "deployment.view"):
-        return self.filter(
-            permissions.scope_q(
-                actor,
-                permission,
-                organization_field="workspace__organization",
-                workspace_field="workspace",
-                deployment_field="pk",
-            )
-        )
+        return self.filter(self.model.tenancy.q(actor, permission))
 
     def live(self):
         return self.filter(deleted_at__isnull=True)
@@ -162,6 +155,7 @@ class Deployment(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = DeploymentQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="workspace__organization", workspace="workspace", deployment="pk")
 
     class Meta:
         ordering = ["name"]
@@ -227,6 +221,10 @@ class WorkerQueue(models.Model):
     concurrency = models.PositiveSmallIntegerField(default=5)
     updated_at = models.DateTimeField(auto_now=True)
 
+    tenancy = permissions.Tenancy(
+        organization="deployment__workspace__organization", workspace="deployment__workspace", deployment="deployment"
+    )
+
     class Meta:
         ordering = ["deployment", "name"]
         constraints = [models.UniqueConstraint(fields=["deployment", "name"], name="unique_queue_name")]
@@ -247,6 +245,10 @@ class EnvironmentVariable(models.Model):
     value = EncryptedTextField(blank=True)
     is_secret = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    tenancy = permissions.Tenancy(
+        organization="deployment__workspace__organization", workspace="deployment__workspace", deployment="deployment"
+    )
 
     class Meta:
         ordering = ["deployment", "key"]

@@ -89,7 +89,7 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
 
 def deployment_for(actor, organization, pk, permission: str | None = None) -> Deployment:
     """A live Deployment of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
-    from aerodrome.views import get_for_actor
+    from accounts.tenancy import get_for_actor
 
     deployments = (
         Deployment.objects.live()

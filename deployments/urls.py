@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deployments import views
+from deployments import token_views, views
 
 D = "deployments/<int:pk>/"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path(D + "variables/<int:variable_pk>/delete/", views.variable_delete, name="variable_delete"),
     path(D + "events/", views.deployment_events, name="deployment_events"),
     path(D + "manifests/", views.deployment_manifests, name="deployment_manifests"),
+    path("deployments/<int:deployment_id>/tokens/", token_views.deployment_tokens, name="deployment_tokens"),
     path("clusters/", views.cluster_list, name="cluster_list"),
     path("clusters/new/", views.cluster_create, name="cluster_create"),
     path("clusters/<int:pk>/edit/", views.cluster_update, name="cluster_update"),

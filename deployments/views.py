@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can
-from aerodrome.views import add_errors, done, get_for_actor, invalid, organization_view, paginate, safe_next
+from accounts.tenancy import get_for_actor, organization_view
+from aerodrome.views import add_errors, done, invalid, paginate, safe_next
 from deployments import catalog, quota, selectors, services
 from deployments import validation as v
 from deployments.forms import (

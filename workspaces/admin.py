@@ -1,9 +1,12 @@
 """The admin site for platform staff: workspaces and their role bindings, changed through `workspaces.services`
-(the same role checks and audit entries as the pages and the API)."""
+(the same role checks and audit entries as the pages and the API). It also adds the workspace columns to the
+organisation and team lists of `accounts.admin`, which cannot import this app."""
 
 from django.contrib import admin
 
-from accounts.models import OrganizationMembership
+from accounts.admin.organizations import OrganizationAdmin
+from accounts.admin.teams import TeamAdmin
+from accounts.models import Organization, OrganizationMembership, Team
 from accounts.roles import WorkspaceRole
 from aerodrome.admin_helpers import (
     BOTH_LOCATIONS,
@@ -189,3 +192,33 @@ class WorkspaceRoleBindingAdmin(ServiceBackedAdmin):
 
     def delete_model(self, request, obj):
         services.workspace_binding_remove(actor=request.user, binding=obj)
+
+
+# --- Accounts' organisation and team lists, with the workspaces counted ------------------------------------------
+
+
+class OrganizationWithWorkspacesAdmin(OrganizationAdmin):
+    list_display = ("name", "slug", "owners", "member_count", "team_count", "workspace_count", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(workspace_count=count_of(Workspace, "organization"))
+
+    @admin.display(description="Workspaces", ordering="workspace_count")
+    def workspace_count(self, organization):
+        return changelist_link(Workspace, organization.workspace_count, organization__id__exact=organization.pk)
+
+
+class TeamWithWorkspacesAdmin(TeamAdmin):
+    list_display = ("name", "organization", "member_count", "binding_count", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(binding_count=count_of(WorkspaceRoleBinding, "team"))
+
+    @admin.display(description="Workspace roles", ordering="binding_count")
+    def binding_count(self, team):
+        return changelist_link(WorkspaceRoleBinding, team.binding_count, team__id__exact=team.pk)
+
+
+for model, model_admin in ((Organization, OrganizationWithWorkspacesAdmin), (Team, TeamWithWorkspacesAdmin)):
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

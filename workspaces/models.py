@@ -9,9 +9,7 @@ from accounts.roles import WorkspaceRole
 
 class WorkspaceQuerySet(models.QuerySet):
     def for_actor(self, actor, permission: str = "workspace.view"):
-        return self.filter(
-            permissions.scope_q(actor, permission, organization_field="organization", workspace_field="pk")
-        )
+        return self.filter(self.model.tenancy.q(actor, permission))
 
 
 class Workspace(models.Model):
@@ -23,6 +21,7 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = WorkspaceQuerySet.as_manager()
+    tenancy = permissions.Tenancy(organization="organization", workspace="pk")
 
     class Meta:
         ordering = ["name"]

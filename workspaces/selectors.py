@@ -79,7 +79,7 @@ def member_candidates(*, workspace: Workspace):
 
 def workspace_for(actor, organization, pk, permission: str | None = None) -> Workspace:
     """A workspace of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
-    from aerodrome.views import get_for_actor
+    from accounts.tenancy import get_for_actor
 
     workspaces = Workspace.objects.filter(organization=organization).select_related("organization")
     return get_for_actor(workspaces, actor, view_permission="workspace.view", permission=permission, pk=pk)

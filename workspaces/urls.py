@@ -21,4 +21,6 @@ urlpatterns = [
     ),
     path("workspaces/<int:pk>/update/", views.workspace_update, name="workspace_update"),
     path("workspaces/<int:pk>/delete/", views.workspace_delete, name="workspace_delete"),
+    path("workspaces/<int:workspace_id>/tokens/", views.workspace_tokens, name="workspace_tokens"),
+    path("teams/<int:pk>/workspaces/add/", views.team_workspace_bind, name="team_workspace_bind"),
 ]

@@ -1,21 +1,37 @@
-"""Organisation home (its workspaces) and the workspace page: members, teams, settings."""
+"""Organisation home (its workspaces), the workspace page (members, teams, settings), its API tokens page, and the
+team page's "give this team a role on a workspace"."""
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import RoleForm
+from accounts import selectors as account_selectors
+from accounts.forms import RoleForm, TeamWorkspaceBindForm
 from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
-from aerodrome.views import add_errors, done, invalid, organization_view, paginate
-from deployments.views import deployment_list_context
+from accounts.tenancy import organization_view
+from accounts.tokens.views import TokenPage, list_or_create
+from accounts.views import team_context
+from aerodrome.views import add_errors, done, invalid, paginate
 from workspaces import selectors, services
 from workspaces.forms import WorkspaceDeleteForm, WorkspaceForm, WorkspaceMemberAddForm, WorkspaceTeamAddForm
-from workspaces.models import WorkspaceRoleBinding
+from workspaces.models import Workspace, WorkspaceRoleBinding
 from workspaces.selectors import workspace_for
+
+# What the apps above add to the workspace page (deployments: its Deployments card), registered from their
+# AppConfig.ready() since this app cannot import them: each gives context for the page from the request and workspace.
+_sections: list[Callable[[HttpRequest, Workspace], dict]] = []
+
+
+def register_section(context: Callable[[HttpRequest, Workspace], dict]) -> None:
+    if context not in _sections:
+        _sections.append(context)
 
 
 def _home_context(request, org, form=None):
@@ -51,7 +67,7 @@ def workspace_create(request, org):
 
 def _detail_context(request, workspace, **forms):
     teams = Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
-    return {
+    context = {
         "org": workspace.organization,
         "workspace": workspace,
         "access": paginate(request, selectors.workspace_access(workspace=workspace)),
@@ -65,9 +81,11 @@ def _detail_context(request, workspace, **forms):
         "settings_form": forms.get("settings_form")
         or WorkspaceForm(initial={"name": workspace.name, "description": workspace.description}),
         "delete_form": forms.get("delete_form") or WorkspaceDeleteForm(),
-        **deployment_list_context(request, workspace),
         "tab": "workspaces",
     }
+    for section in _sections:
+        context.update(section(request, workspace))
+    return context
 
 
 def _form_response(request, workspace, partial, **forms):
@@ -193,3 +211,55 @@ def workspace_delete(request, org, pk):
             messages.success(request, f"Workspace “{workspace.name}” deleted.")
             return done(request, reverse("organization_home", args=[org.slug]))
     return _form_response(request, workspace, "delete-form", delete_form=form)
+
+
+# API tokens
+
+
+class WorkspaceTokenPage(TokenPage):
+    """The workspace's API tokens (with its Deployments'), in the frame of the organisation's token page."""
+
+    scope = TokenPage.scope.WORKSPACE
+    roles = WorkspaceRole.choices
+    find = staticmethod(workspace_for)
+
+    def __init__(self, request, org, workspace):
+        super().__init__(request, org, workspace)
+        self.workspace = workspace
+
+    @property
+    def url(self) -> str:
+        return reverse("workspace_tokens", args=[self.org.slug, self.workspace.pk])
+
+    def frame(self) -> dict:
+        return {"layout": "accounts/tokens_layout.html", "tab": "workspaces"}
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view()
+def workspace_tokens(request, org, workspace_id):
+    workspace = workspace_for(request.user, org, workspace_id, "token.manage_workspace")
+    return list_or_create(request, WorkspaceTokenPage(request, org, workspace))
+
+
+# Team page
+
+
+@require_POST
+@organization_view("team.manage")
+def team_workspace_bind(request, org, pk):
+    """From the team page (accounts'): a role for the team on one of the organisation's workspaces."""
+    team = account_selectors.team_for(request.user, org, pk, "team.manage")
+    workspaces = Workspace.objects.filter(organization=org).exclude(bindings__team=team)
+    form = TeamWorkspaceBindForm(request.POST, workspaces=workspaces)
+    if form.is_valid():
+        try:
+            services.workspace_team_add(
+                actor=request.user, workspace=form.cleaned_data["workspace"], team=team, role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{team.name} now has a role on {form.cleaned_data['workspace'].name}.")
+            return done(request, reverse("team_detail", args=[org.slug, team.pk]))
+    return invalid(request, "accounts/team_detail.html", "bind-form", team_context(request, org, team, bind_form=form))

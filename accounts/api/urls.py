@@ -2,7 +2,8 @@
 
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import tokens, views
+from accounts.api import views
+from accounts.tokens import api as tokens
 
 ORG = r"organizations/(?P<organization_slug>[-a-zA-Z0-9_]+)"
 

@@ -20,10 +20,10 @@ from accounts.api.serializers import (
     TeamSerializer,
     TeamUpdateSerializer,
 )
+from accounts.api.viewsets import ORGANIZATION_SLUG, OrganizationChildViewSet, TenantViewSet
 from accounts.models import ApiToken, Organization, OrganizationMembership, Team, TeamMembership
 from accounts.permissions import is_token
-from aerodrome.api.viewsets import ORGANIZATION_SLUG, OrganizationChildViewSet, TenantViewSet
-from aerodrome.views import get_for_actor
+from accounts.tenancy import get_for_actor
 
 TEAM_ID = OpenApiParameter("team_pk", int, OpenApiParameter.PATH, description="The team's id.")
 

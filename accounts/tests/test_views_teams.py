@@ -1,4 +1,5 @@
-"""Team pages: list and create, detail, rename, delete, members, workspace roles."""
+"""Team pages: list and create, detail, rename, delete, members (giving a team a workspace role: workspaces/tests/
+test_views_team_bindings.py; who may post it is checked here with the other mutations)."""
 
 import pytest
 from django.urls import reverse
@@ -7,7 +8,7 @@ from accounts.models import OrganizationMembership, Team, TeamMembership
 from accounts.roles import WorkspaceRole
 from accounts.tests.factories import MembershipFactory, TeamFactory, TeamMembershipFactory, UserFactory
 from accounts.tests.page_helpers import HTMX, assert_audited, db_state, text
-from workspaces.models import Workspace, WorkspaceRoleBinding
+from workspaces.models import WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db
 
@@ -403,59 +404,3 @@ def test_removing_a_membership_of_another_acme_team_is_404(login, tenancy, team,
     response = login(tenancy.owner).post(team_url("team_member_remove", team, membership.pk))
     assert response.status_code == 404
     assert db_state() == before
-
-
-# Workspace roles
-
-
-def test_owner_can_give_a_team_a_workspace_role(login, tenancy, team):
-    response = login(tenancy.owner).post(
-        team_url("team_workspace_bind", team), {"workspace": tenancy.workspace.pk, "role": WorkspaceRole.OPERATOR}
-    )
-    assert response.status_code == 302
-    assert response["Location"] == team_url("team_detail", team)
-    binding = WorkspaceRoleBinding.objects.get(team=team)
-    assert (binding.workspace, binding.role) == (tenancy.workspace, WorkspaceRole.OPERATOR)
-    event = assert_audited("workspace.team_add", actor=tenancy.owner, organization=tenancy.org)
-    assert event.changes == {"team": "Data Engineering", "role": [None, "OPERATOR"]}
-
-
-def test_giving_a_team_a_workspace_role_over_htmx_answers_204_with_hx_location(login, tenancy, team):
-    response = login(tenancy.owner).post(
-        team_url("team_workspace_bind", team), {"workspace": tenancy.workspace.pk, "role": WorkspaceRole.MEMBER}, **HTMX
-    )
-    assert response.status_code == 204
-    assert response["HX-Location"] == team_url("team_detail", team)
-
-
-@pytest.mark.parametrize(
-    ("which", "role", "message"),
-    [
-        ("other_workspace", WorkspaceRole.MEMBER, "Select a valid choice. That choice is not one of the available"),
-        ("bound_workspace", WorkspaceRole.MEMBER, "Select a valid choice. That choice is not one of the available"),
-        ("workspace", "ADMIN", "Select a valid choice. ADMIN is not one of the available choices."),
-    ],
-)
-def test_giving_a_team_a_bad_workspace_role_shows_an_error(login, tenancy, team, which, role, message):
-    bound = Workspace.objects.create(organization=tenancy.org, name="Bound")
-    WorkspaceRoleBinding.objects.create(workspace=bound, team=team, role=WorkspaceRole.MEMBER)
-    workspace = {"other_workspace": tenancy.other_workspace, "bound_workspace": bound, "workspace": tenancy.workspace}
-    before = db_state()
-    response = login(tenancy.owner).post(
-        team_url("team_workspace_bind", team), {"workspace": workspace[which].pk, "role": role}
-    )
-    assert response.status_code == 400
-    assert message in text(response)
-    assert db_state() == before
-
-
-def test_invalid_htmx_team_workspace_bind_answers_with_only_the_form(login, tenancy, team):
-    response = login(tenancy.owner).post(
-        team_url("team_workspace_bind", team), {"workspace": tenancy.other_workspace.pk, "role": "MEMBER"}, **HTMX
-    )
-    assert response.status_code == 200
-    body = text(response)
-    assert "<html" not in body
-    assert body.lstrip().startswith('<form class="card mb-3" id="team-bind-form"')
-    assert "Select a valid choice." in body
-    assert not WorkspaceRoleBinding.objects.filter(team=team).exists()

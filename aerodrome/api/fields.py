@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import NAME_MAX_LENGTH
+from aerodrome.validation import NAME_MAX_LENGTH
 
 
 @extend_schema_field({"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH})

@@ -14,12 +14,12 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from accounts.api.viewsets import TenantViewSet
 from accounts.models import Organization
+from accounts.tenancy import get_for_actor
 from aerodrome.api import params
 from aerodrome.api.errors import ErrorSerializer
 from aerodrome.api.pagination import CursorPagination
-from aerodrome.api.viewsets import TenantViewSet
-from aerodrome.views import get_for_actor
 from deployments import selectors, services
 from deployments.api.serializers import (
     ClusterCreateSerializer,

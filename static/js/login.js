@@ -55,6 +55,12 @@
     show("sso", true);
     password.focus();
   });
+  // Once the form is sent, a check still waiting for its timer would go out with the session cookie the login is
+  // replacing; the answer for that ended session deletes the cookie, and with it the new login. Nothing to check now.
+  form.addEventListener("submit", function () {
+    clearTimeout(timer);
+    latest++;
+  });
   show(form.dataset.step === "password" ? "password" : "email");
   if (email.value) check();
   if (form.dataset.step === "password" && email.value) password.focus();

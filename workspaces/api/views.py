@@ -6,10 +6,10 @@ from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from accounts import selectors as account_selectors
+from accounts.api.viewsets import TenantViewSet
 from accounts.models import Organization, Team
+from accounts.tenancy import get_for_actor
 from aerodrome.api import params
-from aerodrome.api.viewsets import TenantViewSet
-from aerodrome.views import get_for_actor
 from workspaces import services
 from workspaces.api.serializers import (
     BindingCreateSerializer,
