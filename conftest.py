@@ -233,3 +233,39 @@ def browser_idp(_test_idp_for_browser):
     """The same provider for browser tests: it accepts the live server's callbacks."""
     _test_idp_for_browser.ensure_running().reset()
     return _test_idp_for_browser
+
+
+@pytest.fixture
+def strict_outbound(settings):
+    """The outbound policy as a fresh install has it: the suite's own servers on loopback are refused too (the test
+    settings allow loopback so that the fake cluster, the test IdP and the like can be reached)."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    settings.OUTBOUND_DENIED_NETWORKS = []
+    return settings
+
+
+class FakeDns(dict):
+    """Names for the outbound policy's resolver: `fake_dns["metadata.tenant.test"] = ["169.254.169.254"]`."""
+
+    def __init__(self):
+        super().__init__()
+        self.lookups: list[str] = []  # every name the policy resolved, in order
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Gives names addresses for the outbound policy's resolver; other names resolve as usual. Only the policy
+    consults it: clients must connect to the addresses it checked, so a name the machine itself cannot resolve
+    also proves that no client looked it up a second time."""
+    from aerodrome import outbound
+
+    names = FakeDns()
+    real = outbound.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        names.lookups.append(host)
+        addresses = names.get(host, [host])
+        return [info for address in addresses for info in real(address, port, *args, **kwargs)]
+
+    monkeypatch.setattr(outbound, "getaddrinfo", getaddrinfo)
+    return names

@@ -5,6 +5,7 @@ so a typo in a deployment's environment stops start-up rather than changing beha
 A `<NAME>_FILE` variable, when set, names a file holding the value (for Docker and Kubernetes secrets).
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -61,3 +62,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated networks in CIDR notation (a bare address is a network of one)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network such as 10.0.0.0/8 or fd00::/8.") from exc
+    return networks

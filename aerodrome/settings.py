@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from aerodrome.env import env_bool, env_int, env_list, env_str
+from aerodrome.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -314,6 +314,12 @@ RECONCILE_LEASE_SECONDS = env_int("RECONCILE_LEASE_SECONDS", 60)
 RECONCILE_RETRIES = env_int("RECONCILE_RETRIES", 8)
 RECONCILE_BACKOFF_SECONDS = env_int("RECONCILE_BACKOFF_SECONDS", 5)
 DELETED_RETENTION_DAYS = 14
+# Outbound calls to addresses organisations choose (aerodrome/outbound.py): their clusters' API servers, metadata
+# PostgreSQL and Prometheus, their identity providers. An address that is not public is refused unless it is in
+# OUTBOUND_ALLOWED_NETWORKS (a self-hosted install's private ranges); Aerodrome's own services and addresses, and
+# OUTBOUND_DENIED_NETWORKS, are refused even there. Platform clusters, configured by staff, are exempt.
+OUTBOUND_ALLOWED_NETWORKS = env_networks("OUTBOUND_ALLOWED_NETWORKS")
+OUTBOUND_DENIED_NETWORKS = env_networks("OUTBOUND_DENIED_NETWORKS")
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
 MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")

@@ -12,6 +12,9 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SITE_URL", "http://testserver")  # the test client's address
 # Required outside DEBUG; in-process tests send through Django's test outbox or the `smtp_server` fixture instead.
 os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:25")
+# The suite's own servers (the fake cluster, the test IdP, PostgreSQL) listen on loopback, which the outbound policy
+# refuses for organisations by default; tests of the policy itself use the `strict_outbound` fixture.
+os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 # Each test run sends its tasks to a queue of its own, which the test worker (conftest.py) consumes and
 # inherits through the environment, so parallel runs and leftovers never mix.
 os.environ.setdefault(

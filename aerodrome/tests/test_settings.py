@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from aerodrome.env import env_bool, env_int, env_list, env_str
+from aerodrome.env import env_bool, env_int, env_list, env_networks, env_str
 
 
 def test_booleans_accept_the_usual_spellings(monkeypatch):
@@ -39,6 +39,14 @@ def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
 def test_lists_are_comma_separated(monkeypatch):
     monkeypatch.setenv("HOSTS", "a.example, b.example,")
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_networks_are_comma_separated_cidrs_and_a_bad_one_stops_start_up(monkeypatch):
+    monkeypatch.setenv("NETS", "10.0.0.0/8, 192.168.1.7, fd00::/8")
+    assert [str(net) for net in env_networks("NETS")] == ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]
+    monkeypatch.setenv("NETS", "10.0.0.0/8,10.0.0.0/33")
+    with pytest.raises(ImproperlyConfigured, match="NETS: '10.0.0.0/33' is not a network"):
+        env_networks("NETS")
 
 
 def _import_settings(code: str, **env):
