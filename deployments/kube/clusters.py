@@ -1,4 +1,5 @@
-"""Connecting to a Cluster record: a Gateway configured from its credentials and the platform's settings."""
+"""Connecting to a Cluster record: a Gateway configured from its credentials and the platform's settings, under the
+outbound policy unless staff configured it (a platform cluster)."""
 
 import yaml
 from django.conf import settings
@@ -18,6 +19,7 @@ def gateway_for(cluster) -> Gateway:
         return Gateway(
             kubeconfig=kubeconfig,
             in_cluster=cluster.auth == cluster.Auth.IN_CLUSTER,
+            guarded=not cluster.is_platform,  # an organisation's cluster: only where the outbound policy allows
             request_timeout=settings.KUBE_REQUEST_TIMEOUT,
             retries=settings.KUBE_RETRIES,
             backoff=settings.KUBE_BACKOFF_MS / 1000,

@@ -4,10 +4,15 @@ A small synchronous wrapper over the official client: server-side apply, get, li
 a fixed table of kinds (no discovery round-trips), retries what is worth retrying (5xx, 429, timeouts, refused
 connections) with exponential backoff, and turns every failure into a `GatewayError` whose `reason` a user can
 read: `TransientError` when the cluster stayed unavailable, `PermanentError` when it rejected the request.
+
+A `guarded` gateway (an organisation's cluster) connects only where `aerodrome.outbound` allows, to the addresses
+it checked. A reason never quotes what the server sent, except the `message` of a Kubernetes Status: whatever a
+kubeconfig points at, its answers do not reach pages, statuses or events.
 """
 
 import collections
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +24,12 @@ import kubernetes
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from aerodrome import outbound
+
 FIELD_MANAGER = "aerodrome"
 APPLY_PATCH = "application/apply-patch+yaml"
 LIST_PAGE_SIZE = 500
+GIT_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+[0-9A-Za-z.+-]{0,40}$")  # v1.31.2, v1.30.4-eks-a737599, v1.29.3+k3s1
 
 
 class GatewayError(Exception):
@@ -103,6 +111,7 @@ class Gateway:
         *,
         kubeconfig: dict | None = None,
         in_cluster: bool = False,
+        guarded: bool = False,
         request_timeout: float = 10.0,
         retries: int = 4,
         backoff: float = 0.5,
@@ -119,6 +128,8 @@ class Gateway:
         config.retries = False  # urllib3 would otherwise retry connection errors silently, uncounted; we retry
         self._api = kubernetes.client.ApiClient(config)
         self._api.user_agent = "aerodrome"
+        if guarded:
+            outbound.pin(self._api.rest_client.pool_manager)
         # The client reads a bare float as "no timeout" (it only understands ints and tuples): (connect, read).
         self._timeout = (request_timeout, request_timeout)
         self.request_timeout = request_timeout
@@ -128,7 +139,11 @@ class Gateway:
         self.requests: collections.Counter[str] = collections.Counter()
 
     def version(self) -> str:
-        return self._request("GET", "/version")["gitVersion"]
+        answer = self._request("GET", "/version")
+        version = answer.get("gitVersion") if isinstance(answer, dict) else None
+        if not isinstance(version, str) or not GIT_VERSION.match(version):
+            raise PermanentError("The server answered, but not like a Kubernetes API server (no version).")
+        return version
 
     def apply(self, obj: dict) -> dict:
         """Server-side apply under our field manager, taking over fields from other managers (force)."""
@@ -215,11 +230,13 @@ class Gateway:
                     conflict_retried = True
                     delay = self.backoff
                 elif exc.status == 429 or (exc.status or 0) >= 500:
-                    failure = f"{exc.status} {_phrase(exc.status, exc.reason)}"
+                    failure = f"{exc.status} {_phrase(exc.status)}"
                     delay = _retry_after(exc.headers) or self.backoff * 2**failures
                     failures += 1
                 else:
                     raise PermanentError(_rejection(exc), status=exc.status or None) from exc
+            except outbound.Refused as refused:
+                raise PermanentError(f"Refused: {refused.reason}") from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 failure = self._describe(exc)
                 delay = self.backoff * 2**failures
@@ -242,13 +259,14 @@ class Gateway:
 def _decode(data: bytes) -> Any:
     try:
         return json.loads(data) if data else {}
-    except ValueError as exc:
-        raise PermanentError(f"Kubernetes answered with something other than JSON: {data[:80]!r}") from exc
+    except ValueError:
+        raise PermanentError("The API server answered with something other than JSON.") from None
 
 
-def _phrase(status: int, reason: str | None) -> str:
+def _phrase(status: int) -> str:
+    """The standard phrase of a status code: the one in the answer's status line is the server's own text."""
     try:
-        return reason or HTTPStatus(status).phrase
+        return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown Status"
 
@@ -262,11 +280,16 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def _rejection(exc: ApiException) -> str:
-    """The message of the Status the API server sent, e.g. 'Secret "x" is invalid: data[a b]: Invalid value...'."""
+    """The message of the Status the API server sent, e.g. 'Secret "x" is invalid: data[a b]: Invalid value...'.
+    Any other answer is only named by its status code: it may come from something that is not Kubernetes."""
     if exc.status == 0:  # the client could not even send it (TLS trouble, bad arguments)
         return f"Cannot reach the Kubernetes API: {str(exc.reason).strip()}"
     try:
-        message = json.loads(exc.body or b"").get("message")
-    except (ValueError, AttributeError):
-        message = None
-    return message or f"Kubernetes rejected the request: {exc.status} {_phrase(exc.status, exc.reason)}"
+        status = json.loads(exc.body or b"")
+    except ValueError:
+        status = None
+    is_status = isinstance(status, dict) and status.get("kind") == "Status" and status.get("apiVersion") == "v1"
+    message = status.get("message") if is_status else None
+    if isinstance(message, str) and message.strip():
+        return message.strip()
+    return f"The API server answered HTTP {exc.status} {_phrase(exc.status)}."

@@ -1,11 +1,15 @@
 """Contract tests of the kube gateway: the official client over real HTTP against kmock's emulator (the `kube`
 fixture), with faults injected on the server side. No database."""
 
+import ipaddress
+import json
 import socket
 import time
+from http import HTTPStatus
 
 import pytest
 
+from aerodrome.tests.http_stub import Answer, StubServer
 from deployments.kube.gateway import KINDS, Gateway, ObjectRef, PermanentError, TransientError
 
 NS = "aero-test"
@@ -322,3 +326,73 @@ def test_object_refs_know_cluster_scoped_kinds():
 def test_a_gateway_needs_credentials():
     with pytest.raises(ValueError):
         Gateway()
+
+
+# --- answers from something other than Kubernetes -------------------------------------------------------------------
+# A tenant's kubeconfig may name any server; what it answers must not reach pages, statuses or events.
+
+SECRET = "internal-admin-token-d41d8cd9"
+
+
+def stub_gateway(server, **options) -> Gateway:
+    config = {
+        "clusters": [{"name": "c", "cluster": {"server": server.url}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    return Gateway(kubeconfig=config, retries=1, backoff=0.01, **options)
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 422])
+def test_a_rejection_by_something_other_than_kubernetes_never_shows_its_body(status):
+    body = json.dumps({"message": f"database password is {SECRET}"}).encode()
+    with (
+        StubServer(lambda seen: Answer(status, body, {"Content-Type": "application/json"})) as server,
+        pytest.raises(PermanentError) as caught,
+    ):
+        stub_gateway(server).apply(configmap())
+    assert caught.value.reason == f"The API server answered HTTP {status} {HTTPStatus(status).phrase}."
+
+
+def test_an_answer_that_is_not_json_is_not_shown():
+    with (
+        StubServer(lambda seen: Answer(200, f"<html>{SECRET}</html>".encode())) as server,
+        pytest.raises(PermanentError) as caught,
+    ):
+        stub_gateway(server).version()
+    assert caught.value.reason == "The API server answered with something other than JSON."
+
+
+def test_a_made_up_status_phrase_is_not_shown():
+    with StubServer(lambda seen: Answer(503, reason=SECRET)) as server, pytest.raises(TransientError) as caught:
+        stub_gateway(server).version()
+    assert caught.value.reason == "Kubernetes API unavailable after 2 attempts: 503 Service Unavailable"
+
+
+@pytest.mark.parametrize("body", [{}, {"gitVersion": SECRET}, {"gitVersion": ["v1.31.0"]}])
+def test_an_answer_without_a_kubernetes_version_fails_readably(body):
+    with (
+        StubServer(lambda seen: Answer(200, json.dumps(body).encode())) as server,
+        pytest.raises(PermanentError) as caught,
+    ):
+        stub_gateway(server).version()
+    assert caught.value.reason == "The server answered, but not like a Kubernetes API server (no version)."
+
+
+def test_a_guarded_gateway_refuses_a_server_on_a_refused_address_before_connecting(strict_outbound):
+    with StubServer() as server:
+        gateway = stub_gateway(server, guarded=True)
+        with pytest.raises(PermanentError) as caught:
+            gateway.version()
+    assert caught.value.reason == "Refused: 127.0.0.1 is a loopback address, which Aerodrome does not call."
+    assert server.seen == []
+
+
+def test_a_gateway_does_not_follow_redirects(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+    redirect = Answer(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    with StubServer(lambda seen: redirect) as server, pytest.raises(PermanentError) as caught:
+        stub_gateway(server, guarded=True).version()
+    assert caught.value.reason == "The API server answered HTTP 302 Found."
+    assert [seen.path for seen in server.seen] == ["/version"]
