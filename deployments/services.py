@@ -60,6 +60,7 @@ def _clean_kubeconfig(text: str) -> str:
 
 
 def clean_cluster(fields: dict, *, cluster: Cluster | None, platform: bool = False) -> dict:
+    is_platform = cluster.is_platform if cluster else platform
     cleaned = {}
     if "name" in fields:
         cleaned["name"] = clean_name(fields["name"])
@@ -87,13 +88,14 @@ def clean_cluster(fields: dict, *, cluster: Cluster | None, platform: bool = Fal
                 {"database_admin_url": "PostgreSQL cannot read this URL: check its port, parameters and %-escapes."}
             )
     auth = cleaned.get("auth", cluster.auth if cluster else Cluster.Auth.KUBECONFIG)
-    is_platform = cluster.is_platform if cluster else platform
     if auth == Cluster.Auth.IN_CLUSTER and not is_platform:
         # In-cluster credentials are the platform's own service account: only staff may hand those out.
         raise ValidationError({"auth": "Only platform clusters can use in-cluster credentials; paste a kubeconfig."})
     has_kubeconfig = cleaned.get("kubeconfig") or (cluster and cluster.kubeconfig)
     if auth == Cluster.Auth.KUBECONFIG and not has_kubeconfig:
         raise ValidationError({"kubeconfig": "Paste the kubeconfig Aerodrome should use for this cluster."})
+    if not is_platform:
+        v.refuse_outbound_addresses(cleaned)
     return cleaned
 
 

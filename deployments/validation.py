@@ -4,11 +4,13 @@ keyed by the field, with a message that says what is allowed, so pages, the API 
 import re
 from decimal import Decimal, InvalidOperation
 
+import yaml
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
+from aerodrome import outbound
 from aerodrome.validation import clean_name
-from deployments import catalog
+from deployments import catalog, metadata_db
 
 IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -213,6 +215,31 @@ def kubeconfig_local_references(config: dict) -> list[str]:
             if isinstance(body, dict):
                 found += [field for field in fields if field in body and field not in found]
     return found
+
+
+def kubeconfig_urls(config: dict) -> list[str]:
+    """Every address a parsed kubeconfig makes the client connect to: each cluster's server and proxy."""
+    urls = []
+    entries = config.get("clusters")
+    for entry in entries if isinstance(entries, list) else []:
+        body = entry.get("cluster") if isinstance(entry, dict) else None
+        if isinstance(body, dict):
+            urls += [body[key] for key in ("server", "proxy-url") if isinstance(body.get(key), str)]
+    return urls
+
+
+def refuse_outbound_addresses(cleaned: dict) -> None:
+    """An organisation's cluster names only addresses the outbound policy allows. Every call checks again; here a
+    refusal is said next to its field (a name that does not resolve from here yet is let through)."""
+    kubeconfig = yaml.safe_load(cleaned["kubeconfig"]) if cleaned.get("kubeconfig") else {}
+    candidates = {
+        "kubeconfig": [outbound.refusal(url) for url in kubeconfig_urls(kubeconfig)],
+        "prometheus_url": [outbound.refusal(cleaned["prometheus_url"])] if cleaned.get("prometheus_url") else [],
+        "database_admin_url": [metadata_db.refusal(url)] if (url := cleaned.get("database_admin_url")) else [],
+    }
+    errors = {field: [next(filter(None, reasons))] for field, reasons in candidates.items() if any(reasons)}
+    if errors:
+        raise ValidationError(errors)
 
 
 def clean_url(value, *, field: str, schemes=("http", "https"), what: str = "URL", required: bool = False) -> str:

@@ -256,7 +256,11 @@ def _ensure_database(deployment, spec) -> None:
     if not admin_url:
         return
     created = metadata_db.ensure(
-        admin_url, name=spec.database.name, user=spec.database.user, password=spec.secrets.metadata_password
+        admin_url,
+        name=spec.database.name,
+        user=spec.database.user,
+        password=spec.secrets.metadata_password,
+        guarded=not deployment.cluster.is_platform,
     )
     if created:
         event(
@@ -376,7 +380,12 @@ def teardown(deployment: Deployment) -> None:
             deployment.pk, "Removed", f"Deleted {len(existing)} Kubernetes objects and the namespace {spec.namespace}."
         )
         if deployment.cluster.database_admin_url:
-            metadata_db.drop(deployment.cluster.database_admin_url, name=spec.database.name, user=spec.database.user)
+            metadata_db.drop(
+                deployment.cluster.database_admin_url,
+                name=spec.database.name,
+                user=spec.database.user,
+                guarded=not deployment.cluster.is_platform,
+            )
             event(deployment.pk, "DatabaseDropped", f"Dropped metadata database {spec.database.name}.")
     set_status(
         deployment.pk,

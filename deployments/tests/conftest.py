@@ -18,3 +18,16 @@ def kube(fake_cluster):
     """The fake cluster, emptied: no objects, faults or counters left over from other tests."""
     fake_cluster.reset()
     return fake_cluster
+
+
+@pytest.fixture(scope="session")
+def tenant_postgres():
+    """The admin URL of an organisation cluster's metadata PostgreSQL (the suite's, through a relay of its own)."""
+    from django.conf import settings
+
+    from deployments.tests.tcp_relay import TcpRelay
+
+    database = settings.DATABASES["default"]
+    relay = TcpRelay((database["HOST"], int(database["PORT"])))
+    yield f"postgresql://{database['USER']}@127.0.0.1:{relay.port}/postgres"
+    relay.close()

@@ -15,7 +15,7 @@ from deployments.kube.gateway import ObjectRef
 from deployments.models import Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"  # Aerodrome's own: only checks go straight to it
 
 
 @pytest.fixture(autouse=True)
@@ -273,27 +273,27 @@ def test_a_held_lease_keeps_a_second_worker_out(deployment):
     reconcile.release(deployment.pk, holder)
 
 
-def test_delete_removes_every_object_namespace_and_database(tenancy, kube):
-    cluster = make_cluster(organization=tenancy.org, url=kube.url, name="with-db", database_admin_url=ADMIN_URL)
+def test_delete_removes_every_object_namespace_and_database(tenancy, kube, tenant_postgres):
+    cluster = make_cluster(organization=tenancy.org, url=kube.url, name="with-db", database_admin_url=tenant_postgres)
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     reconcile.run(deployment.pk)
     database = selectors.database_name(deployment.release_name)
-    assert metadata_db.exists(ADMIN_URL, name=database, user=database) == (True, True)
+    assert metadata_db.exists(ADMIN_URL, name=database, user=database, guarded=False) == (True, True)
 
     services.deployment_delete(actor=tenancy.owner, deployment=deployment, confirm_name=deployment.name)
     reconcile.run(deployment.pk)
 
     assert not in_cluster(kube, deployment)
-    assert metadata_db.exists(ADMIN_URL, name=database, user=database) == (False, False)
+    assert metadata_db.exists(ADMIN_URL, name=database, user=database, guarded=False) == (False, False)
     assert fresh(deployment).status == Deployment.Status.DELETED
 
 
-def test_metadata_connection_reaches_the_created_database(tenancy, kube):
+def test_metadata_connection_reaches_the_created_database(tenancy, kube, tenant_postgres):
     import base64
 
     import psycopg
 
-    cluster = make_cluster(organization=tenancy.org, url=kube.url, name="db2", database_admin_url=ADMIN_URL)
+    cluster = make_cluster(organization=tenancy.org, url=kube.url, name="db2", database_admin_url=tenant_postgres)
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     try:
         reconcile.run(deployment.pk)
@@ -313,7 +313,7 @@ def test_metadata_connection_reaches_the_created_database(tenancy, kube):
             )
     finally:
         name = selectors.database_name(deployment.release_name)
-        metadata_db.drop(ADMIN_URL, name=name, user=name)
+        metadata_db.drop(ADMIN_URL, name=name, user=name, guarded=False)
 
 
 def test_manifests_only_cluster_renders_without_any_request(tenancy, kube):
@@ -428,12 +428,12 @@ def test_the_sweep_takes_never_reconciled_deployments_first(tenancy, kube, deplo
     assert wake_ups == [waiting.pk]
 
 
-def test_a_metadata_postgresql_that_refuses_fails_readably(tenancy, kube):
+def test_a_metadata_postgresql_that_refuses_fails_readably(tenancy, kube, tenant_postgres):
     role = f"nopriv_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE ROLE "{role}" LOGIN')  # may log in, may not create roles or databases
     try:
-        admin_url = f"postgresql://{role}@127.0.0.1:5432/postgres"
+        admin_url = tenant_postgres.replace("postgres@", f"{role}@", 1)
         cluster = make_cluster(organization=tenancy.org, url=kube.url, name="no-rights", database_admin_url=admin_url)
         deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
 
