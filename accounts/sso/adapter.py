@@ -30,6 +30,7 @@ from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import SSOConnection, User
+from accounts.sso import http as sso_http
 from accounts.sso import services as sso
 
 logger = logging.getLogger(__name__)
@@ -194,6 +195,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def list_providers(self, request):
         return []  # never offered as buttons: the email's domain picks the IdP
+
+    def get_requests_session(self):
+        return sso_http.session()  # every request allauth makes to an identity provider goes through it
 
     # The login itself.
 

@@ -37,6 +37,7 @@ from accounts.models import (
 )
 from accounts.permissions import require
 from accounts.roles import OrgRole
+from accounts.sso import http
 from aerodrome.validation import clean_role
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,8 @@ def discover(issuer_url: str, *, timeout: float = DISCOVERY_TIMEOUT) -> dict:
         return ValidationError({"issuer_url": message})
 
     try:
-        response = requests.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        with http.session() as session:
+            response = session.get(url, timeout=timeout, headers={"Accept": "application/json"})
     except requests.Timeout:
         raise error(f"{url} did not answer within {timeout:g} seconds.") from None
     except requests.ConnectionError:
