@@ -33,9 +33,36 @@ def usable_url(admin_url: str) -> bool:
     return True
 
 
+# libpq parameters that make it read files or service definitions on the machine that connects: an organisation's
+# URL must not make our workers read (or send) them. A platform cluster's URL, set by staff, may use them.
+LOCAL_PARAMETERS = ("passfile", "service", "servicefile", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslcrldir")
+
+
+def local_references(admin_url: str) -> list[str]:
+    """The parameters of the URL that name local files or services."""
+    try:
+        params = conninfo_to_dict(admin_url)
+    except psycopg.ProgrammingError:
+        return []
+    return [name for name in LOCAL_PARAMETERS if params.get(name)]
+
+
+def _local_refusal(admin_url: str) -> str | None:
+    local = local_references(admin_url)
+    if not local:
+        return None
+    return (
+        f"Remove {', '.join(local)}: Aerodrome never reads files or service definitions an organisation's database URL "
+        "names. Use sslmode=verify-full with a certificate your PostgreSQL's public CA signed, and a password."
+    )
+
+
 def refusal(admin_url: str) -> str | None:
-    """Why the outbound policy refuses the URL's hosts, for checks when it is saved (None when they pass, or do not
-    resolve from here right now: every connection checks again)."""
+    """Why the URL may not be used for an organisation's cluster: local files it names, or hosts the outbound policy
+    refuses (None when they pass, or do not resolve from here right now: every connection checks again)."""
+    local = _local_refusal(admin_url)
+    if local:
+        return local
     try:
         outbound.libpq_target(conninfo_to_dict(admin_url))
     except outbound.Refused as refused:
@@ -59,6 +86,9 @@ def _connect(admin_url: str, *, guarded: bool) -> psycopg.Connection:
 
 def _checked_target(admin_url: str) -> dict[str, str]:
     """host, hostaddr and port that pass the outbound policy (they override the URL's)."""
+    local = _local_refusal(admin_url)
+    if local:
+        raise DatabaseRejected(local)
     try:
         return outbound.libpq_target(conninfo_to_dict(admin_url))
     except outbound.Refused as refused:

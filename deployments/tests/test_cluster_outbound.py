@@ -162,6 +162,21 @@ def _kubeconfig_with_proxy(server: str, proxy: str) -> str:
             "database_admin_url",
             "metadata.tenant.test resolves to 169.254.169.254, a link-local address",
         ),
+        (
+            {"database_admin_url": "postgresql://admin:pw@93.184.215.14/postgres?sslrootcert=/etc/aerodrome/ca.pem"},
+            "database_admin_url",
+            "Remove sslrootcert",
+        ),
+        (
+            {"database_admin_url": "postgresql://admin:pw@93.184.215.14/postgres?passfile=/root/.pgpass&sslkey=k"},
+            "database_admin_url",
+            "Remove passfile, sslkey",
+        ),
+        (
+            {"database_admin_url": "postgresql://93.184.215.14/postgres?service=aerodrome"},
+            "database_admin_url",
+            "Remove service",
+        ),
     ],
 )
 def test_organisation_cluster_addresses_the_policy_refuses_are_refused_on_save(
@@ -201,3 +216,14 @@ def test_a_platform_cluster_may_point_at_any_address(strict_outbound):
         database_admin_url=PLATFORM_DATABASE,
     )
     assert cluster.is_platform
+
+
+def test_an_organisation_clusters_database_url_may_not_name_local_files_when_it_is_used(tenancy):
+    """Saved before the check existed (or written around the service): refused again before libpq reads anything."""
+    url = "postgresql://admin:pw@127.0.0.1:5999/postgres?sslmode=require&sslcert=/etc/ssl/private/aerodrome.crt"
+
+    with pytest.raises(metadata_db.DatabaseRejected) as refused:
+        metadata_db.ensure(url, name="d", user="u", password="p", guarded=True)
+
+    assert "sslcert" in str(refused.value)
+    assert "pw" not in str(refused.value)
