@@ -4,6 +4,7 @@ support, our own checks (deployments.kube.checks) and behaviour. No database nee
 Regenerate the golden files after an intended change with `UPDATE_GOLDEN=1 pytest deployments/tests/test_render.py`
 and review the diff."""
 
+import ast
 import base64
 import dataclasses
 import difflib
@@ -810,3 +811,38 @@ def test_redact_hides_every_secret_value_and_yaml_round_trips():
     assert list(yaml.safe_load_all(text)) == redacted
     assert to_yaml(objects).startswith("---\n")
     assert to_yaml(objects).count("\n---\n") == len(objects) - 1
+
+
+def test_airflow31_async_engine_gets_connect_args_that_survive_pgbouncer_transaction_pooling():
+    """The rendered config sends Airflow 3.1's asyncpg engine connect args without statement caches and with unique
+    statement names, from a module every Airflow container mounts (test_real_airflow runs it through pgbouncer)."""
+    for variant in ("celery_airflow3", "kubernetes_airflow3"):
+        objects = _RENDERED[variant]
+        assert "[database]\nsql_alchemy_connect_args_async = aerodrome_pgbouncer.ASYNC_CONNECT_ARGS\n" in airflow_cfg(
+            objects
+        )
+        source = find(objects, "ConfigMap", f"{RELEASE}-config")["data"]["aerodrome_pgbouncer.py"]
+        module = ast.parse(source)  # a valid module (it runs in test_real_airflow, where asyncpg is installed)
+        [args] = [
+            node.value
+            for node in module.body
+            if isinstance(node, ast.Assign) and node.targets[0].id == "ASYNC_CONNECT_ARGS"
+        ]
+        args = {key.value: value for key, value in zip(args.keys, args.values, strict=True)}
+        assert args["statement_cache_size"].value == 0 and args["prepared_statement_cache_size"].value == 0
+        assert args["connection_class"].id == "UniquelyNamedStatements"
+        pods = [w["spec"]["template"]["spec"] for w in workloads(objects)]
+        if variant.startswith("kubernetes"):
+            pods.append(pod_template(objects)["spec"])
+        for pod in pods:
+            for container in containers(pod):
+                if container["image"] == "apache/airflow:3.1.3":
+                    assert {
+                        "name": "config",
+                        "mountPath": "/opt/airflow/config/aerodrome_pgbouncer.py",
+                        "subPath": "aerodrome_pgbouncer.py",
+                        "readOnly": True,
+                    } in container["volumeMounts"]
+    # Airflow 3.0 opens no async session and 2.x has no async engine: nothing to configure there.
+    for spec in (make_spec(airflow_version="3.0.6", image_tag="3.0.6"), airflow2()):
+        assert "sql_alchemy_connect_args_async" not in airflow_cfg(render(spec))

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 from decimal import Decimal
 
 from deployments.catalog import Size
@@ -30,6 +31,7 @@ PGBOUNCER_PORT = 6543
 REDIS_PORT = 6379
 FLOWER_PORT = 5555
 POD_TEMPLATE_DIR = f"{AIRFLOW_HOME}/pod_templates"
+CONFIG_DIR = f"{AIRFLOW_HOME}/config"  # on sys.path of every Airflow process
 
 # Component names, as the chart calls them.
 SCHEDULER = "scheduler"
@@ -118,6 +120,12 @@ def airflow_image(spec: DeploymentSpec) -> str:
 
 def is_v3(spec: DeploymentSpec) -> bool:
     return spec.airflow_major >= 3
+
+
+def airflow_at_least(spec: DeploymentSpec, *version: int) -> bool:
+    """Whether the Deployment's Airflow is this version or newer (compared on the numeric parts)."""
+    parts = tuple(int(part) for part in re.findall(r"\d+", spec.airflow_version)[: len(version)])
+    return parts >= version
 
 
 def ui_component(spec: DeploymentSpec) -> str:

@@ -7,6 +7,7 @@ import json
 import yaml
 
 from deployments import catalog
+from deployments.kube.render import async_engine
 from deployments.kube.render.base import (
     AIRFLOW_HOME,
     AIRFLOW_PORT,
@@ -45,6 +46,8 @@ EXPECTED_ENV_RESERVED = frozenset(
         "AIRFLOW__CORE__PARALLELISM",
         "AIRFLOW__CORE__SQL_ALCHEMY_CONN",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC",
         "AIRFLOW__KUBERNETES_EXECUTOR__MULTI_NAMESPACE_MODE",
         "AIRFLOW__KUBERNETES_EXECUTOR__NAMESPACE",
         "AIRFLOW__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE",
@@ -100,6 +103,8 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
         },
         "scheduler": {"standalone_dag_processor": "True" if is_v3(spec) else "False"},
     }
+    if async_engine.configured(spec):
+        config["database"] = {"sql_alchemy_connect_args_async": async_engine.CONNECT_ARGS}
     if is_v3(spec):
         config["api"] = {"base_url": ui_url}
         config["fab"] = {"enable_proxy_fix": "True"}  # behind the ingress controller
@@ -153,6 +158,8 @@ def _pod_template(spec: DeploymentSpec) -> dict:
 
 def objects(spec: DeploymentSpec) -> list[dict]:
     data = {"airflow.cfg": _ini(_airflow_config(spec))}
+    if async_engine.configured(spec):
+        data[async_engine.FILE] = async_engine.SOURCE
     if not spec.is_celery:
         data["pod_template_file.yaml"] = yaml.safe_dump(_pod_template(spec), sort_keys=False)
     return [

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from deployments import quota
 from deployments.catalog import Size
+from deployments.kube.render import async_engine
 from deployments.kube.render.base import (
     AIRFLOW_HOME,
     AIRFLOW_UID,
@@ -65,6 +66,10 @@ def _airflow_mounts(spec: DeploymentSpec, with_pod_template: bool) -> list[dict]
         {"name": "config", "mountPath": f"{AIRFLOW_HOME}/airflow.cfg", "subPath": "airflow.cfg", "readOnly": True},
         {"name": "logs", "mountPath": f"{AIRFLOW_HOME}/logs"},
     ]
+    if async_engine.configured(spec):
+        mounts.append(
+            {"name": "config", "mountPath": async_engine.MOUNT_PATH, "subPath": async_engine.FILE, "readOnly": True}
+        )
     if with_pod_template and not spec.is_celery:
         mounts.append(
             {
