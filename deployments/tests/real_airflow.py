@@ -135,7 +135,7 @@ def materialise(
     return {**env, "AIRFLOW_HOME": str(home)}
 
 
-def _stop(process: subprocess.Popen | None) -> None:
+def stop_process(process: subprocess.Popen | None) -> None:
     if process is None or process.poll() is not None:
         return
     try:
@@ -148,7 +148,7 @@ def _stop(process: subprocess.Popen | None) -> None:
         pass
 
 
-def _spawn(command: list[str], log: Path, env: dict[str, str] | None = None, cwd=None) -> subprocess.Popen:
+def spawn(command: list[str], log: Path, env: dict[str, str] | None = None, cwd=None) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -199,7 +199,7 @@ class PgBouncer:
 
     def start(self) -> "PgBouncer":
         user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        self.process = _spawn([PGBOUNCER, *user, str(self.dir / "pgbouncer.ini")], self.log)
+        self.process = spawn([PGBOUNCER, *user, str(self.dir / "pgbouncer.ini")], self.log)
         wait_for(self._listening, timeout=15, message="pgbouncer to listen")
         return self
 
@@ -211,7 +211,7 @@ class PgBouncer:
             return probe.connect_ex(("127.0.0.1", self.port)) == 0
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -246,7 +246,7 @@ class ApiServer:
         run_airflow(self.env, "db", "migrate")
         # The rendered args are `airflow api-server`; here on a free port, with one worker for this small machine.
         command = [airflow_bin(), "api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
-        self.process = _spawn(command, self.log, env=airflow_env(self.env))
+        self.process = spawn(command, self.log, env=airflow_env(self.env))
         wait_for(self._healthy, timeout=180, message="the api-server to answer /api/v2/monitor/health")
         return self
 
@@ -272,7 +272,7 @@ class ApiServer:
             return error.code, error.read().decode(errors="replace")
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
 
 
 class RealAirflow:

@@ -18,6 +18,7 @@ from deployments.kube.render.base import (
     STATSD,
     STATSD_PORT,
     WORKER,
+    WORKER_LOG_PORT,
     dns_name,
     is_v3,
     labels,
@@ -54,6 +55,7 @@ EXPECTED_ENV_RESERVED = frozenset(
         "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_REPOSITORY",
         "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_TAG",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
         "AIRFLOW__METRICS__STATSD_HOST",
         "AIRFLOW__METRICS__STATSD_ON",
         "AIRFLOW__METRICS__STATSD_PORT",
@@ -81,7 +83,10 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
         "dags_folder": f"{AIRFLOW_HOME}/dags",
         "executor": spec.executor,
         "load_examples": "False",
-        # Pods have no resolvable hostname; the IP lets the UI fetch logs from a worker's log server.
+        # A task instance records this as its hostname, and the api-server fetches a running (or not otherwise
+        # stored) task's log from http://<hostname>:<worker_log_server_port>. A Deployment's pods have no DNS name
+        # of their own (the chart makes workers a StatefulSet behind a headless Service for one); their IP needs
+        # no DNS at all, and the namespace's network policy lets the api-server reach it.
         "hostname_callable": "airflow.utils.net.get_host_ip_address",
     }
     if is_v3(spec):
@@ -92,6 +97,9 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
         "core": core,
         "logging": {
             "base_log_folder": f"{AIRFLOW_HOME}/logs",
+            # Where a Celery worker serves its task logs (JWT-signed with the shared secret key): the port its
+            # container exposes.
+            "worker_log_server_port": str(WORKER_LOG_PORT),
             "remote_logging": "False",
             "colored_console_log": "False",
         },

@@ -1,5 +1,6 @@
-"""Identities and RBAC: one ServiceAccount per component (a Kubernetes API token only for those that need one) and
-the pod-launcher Role the components that start or watch pods are bound to."""
+"""Identities and RBAC: one ServiceAccount per component (a Kubernetes API token only for those that need one), the
+pod-launcher Role the components that start or watch pods are bound to, and under the KubernetesExecutor the
+pod-log-reader Role that lets the UI read task pods' logs."""
 
 from deployments.kube.render.base import (
     DAG_PROCESSOR,
@@ -27,7 +28,8 @@ def objects(spec: DeploymentSpec) -> list[dict]:
 def _service_account_names(spec: DeploymentSpec) -> dict[str, bool]:
     """Component -> whether its pods get a Kubernetes API token. Only those that launch or watch pods do."""
     launches_pods = not spec.is_celery  # the scheduler runs tasks as pods under the KubernetesExecutor
-    accounts = {SCHEDULER: launches_pods, ui_component(spec): False}
+    # Under the KubernetesExecutor the UI reads a running task's log from its pod (the pod-log-reader role).
+    accounts = {SCHEDULER: launches_pods, ui_component(spec): launches_pods}
     if has_triggerer(spec):
         accounts[TRIGGERER] = True  # deferrable KubernetesPodOperator watches pods from the triggerer
     if is_v3(spec):
@@ -85,5 +87,33 @@ def _rbac(spec: DeploymentSpec) -> list[dict]:
             {"kind": "ServiceAccount", "name": service_account_name(spec, c), "namespace": spec.namespace}
             for c in bound
         ],
+    }
+    result = [role, binding]
+    if not spec.is_celery:
+        result += _pod_log_reader(spec)
+    return result
+
+
+def _pod_log_reader(spec: DeploymentSpec) -> list[dict]:
+    """As the chart binds its pod-log-reader role to the api-server (webserver before 3.0): the KubernetesExecutor
+    reads a running task's log from its pod, looking the pod up by its labels."""
+    role_name = dns_name(spec.release_name, "pod-log-reader-role")
+    api = "rbac.authorization.k8s.io/v1"
+    role = {
+        "apiVersion": api,
+        "kind": "Role",
+        "metadata": meta(spec, role_name),
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get", "watch"]},
+            {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get", "list"]},
+        ],
+    }
+    ui = ui_component(spec)
+    binding = {
+        "apiVersion": api,
+        "kind": "RoleBinding",
+        "metadata": meta(spec, dns_name(spec.release_name, "pod-log-reader-rolebinding"), ui),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
+        "subjects": [{"kind": "ServiceAccount", "name": service_account_name(spec, ui), "namespace": spec.namespace}],
     }
     return [role, binding]
