@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import OrgRole
+from accounts.tests.invitations.test_invitations import link_in
 from accounts.tests.page_helpers import HTMX, text
-from accounts.tests.sso_helpers import configure_sso
-from accounts.tests.test_invitations import link_in
+from accounts.tests.sso.sso_helpers import configure_sso
 
 pytestmark = pytest.mark.django_db
 
