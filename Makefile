@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # pyenv's shims exist for versions that are not selected, so try each interpreter instead of trusting `command -v`.
 PYTHON := $(shell for p in python3.14 python3.13 python3.12; do $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && echo $$p && break; done)
 
-.PHONY: run test install install-dev browser test-idp services check-python lint migrations-check pytest vendor clean
+.PHONY: run test install install-dev browser pgbouncer airflow-venv test-idp services check-python lint migrations-check pytest vendor clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Aerodrome needs Python 3.12 or newer (Django 6.1). Install it (e.g. 'pyenv install 3.12') and retry." >&2; exit 1; fi
@@ -30,7 +30,7 @@ run: install
 	DEBUG=$${DEBUG:-true} bash scripts/run-dev.sh
 
 ## make test: install everything the tests need, start PostgreSQL and Redis if needed, lint, check migrations, test.
-test: install-dev browser test-idp services lint migrations-check pytest
+test: install-dev browser pgbouncer airflow-venv test-idp services lint migrations-check pytest
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -38,6 +38,28 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "Could not install chromium (run as root, or: sudo apt-get install chromium)" >&2; exit 1; }; \
 	fi
+
+# The pgbouncer tests run Debian's pgbouncer with the rendered pgbouncer.ini (a private process on a free port).
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  echo "Installing Debian's pgbouncer for the pgbouncer tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
+	  || { echo "Could not install pgbouncer (run as root, or: sudo apt-get install pgbouncer)" >&2; exit 1; }; \
+	fi
+
+# The real-Airflow tests run Airflow 3.1 (and its FAB and Celery providers) from a venv of their own, on Python 3.12
+# like the official image. Rebuilt only when the pins change, so later runs need no network.
+AIRFLOW_VENV := .airflow-venv
+AIRFLOW_PYTHON := python3.12
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt constraints-airflow.txt
+	@$(AIRFLOW_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null \
+	  || { echo "The Airflow test venv needs Python 3.12 (e.g. 'pyenv install 3.12')" >&2; exit 1; }
+	rm -rf $(AIRFLOW_VENV)
+	$(AIRFLOW_PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r requirements-airflow.txt
+	@touch $@
+
+airflow-venv: $(AIRFLOW_VENV)/.installed
 
 # The SSO tests run a real OpenID Connect provider (npm `oidc-provider`, pinned by its lockfile). `npm ci` runs only
 # when the lockfile changed since the last install, so later runs need no network.
@@ -74,4 +96,4 @@ vendor: install
 	$(PY) scripts/vendor_static.py
 
 clean:
-	rm -rf $(VENV) var $(OIDC_IDP)/node_modules
+	rm -rf $(VENV) $(AIRFLOW_VENV) var $(OIDC_IDP)/node_modules

@@ -31,3 +31,38 @@ def tenant_postgres():
     relay = TcpRelay((database["HOST"], int(database["PORT"])))
     yield f"postgresql://{database['USER']}@127.0.0.1:{relay.port}/postgres"
     relay.close()
+
+
+@pytest.fixture(scope="session")
+def real_airflow(tmp_path_factory):
+    """A Celery Airflow 3.1 Deployment as render produced it, run for real once per test run: its metadata database
+    and role provisioned by `metadata_db` on the local PostgreSQL, Debian's pgbouncer running the rendered
+    pgbouncer.ini, `airflow db migrate` and `airflow api-server` from the rendered ConfigMap and Secrets."""
+    import secrets
+
+    from deployments import metadata_db
+    from deployments.kube.render import render
+    from deployments.kube.spec import MetadataDatabase
+    from deployments.tests import real_airflow as harness
+    from deployments.tests.processes import free_port
+
+    name = f"af_test_{secrets.token_hex(4)}"
+    spec = harness.spec_for(database=MetadataDatabase(host="127.0.0.1", port=5432, name=name, user=name))
+    objects = render(spec)
+    run_dir = tmp_path_factory.mktemp("real-airflow")
+    metadata_db.ensure(harness.ADMIN_URL, name=name, user=name, password=spec.secrets.metadata_password, guarded=False)
+    pgbouncer = harness.PgBouncer(objects, spec.release_name)
+    # Workers serve task logs on [logging] worker_log_server_port; here on a free port rather than the rendered
+    # 8793, which another test run on this machine may hold.
+    log_server_port = free_port()
+    api = harness.ApiServer(
+        objects, spec, pgbouncer, run_dir, AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(log_server_port)
+    )
+    try:
+        pgbouncer.start()
+        api.start()
+        yield harness.RealAirflow(spec, objects, pgbouncer, api, run_dir, log_server_port)
+    finally:
+        api.stop()
+        pgbouncer.stop()
+        metadata_db.drop(harness.ADMIN_URL, name=name, user=name, guarded=False)

@@ -4,6 +4,7 @@ support, our own checks (deployments.kube.checks) and behaviour. No database nee
 Regenerate the golden files after an intended change with `UPDATE_GOLDEN=1 pytest deployments/tests/test_render.py`
 and review the diff."""
 
+import ast
 import base64
 import dataclasses
 import difflib
@@ -810,3 +811,94 @@ def test_redact_hides_every_secret_value_and_yaml_round_trips():
     assert list(yaml.safe_load_all(text)) == redacted
     assert to_yaml(objects).startswith("---\n")
     assert to_yaml(objects).count("\n---\n") == len(objects) - 1
+
+
+def test_airflow31_async_engine_gets_connect_args_that_survive_pgbouncer_transaction_pooling():
+    """The rendered config sends Airflow 3.1's asyncpg engine connect args without statement caches and with unique
+    statement names, from a module every Airflow container mounts (test_real_airflow runs it through pgbouncer)."""
+    for variant in ("celery_airflow3", "kubernetes_airflow3"):
+        objects = _RENDERED[variant]
+        assert "[database]\nsql_alchemy_connect_args_async = aerodrome_pgbouncer.ASYNC_CONNECT_ARGS\n" in airflow_cfg(
+            objects
+        )
+        source = find(objects, "ConfigMap", f"{RELEASE}-config")["data"]["aerodrome_pgbouncer.py"]
+        module = ast.parse(source)  # a valid module (it runs in test_real_airflow, where asyncpg is installed)
+        [args] = [
+            node.value
+            for node in module.body
+            if isinstance(node, ast.Assign) and node.targets[0].id == "ASYNC_CONNECT_ARGS"
+        ]
+        args = {key.value: value for key, value in zip(args.keys, args.values, strict=True)}
+        assert args["statement_cache_size"].value == 0 and args["prepared_statement_cache_size"].value == 0
+        assert args["connection_class"].id == "UniquelyNamedStatements"
+        pods = [w["spec"]["template"]["spec"] for w in workloads(objects)]
+        if variant.startswith("kubernetes"):
+            pods.append(pod_template(objects)["spec"])
+        for pod in pods:
+            for container in containers(pod):
+                if container["image"] == "apache/airflow:3.1.3":
+                    assert {
+                        "name": "config",
+                        "mountPath": "/opt/airflow/config/aerodrome_pgbouncer.py",
+                        "subPath": "aerodrome_pgbouncer.py",
+                        "readOnly": True,
+                    } in container["volumeMounts"]
+    # Airflow 3.0 opens no async session and 2.x has no async engine: nothing to configure there.
+    for spec in (make_spec(airflow_version="3.0.6", image_tag="3.0.6"), airflow2()):
+        assert "sql_alchemy_connect_args_async" not in airflow_cfg(render(spec))
+
+
+def _allowed(objects, service_account: str, resource: str, verb: str) -> bool:
+    """Whether RBAC as rendered lets a ServiceAccount of the namespace do `verb` on `resource` (core group)."""
+    roles = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Role"}
+    for binding in (o for o in objects if o["kind"] == "RoleBinding"):
+        subjects = {(s["kind"], s["name"], s["namespace"]) for s in binding["subjects"]}
+        if ("ServiceAccount", service_account, NAMESPACE) not in subjects:
+            continue
+        for rule in roles[binding["roleRef"]["name"]]["rules"]:
+            if "" in rule["apiGroups"] and resource in rule["resources"] and verb in rule["verbs"]:
+                return True
+    return False
+
+
+def test_kubernetes_executor_api_server_may_read_task_pod_logs():
+    """The api-server (webserver in Airflow 2) reads a running task's log from its pod through the Kubernetes API,
+    as the chart's pod-log-reader role allows: it needs its token and get on pods/log, list and get on pods."""
+    for variant, ui in (("kubernetes_airflow3", "api-server"), ("kubernetes_airflow2", "webserver")):
+        objects = _RENDERED[variant]
+        account = find(objects, "ServiceAccount", f"{RELEASE}-{ui}")
+        assert account["automountServiceAccountToken"] is True, variant
+        for resource, verb in (("pods/log", "get"), ("pods", "list"), ("pods", "get"), ("pods", "watch")):
+            assert _allowed(objects, f"{RELEASE}-{ui}", resource, verb), (variant, resource, verb)
+        # Reading is all it may do.
+        for resource, verb in (("pods", "create"), ("pods", "delete"), ("pods/exec", "create"), ("secrets", "get")):
+            assert not _allowed(objects, f"{RELEASE}-{ui}", resource, verb), (variant, resource, verb)
+    # Under Celery, task logs come from the workers' log servers: the api-server gets no Kubernetes access.
+    for variant, ui in (("celery_airflow3", "api-server"), ("celery_airflow2", "webserver")):
+        objects = _RENDERED[variant]
+        assert find(objects, "ServiceAccount", f"{RELEASE}-{ui}")["automountServiceAccountToken"] is False
+        assert not _allowed(objects, f"{RELEASE}-{ui}", "pods/log", "get")
+
+
+def test_celery_workers_serve_logs_where_the_api_server_fetches_them():
+    """The api-server fetches a Celery task's log from http://<ti.hostname>:<worker_log_server_port>/log/..., signed
+    with the secret key: the hostname is the worker pod's IP (no DNS needed), the port is the one the worker
+    container exposes, and every Airflow container reads the same secret key."""
+    for variant, key_env in (
+        ("celery_airflow3", "AIRFLOW__API__SECRET_KEY"),
+        ("celery_airflow2", "AIRFLOW__WEBSERVER__SECRET_KEY"),
+    ):
+        objects = _RENDERED[variant]
+        cfg = airflow_cfg(objects)
+        assert "hostname_callable = airflow.utils.net.get_host_ip_address" in cfg
+        worker = find(objects, "Deployment", f"{RELEASE}-worker-ml")["spec"]["template"]["spec"]["containers"][0]
+        [port] = [p["containerPort"] for p in worker["ports"] if p["name"] == "worker-logs"]
+        assert f"[logging]\nbase_log_folder = /opt/airflow/logs\nworker_log_server_port = {port}\n" in cfg
+        references = set()
+        for workload in workloads(objects):
+            for container in containers(workload["spec"]["template"]["spec"]):
+                if container["image"].startswith("apache/airflow:") and "pgbouncer" not in container["image"]:
+                    [ref] = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if e["name"] == key_env]
+                    references.add((ref["name"], ref["key"]))
+        assert len(references) == 1, references
+    assert "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT" in EXPECTED_ENV_RESERVED
