@@ -86,7 +86,8 @@ class HtmxMessagesMiddleware:
     along with it as an out-of-band swap into the page's toasts (templates/partials/messages.html).
 
     An answer that makes htmx load a page (HX-Location, HX-Redirect, HX-Refresh; 204 carries no content) leaves
-    them for that page, and a page that rendered them (the storage was read) needs nothing added."""
+    them for that page, and a page that rendered them (the storage was read) needs nothing added. Reads (GET,
+    such as a status polled every few seconds) take none: they may be meant for a page loading at that moment."""
 
     LOADS_A_PAGE = ("HX-Location", "HX-Redirect", "HX-Refresh")
 
@@ -109,6 +110,7 @@ class HtmxMessagesMiddleware:
     def _swapped_in_by_htmx(self, request, response) -> bool:
         return (
             bool(getattr(request, "htmx", False))
+            and request.method not in ("GET", "HEAD")
             and not response.streaming
             and 200 <= response.status_code < 300
             and response.status_code != 204

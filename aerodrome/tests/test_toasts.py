@@ -23,6 +23,10 @@ def partial(request):
     return HttpResponse('<tr id="row-1"><td>default</td></tr>')
 
 
+def poll(request):
+    return HttpResponse('<div id="status">Healthy</div>')
+
+
 def navigate(request):
     _note(request)
     return done(request, "/page/")
@@ -40,6 +44,7 @@ def json(request):
 
 urlpatterns = [
     path("partial/", partial),
+    path("poll/", poll),
     path("navigate/", navigate),
     path("page/", page),
     path("json/", json),
@@ -67,6 +72,14 @@ def test_an_answer_that_loads_a_page_leaves_the_messages_for_that_page(client, t
     page_body = text(client.get("/page/", **HTMX))  # what htmx requests for HX-Location
     assert page_body.count("Queue saved.") == 1 and page_body.count("The cluster did not answer.") == 1
     assert "hx-swap-oob" not in page_body  # the page showed them itself
+
+
+def test_a_poll_meanwhile_leaves_the_messages_for_the_page_being_loaded(client, tenancy):
+    client.force_login(tenancy.owner)
+    client.post("/navigate/", **HTMX)
+    assert text(client.get("/poll/", **HTMX)) == '<div id="status">Healthy</div>'  # e.g. a status every 2 s
+    page_body = text(client.get("/page/", **HTMX))
+    assert "Queue saved." in page_body and "The cluster did not answer." in page_body
 
 
 def test_a_plain_browser_gets_the_messages_on_the_next_page(client, tenancy):
