@@ -4,6 +4,20 @@ from accounts.models import User
 from accounts.roles import OrgRole, WorkspaceRole
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A choice of people, each shown as "Name <email>" (or the address of someone without a name)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.name_and_email
+
+
+class ProfileForm(forms.Form):
+    # Not stripped: the service refuses a line break or tab at either end rather than trimming it away.
+    full_name = forms.CharField(
+        label="Name", max_length=1000, required=False, strip=False, help_text="How colleagues see you in Aerodrome."
+    )
+
+
 class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200, label="Organisation name")
 
@@ -23,7 +37,7 @@ class TeamForm(forms.Form):
 
 
 class TeamMemberAddForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Member", empty_label="Choose a member…")
+    user = PersonChoiceField(queryset=User.objects.none(), label="Member", empty_label="Choose a member…")
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +54,7 @@ class TeamWorkspaceBindForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    actor = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
     action = forms.ChoiceField(required=False)
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -60,6 +60,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email
 
+    @property
+    def name_and_email(self) -> str:
+        """How one-line lists name a person: "Ada Lovelace <ada@example.com>", or the address alone."""
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
     def _get_session_auth_hash(self, secret=None):
         if not self.session_salt:
             return super()._get_session_auth_hash(secret=secret)  # sessions from before the field stay valid

@@ -1,22 +1,39 @@
-"""The signed-in person's own page: who they are, their organisations, and session security."""
+"""The signed-in person's own page: their name, their organisations, and session security."""
 
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import audit
+from accounts import audit, services
+from accounts.forms import ProfileForm
 from accounts.models import OrganizationMembership
+from aerodrome.views import add_errors, done, invalid
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def profile(request):
+    form = ProfileForm(request.POST or None, initial={"full_name": request.user.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=request.user, user=request.user, full_name=form.cleaned_data["full_name"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Your name is saved.")
+            return done(request, reverse("profile"))
     memberships = OrganizationMembership.objects.filter(user=request.user).select_related("organization")
-    return render(request, "accounts/profile.html", {"memberships": memberships})
+    context = {"memberships": memberships, "name_form": form}
+    if request.method == "POST":
+        return invalid(request, "accounts/profile.html", "name-form", context)
+    return render(request, "accounts/profile.html", context)
 
 
 @require_POST

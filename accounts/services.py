@@ -1,4 +1,5 @@
-"""Writes for organisations, their members and teams. Each checks the actor's role and writes an audit entry."""
+"""Writes for people's own profiles, organisations, their members and teams. Each checks the actor's role (or that
+people change only themselves) and writes an audit entry."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -8,7 +9,26 @@ from accounts import audit, workspace_bindings
 from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
 from accounts.permissions import is_token, require
 from accounts.roles import OrgRole
-from aerodrome.validation import clean_name, clean_role, clean_unique_name
+from aerodrome.validation import clean_name, clean_role, clean_unique_name, has_control_characters
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, full_name: str) -> User:
+    """A person's own name, as lists show it ("Ada Lovelace <ada@example.com>"); blank leaves just the address."""
+    if is_token(actor) or actor != user:
+        raise PermissionDenied("People change only their own profile.")
+    full_name = full_name or ""
+    if full_name.strip() or has_control_characters(full_name):  # blank clears the name; anything else is checked
+        max_length = User._meta.get_field("full_name").max_length
+        full_name = clean_name(full_name, field="full_name", max_length=max_length)
+    else:
+        full_name = ""
+    changes = audit.diff({"full_name": user.full_name}, {"full_name": full_name})
+    if changes:
+        user.full_name = full_name
+        user.save(update_fields=["full_name"])
+        audit.record(actor=actor, action="user.update", target=user, changes=changes)
+    return user
 
 
 def _unique_slug(name: str) -> str:

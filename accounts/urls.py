@@ -14,6 +14,7 @@ urlpatterns = [
     path("invitations/", invitation_views.invitation_create, name="invitation_create"),
     path("invitations/<int:pk>/resend/", invitation_views.invitation_resend, name="invitation_resend"),
     path("invitations/<int:pk>/revoke/", invitation_views.invitation_revoke, name="invitation_revoke"),
+    path("settings/", views.organization_settings, name="organization_settings"),
     path("rename/", views.organization_rename, name="organization_rename"),
     path("leave/", views.organization_leave, name="organization_leave"),
     path("teams/", views.team_list, name="team_list"),

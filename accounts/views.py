@@ -1,5 +1,5 @@
-"""Organisation pages: home redirect, organisation list, members, teams and the audit log. (The team page's "give
-this team a workspace role" is posted to `workspaces.views.team_workspace_bind`.)"""
+"""Organisation pages: home redirect, organisation list, members, settings (name, leave), teams and the audit log.
+(The team page's workspace roles are posted to `workspaces.views`: `team_workspace_bind` and its row actions.)"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -53,12 +53,11 @@ def organization_list(request):
     return render(request, "accounts/organization_list.html", context, status=400 if form.errors else 200)
 
 
-def _members_context(request, org, add_form=None, rename_form=None):
+def _members_context(request, org, add_form=None):
     context = {
         "org": org,
         "members": paginate(request, selectors.members_of(organization=org)),
         "add_form": add_form or OrgMemberAddForm(),
-        "rename_form": rename_form or OrganizationForm(initial={"name": org.name}),
         "roles": OrgRole.choices,
         "can_manage": can(request.user, "organization.manage_members", org),
         "tab": "members",
@@ -132,6 +131,20 @@ def organization_member_remove(request, org, pk):
     return done(request, reverse("organization_members", args=[org.slug]))
 
 
+def _settings_context(request, org, rename_form=None):
+    return {
+        "org": org,
+        "rename_form": rename_form or OrganizationForm(initial={"name": org.name}),
+        "can_update": can(request.user, "organization.update", org),
+        "tab": "settings",
+    }
+
+
+@organization_view()
+def organization_settings(request, org):
+    return render(request, "accounts/organization_settings.html", _settings_context(request, org))
+
+
 @require_POST
 @organization_view("organization.update")
 def organization_rename(request, org):
@@ -143,9 +156,9 @@ def organization_rename(request, org):
             add_errors(form, error)
         else:
             messages.success(request, "Organisation renamed.")
-            return done(request, reverse("organization_members", args=[org.slug]))
-    context = _members_context(request, org, rename_form=form)
-    return invalid(request, "accounts/organization_members.html", "rename-form", context)
+            return done(request, reverse("organization_settings", args=[org.slug]))
+    context = _settings_context(request, org, rename_form=form)
+    return invalid(request, "accounts/organization_settings.html", "rename-form", context)
 
 
 @require_POST
@@ -155,7 +168,7 @@ def organization_leave(request, org):
         services.organization_leave(actor=request.user, organization=org)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return done(request, reverse("organization_members", args=[org.slug]))
+        return done(request, reverse("organization_settings", args=[org.slug]))
     request.session.pop("last_org", None)
     messages.success(request, f"You left {org.name}.")
     return done(request, reverse("home"))

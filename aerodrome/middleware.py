@@ -1,10 +1,13 @@
-"""Middleware of the project package: branded 404s under DEBUG, and refusing form bodies that are not UTF-8."""
+"""Middleware of the project package: branded 404s under DEBUG, refusing form bodies that are not UTF-8, and
+messages on HTMX answers."""
 
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import get_resolver, get_urlconf, reverse
 
 MESSAGE = "The request is not valid UTF-8 text. Send form fields encoded as UTF-8."
@@ -76,3 +79,41 @@ class BrandedNotFoundMiddleware:
     def _not_found(request, exception):
         handler = get_resolver(get_urlconf()).resolve_error_handler(404)
         return handler(request, exception)
+
+
+class HtmxMessagesMiddleware:
+    """Messages a view added but its HTMX answer does not show (a partial, such as a table row, has no toasts) go
+    along with it as an out-of-band swap into the page's toasts (templates/partials/messages.html).
+
+    An answer that makes htmx load a page (HX-Location, HX-Redirect, HX-Refresh; 204 carries no content) leaves
+    them for that page, and a page that rendered them (the storage was read) needs nothing added. Reads (GET,
+    such as a status polled every few seconds) take none: they may be meant for a page loading at that moment."""
+
+    LOADS_A_PAGE = ("HX-Location", "HX-Redirect", "HX-Refresh")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not self._swapped_in_by_htmx(request, response):
+            return response
+        storage = messages.get_messages(request)
+        if storage.used or not len(storage):
+            return response
+        toasts = render_to_string("partials/messages.html", {"messages": storage, "oob": True})
+        response.content += toasts.encode(response.charset)
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response
+
+    def _swapped_in_by_htmx(self, request, response) -> bool:
+        return (
+            bool(getattr(request, "htmx", False))
+            and request.method not in ("GET", "HEAD")
+            and not response.streaming
+            and 200 <= response.status_code < 300
+            and response.status_code != 204
+            and response.get("Content-Type", "").startswith("text/html")
+            and not any(response.has_header(header) for header in self.LOADS_A_PAGE)
+        )

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "aerodrome.middleware.Utf8BodyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "aerodrome.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AuditContextMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",

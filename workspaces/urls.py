@@ -23,4 +23,8 @@ urlpatterns = [
     path("workspaces/<int:pk>/delete/", views.workspace_delete, name="workspace_delete"),
     path("workspaces/<int:workspace_id>/tokens/", views.workspace_tokens, name="workspace_tokens"),
     path("teams/<int:pk>/workspaces/add/", views.team_workspace_bind, name="team_workspace_bind"),
+    path("teams/<int:pk>/workspaces/<int:binding_pk>/role/", views.team_workspace_role, name="team_workspace_role"),
+    path(
+        "teams/<int:pk>/workspaces/<int:binding_pk>/remove/", views.team_workspace_remove, name="team_workspace_remove"
+    ),
 ]

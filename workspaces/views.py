@@ -1,5 +1,5 @@
 """Organisation home (its workspaces), the workspace page (members, teams, settings), its API tokens page, and the
-team page's "give this team a role on a workspace"."""
+team page's workspace roles (give the team a role on a workspace, change it, remove it)."""
 
 from collections.abc import Callable
 
@@ -263,3 +263,49 @@ def team_workspace_bind(request, org, pk):
             messages.success(request, f"{team.name} now has a role on {form.cleaned_data['workspace'].name}.")
             return done(request, reverse("team_detail", args=[org.slug, team.pk]))
     return invalid(request, "accounts/team_detail.html", "bind-form", team_context(request, org, team, bind_form=form))
+
+
+def _team_binding(team, binding_pk) -> WorkspaceRoleBinding:
+    # Scoped to the team: another team's binding, or a person's, is a 404 like an unknown one.
+    return get_object_or_404(
+        WorkspaceRoleBinding.objects.select_related("team", "workspace__organization"), team=team, pk=binding_pk
+    )
+
+
+@require_POST
+@organization_view("team.manage")
+def team_workspace_role(request, org, pk, binding_pk):
+    """Inline role change on the team page (HTMX): answers with the updated row. The service also requires
+    workspace.manage_members on the binding's workspace."""
+    team = account_selectors.team_for(request.user, org, pk, "team.manage")
+    binding = _team_binding(team, binding_pk)
+    form = RoleForm(request.POST)
+    error = saved = None
+    try:
+        if not form.is_valid():
+            raise ValidationError({"role": "Choose a role."})
+        services.workspace_binding_change_role(actor=request.user, binding=binding, role=form.cleaned_data["role"])
+        saved = f"Role changed to {binding.get_role_display()}."
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        binding.refresh_from_db()
+    context = {
+        "org": org,
+        "team": team,
+        "b": binding,
+        "roles": WorkspaceRole.choices,
+        "can_manage": True,
+        "row_error": error,
+        "row_saved": saved,
+    }
+    return render(request, "accounts/team_detail.html#binding-row", context)
+
+
+@require_POST
+@organization_view("team.manage")
+def team_workspace_remove(request, org, pk, binding_pk):
+    team = account_selectors.team_for(request.user, org, pk, "team.manage")
+    binding = _team_binding(team, binding_pk)
+    services.workspace_binding_remove(actor=request.user, binding=binding)
+    messages.success(request, f"{team.name} no longer has a role on {binding.workspace.name}.")
+    return done(request, reverse("team_detail", args=[org.slug, team.pk]))

@@ -8,6 +8,8 @@ from django import forms
 from accounts.roles import OrgRole
 from accounts.sso import services as sso
 
+PASSWORD_STEP = "password_step"
+
 
 class LoginForm(AllauthLoginForm):
     """Email first (home realm discovery): an address whose domain an organisation manages through single sign-on
@@ -30,9 +32,16 @@ class LoginForm(AllauthLoginForm):
         connection = sso.connection_for_email(email)
         if connection is not None and sso.session_bypass_link(self.request, connection.organization) is None:
             self.sso_connection = connection
-        else:
+        elif self.data.get("step") == "password":  # the password box was on screen, and left empty
             self.add_error("password", "Enter your password.")
+        else:  # sent from the email step: next comes the password, which is no mistake to show in red
+            self.add_error("password", forms.ValidationError("Enter your password.", code=PASSWORD_STEP))
         return cleaned_data
+
+    @property
+    def asks_for_password(self) -> bool:
+        """Whether this answer is the password step after an address alone: the page shows no error then."""
+        return self.has_error("password", code=PASSWORD_STEP)
 
     def login(self, request, redirect_url=None):
         if self.sso_connection is None:

@@ -23,3 +23,14 @@ def assert_audited(action, *, actor, organization) -> AuditEvent:
     assert event.actor == actor
     assert event.organization == organization
     return event
+
+
+def browser_login(page, live_server, user) -> None:
+    """Signs the browser in as `user` with a session cookie (the login form has tests of its own)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])

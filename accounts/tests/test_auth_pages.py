@@ -32,6 +32,16 @@ def test_wrong_password_is_refused_with_a_message(client):
     assert "_auth_user_id" not in client.session
 
 
+def test_an_empty_password_sent_from_the_password_step_is_refused_in_red(client):
+    UserFactory(email="someone@example.com")
+    response = client.post("/accounts/login/", {"login": "someone@example.com", "password": "", "step": "password"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<div class="invalid-feedback d-block">Enter your password.</div>' in body
+    assert "is-invalid" in body
+    assert "_auth_user_id" not in client.session
+
+
 def test_sign_up_creates_an_account_with_email_as_login(client):
     response = client.post(
         "/accounts/signup/",

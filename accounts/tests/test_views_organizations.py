@@ -1,4 +1,7 @@
-"""Pages for organisations: home redirect, organisation list, members, rename, leave, add, role change, remove."""
+"""Pages for organisations: home redirect, organisation list, members (add, role change, remove), and the
+organisation's settings (rename, leave)."""
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -53,8 +56,9 @@ def test_anonymous_user_is_redirected_to_login_from_account_pages(client, name):
     assert response["Location"] == login_redirect(url)
 
 
-def test_anonymous_user_is_redirected_to_login_from_members_page(client, tenancy):
-    url = reverse("organization_members", args=["acme"])
+@pytest.mark.parametrize("name", ["organization_members", "organization_settings"])
+def test_anonymous_user_is_redirected_to_login_from_members_and_settings_pages(client, tenancy, name):
+    url = reverse(name, args=["acme"])
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"] == login_redirect(url)
@@ -191,7 +195,7 @@ def test_owner_sees_members_with_the_management_forms(login, tenancy):
     assert "owner@acme.test" in body and "member@acme.test" in body
     assert "outsider@globex.test" not in body
     assert 'id="org-add-member-form"' in body
-    assert 'id="org-rename-form"' in body
+    assert 'id="org-rename-form"' not in body  # on the settings page
     assert reverse("organization_member_role", args=["acme", membership(tenancy.org, tenancy.member).pk]) in body
 
 
@@ -203,11 +207,44 @@ def test_member_sees_members_page_without_the_management_forms(login, tenancy):
     assert 'id="org-add-member-form"' not in body
     assert 'id="org-rename-form"' not in body
     assert "/role/" not in body and "/remove/" not in body
+
+
+def nav_links(body: str) -> list[str]:
+    """The section links of the top navigation, in order."""
+    start = body.index('id="navbar-menu"')
+    nav = body[start : body.index("</header>", start)]
+    return re.findall(r'<a class="nav-link" href="([^"]+)"', nav)
+
+
+def test_members_and_settings_each_have_a_navigation_entry(login, tenancy):
+    body = text(login(tenancy.member).get(reverse("organization_home", args=["acme"])))
+    links = nav_links(body)
+    assert reverse("organization_members", args=["acme"]) in links
+    assert reverse("organization_settings", args=["acme"]) in links
+    assert ">Members</a>" in body and ">Settings</a>" in body
+
+
+def test_owner_sees_the_organisation_name_form_and_leave_on_the_settings_page(login, tenancy):
+    response = login(tenancy.owner).get(reverse("organization_settings", args=["acme"]))
+    assert response.status_code == 200
+    body = text(response)
+    assert "<title>Settings · Acme Data · Aerodrome</title>" in body
+    assert 'id="org-rename-form"' in body and 'value="Acme Data"' in body
+    assert reverse("organization_leave", args=["acme"]) in body
+    assert 'id="members-table"' not in body  # on the members page
+
+
+def test_member_can_leave_from_the_settings_page_but_not_rename(login, tenancy):
+    response = login(tenancy.member).get(reverse("organization_settings", args=["acme"]))
+    assert response.status_code == 200
+    body = text(response)
+    assert 'id="org-rename-form"' not in body
     assert reverse("organization_leave", args=["acme"]) in body
 
 
-def test_outsider_gets_404_on_another_organisations_members_page(login, tenancy):
-    response = login(tenancy.outsider).get(reverse("organization_members", args=["acme"]))
+@pytest.mark.parametrize("name", ["organization_members", "organization_settings"])
+def test_outsider_gets_404_on_another_organisations_members_and_settings_pages(login, tenancy, name):
+    response = login(tenancy.outsider).get(reverse(name, args=["acme"]))
     assert response.status_code == 404
 
 
@@ -488,7 +525,7 @@ def test_removing_the_last_owner_is_refused(login, tenancy):
 def test_owner_can_rename_the_organisation(login, tenancy):
     response = login(tenancy.owner).post(reverse("organization_rename", args=["acme"]), {"name": "Acme Analytics"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("organization_members", args=["acme"])
+    assert response["Location"] == reverse("organization_settings", args=["acme"])
     tenancy.org.refresh_from_db()
     assert tenancy.org.name == "Acme Analytics"
     assert tenancy.org.slug == "acme"
@@ -499,7 +536,7 @@ def test_owner_can_rename_the_organisation(login, tenancy):
 def test_renaming_over_htmx_answers_204_with_hx_location(login, tenancy):
     response = login(tenancy.owner).post(reverse("organization_rename", args=["acme"]), {"name": "Acme 2"}, **HTMX)
     assert response.status_code == 204
-    assert response["HX-Location"] == reverse("organization_members", args=["acme"])
+    assert response["HX-Location"] == reverse("organization_settings", args=["acme"])
 
 
 @pytest.mark.parametrize(
@@ -557,7 +594,7 @@ def test_leaving_over_htmx_answers_204_with_hx_location(login, tenancy):
 def test_last_owner_cannot_leave(login, tenancy):
     before = db_state()
     response = login(tenancy.owner).post(reverse("organization_leave", args=["acme"]), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("organization_members", args=["acme"])
+    assert response.redirect_chain[-1][0] == reverse("organization_settings", args=["acme"])
     assert "This is the organisation's last owner. Make someone else an owner first." in text(response)
     assert db_state() == before
 

@@ -12,12 +12,64 @@
   document.addEventListener("DOMContentLoaded", function () { wireConfirm(document); });
   document.body && document.body.addEventListener("htmx:afterSettle", function (e) { wireConfirm(e.target); });
 
-  // A failed request should never fail silently.
-  document.addEventListener("htmx:responseError", function (e) {
+  // Toasts (templates/partials/messages.html): confirmations leave after a while, unless the pointer or the
+  // keyboard is on them; errors and warnings stay until closed.
+  var TOAST_SECONDS = 6;
+
+  function dismiss(toast) {
+    toast.classList.add("toast-leaving");
+    setTimeout(function () { toast.remove(); }, 300);
+  }
+
+  function wireToasts() {
+    document.querySelectorAll("#messages [data-autohide]:not([data-wired])").forEach(function (toast) {
+      var timer = null;
+      var start = function () { timer = setTimeout(function () { dismiss(toast); }, TOAST_SECONDS * 1000); };
+      var pause = function () { clearTimeout(timer); };
+      toast.dataset.wired = "";
+      toast.addEventListener("mouseenter", pause);
+      toast.addEventListener("focusin", pause);
+      toast.addEventListener("mouseleave", start);
+      toast.addEventListener("focusout", start);
+      start();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", wireToasts);
+  document.addEventListener("htmx:load", wireToasts);  // new content, out-of-band toasts included
+
+  function showError(text) {
     var stack = document.getElementById("messages");
     if (!stack) return;
+    var toast = document.createElement("div");
+    toast.className = "alert alert-danger alert-dismissible";
+    toast.setAttribute("role", "alert");
+    toast.innerHTML = '<div class="d-flex align-items-start gap-2"><i class="ti ti-alert-circle mt-1"></i><div></div></div>' +
+      '<button type="button" class="btn-close" data-bs-dismiss="alert" aria-label="Close"></button>';
+    toast.querySelector("div div").textContent = text;
+    stack.appendChild(toast);
+  }
+
+  // A failed request should never fail silently.
+  document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
-    var text = status === 403 ? "Your role does not allow this." : status === 404 ? "That no longer exists." : "Something went wrong (" + status + "). Please try again.";
-    stack.insertAdjacentHTML("beforeend", '<div class="alert alert-danger alert-dismissible" role="alert">' + text + '<a class="btn-close" data-bs-dismiss="alert"></a></div>');
+    showError(status === 403 ? "Your role does not allow this." : status === 404 ? "That no longer exists." : "Something went wrong (" + status + "). Please try again.");
+  });
+
+  // A successful form answers HX-Location (aerodrome.views.done) and htmx loads that page into <body>. Back on the
+  // same page, the person stays where they were (the toast says what happened). Another page opens like a
+  // browser follows a redirect: at its top, with nothing focused. Otherwise htmx keeps the old scroll position and
+  // focuses the element with the id of the one focused before: deleting a Deployment (Enter in its "type the
+  // name" box) would land in the workspace's own "type the name to delete" box, at the bottom of its page.
+  var changingPage = false;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target !== document.body || !e.detail.shouldSwap) return;
+    var next = new URL(e.detail.xhr.responseURL || e.detail.pathInfo.requestPath, location.href);
+    changingPage = next.pathname !== location.pathname;
+    if (changingPage && document.activeElement) document.activeElement.blur();
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target !== document.body || !changingPage) return;
+    changingPage = false;
+    window.scrollTo({ top: 0, behavior: "instant" });  // not smoothly: Tabler makes scrolling smooth
   });
 })();

@@ -18,6 +18,7 @@
     // mode: "email" (not known yet), "password" or "sso"
     var wantsPassword = mode === "password" || (mode === "sso" && choosePassword && passwordAllowed);
     passwordBlock.hidden = !wantsPassword;
+    form.elements.step.value = wantsPassword ? "password" : "email";
     note.hidden = mode !== "sso" || wantsPassword;
     usePassword.hidden = !(mode === "sso" && passwordAllowed && !wantsPassword);
     if (!wantsPassword) password.value = "";

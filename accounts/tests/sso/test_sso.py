@@ -240,10 +240,13 @@ def test_an_address_of_a_managed_domain_goes_to_its_idp_with_pkce_nonce_login_hi
     assert params["nonce"] == sso.nonce_for(params["state"])
 
 
-def test_other_addresses_get_the_password_step(client, acme_sso):
+def test_other_addresses_get_the_password_step_without_an_error(client, acme_sso):
     response = client.post("/accounts/login/", {"login": "someone@example.com"})
     assert response.status_code == 200
-    assert "Enter your password." in text(response)
+    body = text(response)
+    assert 'data-step="password"' in body and 'value="someone@example.com"' in body
+    assert "is-invalid" not in body and "invalid-feedback" not in body  # the next step, not a mistake
+    assert "_auth_user_id" not in client.session
 
 
 def test_a_disabled_connection_leaves_its_domain_to_passwords(client, tenancy, acme_sso):
