@@ -1,5 +1,7 @@
 """Reads for organisation pages and the API."""
 
+from datetime import datetime
+
 from django.db.models import Count, Q
 
 from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User
@@ -35,17 +37,39 @@ def teams_of(*, organization: Organization):
     )
 
 
-def audit_events(*, organization: Organization, actor=None, action="", since=None, until=None):
+def audit_events(
+    *,
+    organization: Organization,
+    actor=None,
+    actor_email="",
+    action="",
+    since=None,
+    until=None,
+    target_type="",
+    target_id="",
+):
+    """The organisation's trail. `since` and `until` are dates (whole days) or datetimes; `actor` a user or id."""
     events = AuditEvent.objects.filter(organization=organization).select_related("actor")
     if actor:
         events = events.filter(actor=actor)
+    if actor_email:
+        events = events.filter(actor__email__iexact=actor_email)
     if action:
         events = events.filter(action=action)
+    if target_type:
+        events = events.filter(target_type=target_type)
+    if target_id:
+        events = events.filter(target_id=target_id)
+    return in_period(events, since=since, until=until)
+
+
+def in_period(rows, *, since=None, until=None, field: str = "created_at"):
+    """`rows` whose `field` falls from `since` to `until`, each a datetime (an instant) or a date (the whole day)."""
     if since:
-        events = events.filter(created_at__date__gte=since)
+        rows = rows.filter(**{f"{field}__gte" if isinstance(since, datetime) else f"{field}__date__gte": since})
     if until:
-        events = events.filter(created_at__date__lte=until)
-    return events
+        rows = rows.filter(**{f"{field}__lte" if isinstance(until, datetime) else f"{field}__date__lte": until})
+    return rows
 
 
 def audit_actions(*, organization: Organization) -> list[str]:

@@ -9,7 +9,7 @@ from accounts import audit, workspace_bindings
 from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
 from accounts.permissions import is_token, require
 from accounts.roles import OrgRole
-from aerodrome.validation import clean_name, clean_role, clean_unique_name, has_control_characters
+from aerodrome.validation import ErrorCollector, clean_name, clean_role, clean_unique_name, has_control_characters
 
 
 @transaction.atomic
@@ -75,15 +75,17 @@ def organization_member_add(
 ) -> OrganizationMembership:
     """Adds an existing user by email. (Invitations for people without an account come later.)"""
     require(actor, "organization.manage_members", organization)
-    role = clean_role(OrgRole, role)
+    errors = ErrorCollector()
+    role = errors.check(clean_role, OrgRole, role)
     email = (email or "").strip().lower()
+    user = User.objects.filter(email=email, is_active=True).first() if email else None
     if not email:
-        raise ValidationError({"email": "Enter the email address of the person to add."})
-    user = User.objects.filter(email=email, is_active=True).first()
-    if user is None:
-        raise ValidationError({"email": f"No one has an Aerodrome account with the address {email}."})
-    if OrganizationMembership.objects.filter(organization=organization, user=user).exists():
-        raise ValidationError({"email": f"{email} is already a member of {organization}."})
+        errors.add("email", "Enter the email address of the person to add.")
+    elif user is None:
+        errors.add("email", f"No one has an Aerodrome account with the address {email}.")
+    elif OrganizationMembership.objects.filter(organization=organization, user=user).exists():
+        errors.add("email", f"{email} is already a member of {organization}.")
+    errors.raise_if_any()
     membership = OrganizationMembership.objects.create(organization=organization, user=user, role=role)
     audit.record(
         actor=actor,

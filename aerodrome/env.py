@@ -73,3 +73,15 @@ def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Networ
         except ValueError as exc:
             raise ImproperlyConfigured(f"{name}: {item!r} is not a network such as 10.0.0.0/8 or fd00::/8.") from exc
     return networks
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as `600/minute`: a count, a slash, and second, minute, hour or day."""
+    value = (_raw(name) or default).strip()
+    count, _, period = value.partition("/")
+    if not (count.isascii() and count.isdigit() and period in _RATE_PERIODS):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate; write it as 600/minute (or /second, /hour, /day).")
+    return value

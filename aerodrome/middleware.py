@@ -5,10 +5,14 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import get_resolver, get_urlconf, reverse
+from django.urls import get_resolver, get_urlconf
+
+from aerodrome.api import errors
+from aerodrome.api.middleware import is_api
 
 MESSAGE = "The request is not valid UTF-8 text. Send form fields encoded as UTF-8."
 REPLACEMENT = "\ufffd"  # what Django puts where a multipart text field had bytes it could not decode
@@ -24,8 +28,15 @@ class Utf8BodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not _valid_text(request):
-            return _refusal(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                valid = _valid_text(request)
+            except RequestDataTooBig as too_big:
+                if is_api(request):  # a 413 in the API's format; pages keep Django's 400 page
+                    return errors.response_for_exception(too_big, request)
+                raise
+            if not valid:
+                return _refusal(request)
         return self.get_response(request)
 
 
@@ -47,9 +58,8 @@ def _valid_text(request) -> bool:
 
 
 def _refusal(request):
-    if request.path.startswith(reverse("api-root")):
-        error = {"code": "invalid_encoding", "message": MESSAGE, "fields": {}}  # aerodrome/api/errors.py's format
-        return JsonResponse({"error": error}, status=400)
+    if is_api(request):
+        return errors.error_response(400, code="invalid_encoding", message=MESSAGE)
     return render(request, "400.html", {"message": MESSAGE}, status=400)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from aerodrome.env import env_bool, env_int, env_list, env_networks, env_str
+from aerodrome.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aerodrome.api.middleware.ApiErrorMiddleware",  # outside the others: every /api/ error leaves as JSON
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -223,10 +224,27 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "aerodrome.api.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["aerodrome.api.search.SearchFilter"],  # `?search=` over each view's search_fields
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "aerodrome.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "aerodrome.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "aerodrome.api.parsers.JSONParser",  # refuses bodies nested too deep (400, not a RecursionError)
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "aerodrome.api.throttling.ClientRateThrottle",
+        "aerodrome.api.throttling.AnonymousRateThrottle",
+    ],
+    # Anonymous callers are counted per address: the proxy's (the last X-Forwarded-For entry) when behind one.
+    "NUM_PROXIES": 1 if SECURE_PROXY_SSL_HEADER else 0,
+}
+# Requests per person or API token, and per address for anonymous callers (aerodrome/api/throttling.py).
+API_RATE_LIMITS = {
+    "client": env_rate("API_RATE_LIMIT", "1200/minute"),
+    "anonymous": env_rate("API_ANON_RATE_LIMIT", "60/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aerodrome API",
@@ -240,6 +258,10 @@ SPECTACULAR_SETTINGS = {
     # PATCH bodies have their own serializers that already say which fields may be left out.
     "COMPONENT_SPLIT_PATCH": False,
     # Both role ladders appear as `role`; name their enums after the ladder.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aerodrome.api.schema.add_error_responses",  # the error responses every operation refers to
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrgRoleEnum": "accounts.roles.OrgRole",
         "WorkspaceRoleEnum": "accounts.roles.WorkspaceRole",

@@ -7,6 +7,12 @@ from accounts import views as account_views
 from accounts.invitations import views as invitation_views
 from aerodrome import health
 
+# Under /api/ errors answer in the API's JSON format; elsewhere with the product's pages.
+handler400 = "aerodrome.api.handlers.bad_request"
+handler403 = "aerodrome.api.handlers.permission_denied"
+handler404 = "aerodrome.api.handlers.page_not_found"
+handler500 = "aerodrome.api.handlers.server_error"
+
 admin.site.site_header = "Aerodrome platform administration"
 admin.site.site_title = "Aerodrome admin"
 admin.site.index_title = "Platform"

@@ -1,8 +1,10 @@
-"""Small input checks shared by services, so pages, the API and the admin reject bad input alike."""
+"""Small input checks shared by services, so pages, the API and the admin reject bad input alike, and the
+collector through which a service reports every invalid field at once."""
 
 import unicodedata
+from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 NAME_MAX_LENGTH = 100  # of every name a tenant gives: organisations, teams, workspaces, clusters, tokens
@@ -40,3 +42,61 @@ def clean_unique_name(model, *, organization, name, exclude_pk=None) -> str:
     if model.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude_pk).exists():
         raise ValidationError({"name": f"A {what} named “{name}” already exists in this organisation."})
     return name
+
+
+class ErrorCollector:
+    """Gathers the field errors of one input, so a service reports every invalid field at once rather than the
+    first one it met. Pages put them next to their fields, the API lists them all in `error.fields`.
+
+        errors = ErrorCollector()
+        name = errors.check(clean_name, value)  # the cleaned value; None when refused (its messages are kept)
+        with errors.within("queues[1]"):        # nested input: keys become `queues[1].max_workers`
+            ...
+        errors.add("name", "Already taken.")
+        errors.raise_if_any()                   # one ValidationError holding them all
+    """
+
+    def __init__(self):
+        self.messages: dict[str, list[str]] = {}
+        self._prefix = ""
+
+    def _key(self, field: str | None) -> str:
+        if field in (None, NON_FIELD_ERRORS):
+            return self._prefix or NON_FIELD_ERRORS
+        return f"{self._prefix}.{field}" if self._prefix else field
+
+    def add(self, field: str | None, *messages: str) -> None:
+        self.messages.setdefault(self._key(field), []).extend(messages)
+
+    def add_error(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                self.add(field, *messages)
+        else:
+            self.add(None, *error.messages)
+
+    def check(self, clean, *args, **kwargs):
+        """`clean(*args, **kwargs)`, or None with its errors kept when it raises a ValidationError."""
+        try:
+            return clean(*args, **kwargs)
+        except ValidationError as error:
+            self.add_error(error)
+            return None
+
+    @contextmanager
+    def within(self, prefix: str):
+        outer, self._prefix = self._prefix, self._key(prefix)
+        try:
+            yield self
+        finally:
+            self._prefix = outer
+
+    def has(self, field: str) -> bool:
+        return self._key(field) in self.messages
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ValidationError(self.messages)

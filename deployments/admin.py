@@ -102,15 +102,9 @@ class ClusterForm(forms.ModelForm):
         fields = {name: cleaned[name] for name in CLUSTER_SETTINGS if name in cleaned}
         try:
             # The service's own checks, so its messages show next to their fields instead of after the save.
-            services.clean_cluster(fields, cluster=stored, platform=not cleaned.get("organization"))
+            services.clean_cluster(fields, cluster=stored, organization=cleaned.get("organization"))
         except ValidationError as error:
             add_errors(self, error)
-        organization = stored.organization if stored else cleaned.get("organization")
-        name = cleaned.get("name")
-        if name and "name" not in self.errors:
-            clash = Cluster.objects.filter(organization=organization, name__iexact=name.strip())
-            if clash.exclude(pk=getattr(stored, "pk", None)).exists():
-                self.add_error("name", f"A cluster named “{name.strip()}” already exists.")
         return cleaned
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Count
 
+from accounts.selectors import in_period
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
@@ -19,6 +20,16 @@ def workspace_deployments(*, actor, workspace):
         .annotate(queue_count=Count("queues"))
         .order_by("name")
     )
+
+
+def deployment_events(deployment: Deployment, *, level=None, reason=None, since=None, until=None):
+    """The Deployment's events, newest first; `since`/`until` are dates (whole days) or datetimes."""
+    events = DeploymentEvent.objects.filter(deployment=deployment).order_by("-created_at", "-id")
+    if level:
+        events = events.filter(level=level)
+    if reason:
+        events = events.filter(reason=reason)
+    return in_period(events, since=since, until=until)
 
 
 def recent_events(deployment: Deployment, limit: int = 50):

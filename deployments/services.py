@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import Organization, User
 from accounts.permissions import acting_user, require
-from aerodrome.validation import clean_name
+from aerodrome.validation import ErrorCollector, clean_name
 from deployments import catalog, changes, metadata_db, release_names
 from deployments import validation as v
 from deployments.models import (
@@ -59,43 +59,62 @@ def _clean_kubeconfig(text: str) -> str:
     return text
 
 
-def clean_cluster(fields: dict, *, cluster: Cluster | None, platform: bool = False) -> dict:
-    is_platform = cluster.is_platform if cluster else platform
+def clean_cluster(fields: dict, *, cluster: Cluster | None = None, organization: Organization | None = None) -> dict:
+    """The cluster settings in `fields`, cleaned, for a new cluster of `organization` (None: a platform cluster)
+    or a change of `cluster`. Every invalid field is reported at once."""
+    errors = ErrorCollector()
+    owner = cluster.organization if cluster else organization
     cleaned = {}
     if "name" in fields:
-        cleaned["name"] = clean_name(fields["name"])
+        cleaned["name"] = name = errors.check(clean_name, fields["name"])
+        clash = Cluster.objects.filter(organization=owner, name__iexact=name).exclude(pk=getattr(cluster, "pk", None))
+        if name and clash.exists():
+            errors.add("name", f"A cluster named “{name}” already exists.")
     if "auth" in fields:
-        cleaned["auth"] = v.clean_choice(fields["auth"], Cluster.Auth.choices, field="auth", what="authentication")
+        cleaned["auth"] = errors.check(
+            v.clean_choice, fields["auth"], Cluster.Auth.choices, field="auth", what="authentication"
+        )
     if fields.get("kubeconfig"):  # write-only: blank keeps the stored one
-        cleaned["kubeconfig"] = _clean_kubeconfig(fields["kubeconfig"])
+        cleaned["kubeconfig"] = errors.check(_clean_kubeconfig, fields["kubeconfig"])
     if "kubernetes_version" in fields:
-        cleaned["kubernetes_version"] = v.clean_choice(
-            fields["kubernetes_version"], KUBERNETES_VERSIONS, field="kubernetes_version", what="Kubernetes version"
+        cleaned["kubernetes_version"] = errors.check(
+            v.clean_choice,
+            fields["kubernetes_version"],
+            KUBERNETES_VERSIONS,
+            field="kubernetes_version",
+            what="Kubernetes version",
         )
     if "ingress_base_domain" in fields:
-        cleaned["ingress_base_domain"] = v.clean_domain(fields["ingress_base_domain"])
+        cleaned["ingress_base_domain"] = errors.check(v.clean_domain, fields["ingress_base_domain"])
     if "prometheus_url" in fields:
-        cleaned["prometheus_url"] = v.clean_url(fields["prometheus_url"], field="prometheus_url", what="Prometheus URL")
+        cleaned["prometheus_url"] = errors.check(
+            v.clean_url, fields["prometheus_url"], field="prometheus_url", what="Prometheus URL"
+        )
     if fields.get("database_admin_url"):  # write-only too
-        cleaned["database_admin_url"] = v.clean_url(
+        url = errors.check(
+            v.clean_url,
             fields["database_admin_url"],
             field="database_admin_url",
             schemes=("postgres", "postgresql"),
             what="PostgreSQL URL",
         )
-        if not metadata_db.usable_url(cleaned["database_admin_url"]):
-            raise ValidationError(
-                {"database_admin_url": "PostgreSQL cannot read this URL: check its port, parameters and %-escapes."}
+        if url and not metadata_db.usable_url(url):
+            errors.add(
+                "database_admin_url", "PostgreSQL cannot read this URL: check its port, parameters and %-escapes."
             )
-    auth = cleaned.get("auth", cluster.auth if cluster else Cluster.Auth.KUBECONFIG)
-    if auth == Cluster.Auth.IN_CLUSTER and not is_platform:
-        # In-cluster credentials are the platform's own service account: only staff may hand those out.
-        raise ValidationError({"auth": "Only platform clusters can use in-cluster credentials; paste a kubeconfig."})
-    has_kubeconfig = cleaned.get("kubeconfig") or (cluster and cluster.kubeconfig)
-    if auth == Cluster.Auth.KUBECONFIG and not has_kubeconfig:
-        raise ValidationError({"kubeconfig": "Paste the kubeconfig Aerodrome should use for this cluster."})
-    if not is_platform:
-        v.refuse_outbound_addresses(cleaned)
+        cleaned["database_admin_url"] = url
+    is_platform = cluster.is_platform if cluster else organization is None
+    if not errors.has("auth"):
+        auth = cleaned.get("auth", cluster.auth if cluster else Cluster.Auth.KUBECONFIG)
+        if auth == Cluster.Auth.IN_CLUSTER and not is_platform:
+            # In-cluster credentials are the platform's own service account: only staff may hand those out.
+            errors.add("auth", "Only platform clusters can use in-cluster credentials; paste a kubeconfig.")
+        has_kubeconfig = fields.get("kubeconfig") or (cluster and cluster.kubeconfig)
+        if auth == Cluster.Auth.KUBECONFIG and not has_kubeconfig:
+            errors.add("kubeconfig", "Paste the kubeconfig Aerodrome should use for this cluster.")
+    if not is_platform:  # only the addresses that are valid so far
+        errors.check(v.refuse_outbound_addresses, {key: value for key, value in cleaned.items() if value})
+    errors.raise_if_any()
     return cleaned
 
 
@@ -116,9 +135,7 @@ def cluster_create(*, actor: User, organization: Organization | None, **fields) 
         require(actor, "cluster.manage", organization)
     fields.setdefault("name", "")
     fields.setdefault("ingress_base_domain", "")
-    cleaned = clean_cluster(fields, cluster=None, platform=organization is None)
-    if Cluster.objects.filter(organization=organization, name__iexact=cleaned["name"]).exists():
-        raise ValidationError({"name": f"A cluster named “{cleaned['name']}” already exists."})
+    cleaned = clean_cluster(fields, organization=organization)
     cluster = Cluster.objects.create(organization=organization, **cleaned)
     audit.record(
         actor=actor,
@@ -142,10 +159,6 @@ def _require_cluster_manager(actor, cluster: Cluster) -> None:
 def cluster_update(*, actor: User, cluster: Cluster, **fields) -> Cluster:
     _require_cluster_manager(actor, cluster)
     cleaned = clean_cluster(fields, cluster=cluster)
-    if "name" in cleaned:
-        clash = Cluster.objects.filter(organization=cluster.organization_id, name__iexact=cleaned["name"])
-        if clash.exclude(pk=cluster.pk).exists():
-            raise ValidationError({"name": f"A cluster named “{cleaned['name']}” already exists."})
     changed = {key: value for key, value in cleaned.items() if getattr(cluster, key) != value}
     for key, value in changed.items():
         setattr(cluster, key, value)
@@ -284,30 +297,30 @@ def deployment_create(
     executor: str = catalog.Executor.CELERY,
     scheduler_size: str = "SMALL",
     contact_emails=(),
+    scaling: dict | None = None,
+    queues: list[dict] | None = None,
+    variables: list[dict] = (),
 ) -> Deployment:
+    """A new Deployment, fully configured in one go if wanted: `scaling` holds any of v.SCALING_FIELDS (the
+    rest keep their defaults), `queues` the Celery worker queues (`default` is always made), `variables` its
+    environment variables ({key, value, is_secret}). Every invalid field is reported at once."""
     require(actor, "deployment.create", workspace)
-    errors: dict[str, list] = {}
-
-    def collect(clean, *args, **kwargs):
-        try:
-            return clean(*args, **kwargs)
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
-
-    name = collect(v.clean_deployment_name, name)
+    errors = ErrorCollector()
+    name = errors.check(v.clean_deployment_name, name)
     if name and Deployment.objects.live().filter(workspace=workspace, name__iexact=name).exists():
-        errors["name"] = [f"A Deployment named “{name}” already exists in this workspace."]
-    description = collect(v.clean_description, description)
-    cluster = collect(_clean_cluster_choice, cluster, workspace)
-    version = collect(v.clean_airflow_version, airflow_version)
-    repository = collect(v.clean_image_repository, image_repository)
-    tag = collect(v.clean_image_tag, image_tag, airflow_version=version or catalog.DEFAULT_AIRFLOW_VERSION)
-    executor = collect(v.RESOURCE_FIELDS["executor"], executor)
-    scheduler_size = collect(v.RESOURCE_FIELDS["scheduler_size"], scheduler_size)
-    emails = collect(v.clean_contact_emails, contact_emails)
-    if errors:
-        raise ValidationError(errors)
+        errors.add("name", f"A Deployment named “{name}” already exists in this workspace.")
+    description = errors.check(v.clean_description, description)
+    cluster = errors.check(_clean_cluster_choice, cluster, workspace)
+    version = errors.check(v.clean_airflow_version, airflow_version)
+    repository = errors.check(v.clean_image_repository, image_repository)
+    tag = errors.check(v.clean_image_tag, image_tag, airflow_version=version or catalog.DEFAULT_AIRFLOW_VERSION)
+    executor = errors.check(v.RESOURCE_FIELDS["executor"], executor)
+    scheduler_size = errors.check(v.RESOURCE_FIELDS["scheduler_size"], scheduler_size)
+    emails = errors.check(v.clean_contact_emails, contact_emails)
+    scaling = v.clean_scaling(errors, scaling or {})
+    queues = v.clean_queue_specs(errors, queues, executor=executor)
+    variables = v.clean_variable_specs(errors, variables, reserved=_reserved_keys())
+    errors.raise_if_any()
 
     release = release_names.unique(lambda candidate: Deployment.objects.filter(release_name=candidate).exists())
     try:
@@ -327,24 +340,24 @@ def deployment_create(
                 scheduler_size=scheduler_size,
                 generated_secrets=_new_secrets(),
                 status_reason="Waiting for the provisioner to pick it up.",
+                **scaling,
             )
     except IntegrityError:  # another request took the name between our check and the insert
         raise ValidationError({"name": f"A Deployment named “{name}” already exists in this workspace."}) from None
-    default = catalog.WORKER_TYPES[catalog.DEFAULT_WORKER_TYPE]
-    WorkerQueue.objects.create(
-        deployment=deployment,
-        name=catalog.DEFAULT_QUEUE,
-        worker_type=default.name,
-        min_workers=1,
-        max_workers=10,
-        concurrency=default.default_concurrency,
-    )
+    WorkerQueue.objects.bulk_create(WorkerQueue(deployment=deployment, **queue) for queue in queues)
+    EnvironmentVariable.objects.bulk_create(EnvironmentVariable(deployment=deployment, **var) for var in variables)
+    summary = {"release": release, "airflow_version": version, "executor": executor, "cluster": str(cluster or "")}
+    summary |= {key: str(value) for key, value in scaling.items()}
+    if queues:
+        summary["queues"] = [queue["name"] for queue in queues]
+    if variables:
+        summary["variables"] = sorted(var["key"] for var in variables)  # never their values
     audit.record(
         actor=actor,
         action="deployment.create",
         target=deployment,
         organization=workspace.organization,
-        changes={"release": release, "airflow_version": version, "executor": executor, "cluster": str(cluster or "")},
+        changes=summary,
     )
     _event(deployment, "Created", f"Created with Airflow {version} and the {executor}.", actor=actor)
     _request_reconcile(deployment)
@@ -352,36 +365,38 @@ def deployment_create(
 
 
 def clean_settings(deployment: Deployment, fields: dict) -> dict:
+    """The settings in `fields`, cleaned for a change of `deployment`. Every invalid field is reported at once."""
+    errors = ErrorCollector()
     cleaned = {}
     if "name" in fields:
-        name = v.clean_deployment_name(fields["name"])
+        cleaned["name"] = name = errors.check(v.clean_deployment_name, fields["name"])
         clash = Deployment.objects.live().filter(workspace=deployment.workspace_id, name__iexact=name)
-        if clash.exclude(pk=deployment.pk).exists():
-            raise ValidationError({"name": f"A Deployment named “{name}” already exists in this workspace."})
-        cleaned["name"] = name
+        if name and clash.exclude(pk=deployment.pk).exists():
+            errors.add("name", f"A Deployment named “{name}” already exists in this workspace.")
     if "description" in fields:
-        cleaned["description"] = v.clean_description(fields["description"])
+        cleaned["description"] = errors.check(v.clean_description, fields["description"])
     if "contact_emails" in fields:
-        cleaned["contact_emails"] = v.clean_contact_emails(fields["contact_emails"])
+        cleaned["contact_emails"] = errors.check(v.clean_contact_emails, fields["contact_emails"])
     if "airflow_version" in fields:
-        cleaned["airflow_version"] = v.clean_airflow_version(
-            fields["airflow_version"], current=deployment.airflow_version
+        cleaned["airflow_version"] = errors.check(
+            v.clean_airflow_version, fields["airflow_version"], current=deployment.airflow_version
         )
     if "image_repository" in fields:
-        cleaned["image_repository"] = v.clean_image_repository(fields["image_repository"])
-    if "image_tag" in fields or "airflow_version" in cleaned:
-        version = cleaned.get("airflow_version", deployment.airflow_version)
+        cleaned["image_repository"] = errors.check(v.clean_image_repository, fields["image_repository"])
+    if "image_tag" in fields or "airflow_version" in fields:
+        version = cleaned.get("airflow_version") or deployment.airflow_version
         tag = fields.get("image_tag")
         if tag is None and deployment.image_tag == catalog.default_image_tag(deployment.airflow_version):
             tag = ""  # the tag followed the version: keep following it
-        cleaned["image_tag"] = v.clean_image_tag(
-            tag if tag is not None else deployment.image_tag, airflow_version=version
+        cleaned["image_tag"] = errors.check(
+            v.clean_image_tag, tag if tag is not None else deployment.image_tag, airflow_version=version
         )
     if "cluster" in fields:
-        cleaned["cluster"] = _clean_cluster_choice(fields["cluster"], deployment.workspace)
+        cleaned["cluster"] = errors.check(_clean_cluster_choice, fields["cluster"], deployment.workspace)
     for field, clean in v.RESOURCE_FIELDS.items():
         if field in fields:
-            cleaned[field] = clean(fields[field])
+            cleaned[field] = errors.check(clean, fields[field])
+    errors.raise_if_any()
     return cleaned
 
 
@@ -513,12 +528,18 @@ def queue_create(
     require(actor, "deployment.update", deployment)
     deployment = _locked(deployment)
     _require_celery(deployment)
-    name = v.clean_queue_name(name)
-    cleaned = v.clean_queue(
-        worker_type=worker_type, min_workers=min_workers, max_workers=max_workers, concurrency=concurrency
+    errors = ErrorCollector()
+    name = errors.check(v.clean_queue_name, name)
+    if name and deployment.queues.filter(name=name).exists():
+        errors.add("name", f"There is already a queue named “{name}”.")
+    cleaned = errors.check(
+        v.clean_queue,
+        worker_type=worker_type,
+        min_workers=min_workers,
+        max_workers=max_workers,
+        concurrency=concurrency,
     )
-    if deployment.queues.filter(name=name).exists():
-        raise ValidationError({"name": f"There is already a queue named “{name}”."})
+    errors.raise_if_any()
     queue = WorkerQueue.objects.create(deployment=deployment, name=name, **cleaned)
     audit.record(
         actor=actor,
@@ -541,8 +562,9 @@ def queue_update(*, actor: User, queue: WorkerQueue, **fields) -> WorkerQueue:
     queue = deployment.queues.filter(pk=queue.pk).first()  # as stored now: a concurrent change is kept
     if queue is None:
         raise ValidationError({"name": "This queue was removed meanwhile."})
+    errors = ErrorCollector()
     if "name" in fields and fields["name"] != queue.name:
-        raise ValidationError({"name": "A queue cannot be renamed; add a new queue and remove this one."})
+        errors.add("name", "A queue cannot be renamed; add a new queue and remove this one.")
     merged = {
         key: fields.get(key, getattr(queue, key))
         for key in ("worker_type", "min_workers", "max_workers", "concurrency")
@@ -551,7 +573,8 @@ def queue_update(*, actor: User, queue: WorkerQueue, **fields) -> WorkerQueue:
         old_default = catalog.WORKER_TYPES[queue.worker_type].default_concurrency
         if queue.concurrency == old_default:
             merged["concurrency"] = None  # it followed the type's default: keep following it
-    cleaned = v.clean_queue(**merged)
+    cleaned = errors.check(v.clean_queue, **merged)
+    errors.raise_if_any()
     changed = {key: value for key, value in cleaned.items() if getattr(queue, key) != value}
     if not changed:
         return queue
@@ -621,7 +644,11 @@ def variable_set(
     With only_new (an "add" form or POST), an existing key is refused rather than silently overwritten."""
     require(actor, "deployment.manage_variables", deployment)
     deployment = _locked(deployment)
-    key = v.clean_env_key(key, reserved=_reserved_keys())
+    errors = ErrorCollector()
+    key = errors.check(v.clean_env_key, key, reserved=_reserved_keys())
+    if value is not None:
+        value = errors.check(v.clean_env_value, value)
+    errors.raise_if_any()
     variable = deployment.variables.filter(key=key).first()
     if variable is not None and only_new:
         raise VariableExists(key)
@@ -637,7 +664,7 @@ def variable_set(
         if is_secret:
             variable.is_secret = True
     if value is not None:
-        variable.value = v.clean_env_value(value)
+        variable.value = value
     if before and before == {"value": variable.value, "is_secret": variable.is_secret}:
         return variable
     variable.save()

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 from aerodrome import outbound
-from aerodrome.validation import clean_name
+from aerodrome.validation import ErrorCollector, clean_name
 from deployments import catalog, metadata_db
 
 IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -57,9 +57,11 @@ def clean_description(value, *, max_length: int = 1000) -> str:
 
 
 def clean_contact_emails(value) -> list[str]:
-    """Accepts a list or text with one address per line or comma; returns them deduplicated, lower-cased."""
+    """Accepts a list or text with one address per line or comma; returns them deduplicated, lower-cased. Every
+    invalid address is named."""
     items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,;]+", value or "")
     emails: list[str] = []
+    problems: list[str] = []
     for item in items:
         email = str(item).strip().lower()
         if not email:
@@ -67,11 +69,14 @@ def clean_contact_emails(value) -> list[str]:
         try:
             validate_email(email)
         except ValidationError:
-            raise ValidationError({"contact_emails": f"“{email}” is not a valid email address."}) from None
+            problems.append(f"“{email}” is not a valid email address.")
+            continue
         if email not in emails:
             emails.append(email)
     if len(emails) > MAX_CONTACT_EMAILS:
-        raise ValidationError({"contact_emails": f"Give at most {MAX_CONTACT_EMAILS} contact addresses."})
+        problems.append(f"Give at most {MAX_CONTACT_EMAILS} contact addresses.")
+    if problems:
+        raise ValidationError({"contact_emails": problems})
     return emails
 
 
@@ -158,17 +163,93 @@ def clean_queue_name(value) -> str:
 
 
 def clean_queue(*, worker_type, min_workers, max_workers, concurrency) -> dict:
-    worker_type = clean_choice(worker_type, catalog.WORKER_TYPE_CHOICES, field="worker_type", what="worker type")
-    if concurrency in (None, ""):
+    errors = ErrorCollector()
+    worker_type = errors.check(
+        clean_choice, worker_type, catalog.WORKER_TYPE_CHOICES, field="worker_type", what="worker type"
+    )
+    if concurrency in (None, "") and worker_type:
         concurrency = catalog.WORKER_TYPES[worker_type].default_concurrency
     cleaned = {
         "worker_type": worker_type,
-        "min_workers": clean_int(min_workers, catalog.MIN_WORKERS, field="min_workers", what="minimum workers"),
-        "max_workers": clean_int(max_workers, catalog.MAX_WORKERS, field="max_workers", what="maximum workers"),
-        "concurrency": clean_int(concurrency, catalog.CONCURRENCY, field="concurrency", what="concurrency"),
+        "min_workers": errors.check(
+            clean_int, min_workers, catalog.MIN_WORKERS, field="min_workers", what="minimum workers"
+        ),
+        "max_workers": errors.check(
+            clean_int, max_workers, catalog.MAX_WORKERS, field="max_workers", what="maximum workers"
+        ),
     }
-    if cleaned["min_workers"] > cleaned["max_workers"]:
-        raise ValidationError({"min_workers": "Minimum workers cannot be more than maximum workers."})
+    if concurrency not in (None, ""):
+        cleaned["concurrency"] = errors.check(
+            clean_int, concurrency, catalog.CONCURRENCY, field="concurrency", what="concurrency"
+        )
+    if not errors and cleaned["min_workers"] > cleaned["max_workers"]:
+        errors.add("min_workers", "Minimum workers cannot be more than maximum workers.")
+    errors.raise_if_any()
+    return cleaned
+
+
+# What a Deployment's scaling is made of beyond its executor and scheduler size (settable at creation too).
+SCALING_FIELDS = (
+    "scheduler_replicas",
+    "triggerer_replicas",
+    "api_server_replicas",
+    "task_pod_cpu",
+    "task_pod_memory_mib",
+    "max_task_pods",
+    "headroom_percent",
+)
+QUEUE_SPEC_DEFAULTS = {
+    "worker_type": catalog.DEFAULT_WORKER_TYPE,
+    "min_workers": 1,
+    "max_workers": 10,
+    "concurrency": None,
+}
+
+
+def clean_scaling(errors: ErrorCollector, scaling: dict) -> dict:
+    """The given scaling fields of a new Deployment, cleaned (errors kept in `errors`)."""
+    for field in set(scaling) - set(SCALING_FIELDS):
+        errors.add(field, "This field cannot be set here.")
+    return {field: errors.check(RESOURCE_FIELDS[field], scaling[field]) for field in SCALING_FIELDS if field in scaling}
+
+
+def clean_queue_specs(errors: ErrorCollector, queues: list[dict] | None, *, executor: str) -> list[dict]:
+    """The worker queues a new Deployment starts with: those given, each cleaned as `queue_create` would (errors
+    under `queues[<index>].<field>`), plus `default` with its defaults unless given; none for Kubernetes pods."""
+    if executor != catalog.Executor.CELERY:
+        if queues:
+            errors.add("queues", "Worker queues belong to the Celery executor; leave them out for Kubernetes pods.")
+        return []
+    cleaned, names = [], set()
+    for index, spec in enumerate(queues or ()):
+        with errors.within(f"queues[{index}]"):
+            name = errors.check(clean_queue_name, spec.get("name"))
+            if name and name in names:
+                errors.add("name", f"There is already a queue named “{name}”.")
+            names.add(name)
+            settings = errors.check(
+                clean_queue, **{key: spec.get(key, value) for key, value in QUEUE_SPEC_DEFAULTS.items()}
+            )
+            cleaned.append({"name": name, **(settings or {})})
+    if catalog.DEFAULT_QUEUE not in names:
+        cleaned.insert(0, {"name": catalog.DEFAULT_QUEUE, **clean_queue(**QUEUE_SPEC_DEFAULTS)})
+    return cleaned
+
+
+def clean_variable_specs(errors: ErrorCollector, variables, *, reserved: frozenset[str]) -> list[dict]:
+    """A new Deployment's environment variables, each cleaned as `variable_set` would (errors under
+    `variables[<index>].<field>`); a key given twice is refused."""
+    cleaned, keys = [], set()
+    for index, spec in enumerate(variables or ()):
+        with errors.within(f"variables[{index}]"):
+            key = errors.check(clean_env_key, spec.get("key"), reserved=reserved)
+            if key and key in keys:
+                errors.add("key", f"{key} is given twice; give each variable once.")
+            keys.add(key)
+            value = errors.check(clean_env_value, spec.get("value"))
+            if spec.get("value") is None:
+                errors.add("value", "Enter a value.")
+            cleaned.append({"key": key, "value": value, "is_secret": bool(spec.get("is_secret", False))})
     return cleaned
 
 

@@ -7,7 +7,7 @@ from accounts import audit
 from accounts.models import Organization, OrganizationMembership, Team, User
 from accounts.permissions import require
 from accounts.roles import WorkspaceRole
-from aerodrome.validation import clean_role, clean_unique_name
+from aerodrome.validation import ErrorCollector, clean_role, clean_unique_name
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
 
@@ -60,11 +60,13 @@ def workspace_delete(*, actor: User, workspace: Workspace, confirm_name: str) ->
 def workspace_member_add(*, actor: User, workspace: Workspace, user: User, role: str) -> WorkspaceRoleBinding:
     """Gives an existing organisation member a direct role on the workspace."""
     require(actor, "workspace.manage_members", workspace)
-    role = clean_role(WorkspaceRole, role)
+    errors = ErrorCollector()
+    role = errors.check(clean_role, WorkspaceRole, role)
     if not OrganizationMembership.objects.filter(organization=workspace.organization_id, user=user).exists():
-        raise ValidationError({"user": f"{user} is not a member of {workspace.organization}."})
-    if WorkspaceRoleBinding.objects.filter(workspace=workspace, user=user).exists():
-        raise ValidationError({"user": f"{user} is already a member of this workspace; change their role instead."})
+        errors.add("user", f"{user} is not a member of {workspace.organization}.")
+    elif WorkspaceRoleBinding.objects.filter(workspace=workspace, user=user).exists():
+        errors.add("user", f"{user} is already a member of this workspace; change their role instead.")
+    errors.raise_if_any()
     binding = WorkspaceRoleBinding.objects.create(workspace=workspace, user=user, role=role)
     audit.record(
         actor=actor,
@@ -80,11 +82,13 @@ def workspace_member_add(*, actor: User, workspace: Workspace, user: User, role:
 def workspace_team_add(*, actor: User, workspace: Workspace, team: Team, role: str) -> WorkspaceRoleBinding:
     """Gives every member of a team a role on the workspace."""
     require(actor, "workspace.manage_members", workspace)
-    role = clean_role(WorkspaceRole, role)
+    errors = ErrorCollector()
+    role = errors.check(clean_role, WorkspaceRole, role)
     if team.organization_id != workspace.organization_id:
-        raise ValidationError({"team": "That team belongs to another organisation."})
-    if WorkspaceRoleBinding.objects.filter(workspace=workspace, team=team).exists():
-        raise ValidationError({"team": f"The team {team} already has a role here; change it instead."})
+        errors.add("team", "That team belongs to another organisation.")
+    elif WorkspaceRoleBinding.objects.filter(workspace=workspace, team=team).exists():
+        errors.add("team", f"The team {team} already has a role here; change it instead.")
+    errors.raise_if_any()
     binding = WorkspaceRoleBinding.objects.create(workspace=workspace, team=team, role=role)
     audit.record(
         actor=actor,

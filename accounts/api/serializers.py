@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
+from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, TeamMembership, User
 from accounts.roles import OrgRole, WorkspaceRole
 from aerodrome.api.fields import NameField
 
@@ -47,7 +47,11 @@ class TeamSummarySerializer(serializers.ModelSerializer):
 
 class OrganizationSerializer(serializers.ModelSerializer):
     role = serializers.ChoiceField(
-        source="caller_role", choices=OrgRole.choices, read_only=True, help_text="Your role in the organisation."
+        source="caller_role",
+        choices=OrgRole.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Your role in the organisation; null for a workspace or Deployment token, which has none there.",
     )
 
     class Meta:
@@ -125,3 +129,36 @@ class TeamMemberAddSerializer(serializers.Serializer):
                 {"non_field_errors": ["Give either the user's id (`user`) or their email address (`email`)."]}
             )
         return attrs
+
+
+# The audit trail
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = UserSummarySerializer(
+        read_only=True, allow_null=True, help_text="The person; null for an API token or Aerodrome (see actor_label)."
+    )
+    changes = serializers.DictField(
+        read_only=True, help_text="What changed, per field: `[old, new]`, or a summary. Never secret values."
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "changes",
+            "ip_address",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "actor_label": {"help_text": "Who did it, as it was called then (a person, an API token, `system`)."},
+            "action": {"help_text": "What was done, e.g. `deployment.update`."},
+            "target_type": {"help_text": "The kind of object it was done to, e.g. `deployment`."},
+        }

@@ -12,6 +12,7 @@ router.register(r"organizations", views.OrganizationViewSet, basename="api-organ
 router.register(rf"{ORG}/members", views.OrganizationMemberViewSet, basename="api-organization-member")
 router.register(rf"{ORG}/teams", views.TeamViewSet, basename="api-team")
 router.register(rf"{ORG}/teams/(?P<team_pk>[0-9]+)/members", views.TeamMemberViewSet, basename="api-team-member")
+router.register(rf"{ORG}/audit", views.AuditEventViewSet, basename="api-organization-audit")
 router.register(r"tokens", tokens.ApiTokenViewSet, basename="api-token")
 
 urlpatterns = router.urls

@@ -1,4 +1,7 @@
-"""API for organisations, their members and teams. Each mutation is one call to `accounts.services`."""
+"""API for organisations, their members and teams, and the audit log. Each mutation is one call to
+`accounts.services`."""
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, OuterRef, Subquery, Value
@@ -9,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts import selectors, services
 from accounts.api.serializers import (
+    AuditEventSerializer,
     OrganizationMemberAddSerializer,
     OrganizationMemberSerializer,
     OrganizationSerializer,
@@ -21,9 +25,11 @@ from accounts.api.serializers import (
     TeamUpdateSerializer,
 )
 from accounts.api.viewsets import ORGANIZATION_SLUG, OrganizationChildViewSet, TenantViewSet
-from accounts.models import ApiToken, Organization, OrganizationMembership, Team, TeamMembership
+from accounts.models import ApiToken, AuditEvent, Organization, OrganizationMembership, Team, TeamMembership
 from accounts.permissions import is_token
 from accounts.tenancy import get_for_actor
+from aerodrome.api import params
+from aerodrome.validation import ErrorCollector, has_control_characters
 
 TEAM_ID = OpenApiParameter("team_pk", int, OpenApiParameter.PATH, description="The team's id.")
 
@@ -36,6 +42,7 @@ TEAM_ID = OpenApiParameter("team_pk", int, OpenApiParameter.PATH, description="T
 class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     queryset = Organization.objects.none()
     serializer_class = OrganizationSerializer
+    search_fields = ["name", "slug"]
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
@@ -90,6 +97,7 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 class OrganizationMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet):
     queryset = OrganizationMembership.objects.none()
     serializer_class = OrganizationMemberSerializer
+    search_fields = ["user__email", "user__full_name"]
 
     def get_queryset(self):
         self.require("organization.view_members", self.organization)  # not for workspace or Deployment tokens
@@ -142,6 +150,7 @@ class OrganizationMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet)
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationChildViewSet):
     queryset = Team.objects.none()
     serializer_class = TeamSerializer
+    search_fields = ["name", "description"]
 
     def get_queryset(self):
         return (
@@ -187,6 +196,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organization
 class TeamMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet):
     queryset = TeamMembership.objects.none()
     serializer_class = TeamMemberSerializer
+    search_fields = ["user__email", "user__full_name"]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -228,3 +238,67 @@ class TeamMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet):
         self.require("team.manage", self.team)
         services.team_member_remove(actor=request.user, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+TARGET = re.compile(r"^([a-z_]+)(?::([0-9]{1,20}))?$")
+
+
+def _audit_actor(request) -> dict:
+    value = request.query_params.get("actor", "").strip()
+    if not value:
+        return {}
+    if value.isascii() and value.isdigit():
+        return {"actor": int(value)}
+    if "@" in value and not has_control_characters(value) and len(value) <= 254:
+        return {"actor_email": value}
+    raise ValidationError({"actor": "Give the person's user id or email address."})
+
+
+def _audit_target(request) -> dict:
+    value = request.query_params.get("target", "").strip()
+    if not value:
+        return {}
+    match = TARGET.match(value)
+    if not match:
+        raise ValidationError(
+            {"target": "Give the kind of object (`deployment`), or the kind and id (`deployment:12`)."}
+        )
+    return {"target_type": match[1], "target_id": match[2] or ""}
+
+
+@extend_schema(tags=["organizations"], parameters=[ORGANIZATION_SLUG])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Read the organisation's audit log (owners)",
+        description="Every change made in the organisation, newest first, as the Audit log page shows it.",
+        parameters=[
+            OpenApiParameter("actor", str, description="Only what this person did: their user id or email address."),
+            OpenApiParameter("action", str, description="Only this action, e.g. `deployment.update`."),
+            OpenApiParameter(
+                "target",
+                str,
+                description="Only what was done to this kind of object (`deployment`) or to one "
+                "object (`deployment:12`).",
+            ),
+            OpenApiParameter("since", str, description=f"From this moment. {params.MOMENT_FORMAT}"),
+            OpenApiParameter("until", str, description=f"Up to this moment. {params.MOMENT_FORMAT}"),
+        ],
+    )
+)
+class AuditEventViewSet(mixins.ListModelMixin, OrganizationChildViewSet):
+    queryset = AuditEvent.objects.none()
+    serializer_class = AuditEventSerializer
+    search_fields = ["action", "actor_label", "target_label"]
+
+    def get_queryset(self):
+        self.require("organization.view_audit", self.organization)
+        errors = ErrorCollector()
+        filters = {
+            **(errors.check(_audit_actor, self.request) or {}),
+            **(errors.check(_audit_target, self.request) or {}),
+            "action": errors.check(params.text, self.request, "action", 64),
+            "since": errors.check(params.moment, self.request, "since"),
+            "until": errors.check(params.moment, self.request, "until"),
+        }
+        errors.raise_if_any()
+        return selectors.audit_events(organization=self.organization, **filters)

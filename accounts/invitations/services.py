@@ -31,7 +31,7 @@ from accounts.invitations.emails import deliver
 from accounts.models import Invitation, Organization, OrganizationMembership, User
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole, highest
-from aerodrome.validation import clean_role
+from aerodrome.validation import ErrorCollector, clean_role
 
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_ADDRESSES = 50  # per submission
@@ -233,15 +233,16 @@ def invitations_create(
     """Invites each address (see the module's docstring for what happens to the ones that cannot be), then
     emails the new links. Returns one outcome per distinct address, in the order given."""
     require(actor, "organization.manage_members", organization)
-    org_role = clean_role(OrgRole, org_role, field="org_role")
-    workspace, workspace_role = _clean_workspace(organization, workspace, workspace_role)
+    errors = ErrorCollector()
+    org_role = errors.check(clean_role, OrgRole, org_role, field="org_role")
+    workspace_choice = errors.check(_clean_workspace, organization, workspace, workspace_role)
     entries = split_addresses("\n".join(emails))
     if not entries:
-        raise ValidationError({"emails": "Enter at least one email address."})
-    if len(entries) > MAX_ADDRESSES:
-        raise ValidationError(
-            {"emails": f"Invite at most {MAX_ADDRESSES} addresses at a time (this list has {len(entries)})."}
-        )
+        errors.add("emails", "Enter at least one email address.")
+    elif len(entries) > MAX_ADDRESSES:
+        errors.add("emails", f"Invite at most {MAX_ADDRESSES} addresses at a time (this list has {len(entries)}).")
+    errors.raise_if_any()
+    workspace, workspace_role = workspace_choice
     outcomes, to_send = _create(
         actor=actor,
         organization=organization,

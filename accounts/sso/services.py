@@ -38,7 +38,7 @@ from accounts.models import (
 from accounts.permissions import require
 from accounts.roles import OrgRole
 from accounts.sso import http
-from aerodrome.validation import clean_role
+from aerodrome.validation import ErrorCollector, clean_role
 
 logger = logging.getLogger(__name__)
 
@@ -217,30 +217,21 @@ def sso_connection_save(
     require(actor, "sso.manage", organization)
     connection = SSOConnection.objects.select_for_update().filter(organization=organization).first()
     creating = connection is None
-    errors: dict[str, list[str]] = {}
-
-    def attempt(check, *args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
-
-    issuer_url = attempt(clean_issuer_url, issuer_url)
+    errors = ErrorCollector()
+    issuer_url = errors.check(clean_issuer_url, issuer_url)
     client_id = (client_id or "").strip()
     if not client_id:
-        errors["client_id"] = ["Enter the client ID your identity provider issued for Aerodrome."]
+        errors.add("client_id", "Enter the client ID your identity provider issued for Aerodrome.")
     elif len(client_id) > 255:
-        errors["client_id"] = ["The client ID can be at most 255 characters long."]
+        errors.add("client_id", "The client ID can be at most 255 characters long.")
     client_secret = (client_secret or "").strip()
     if creating and not client_secret:
-        errors["client_secret"] = ["Enter the client secret your identity provider issued for Aerodrome."]
-    domains = attempt(clean_domains, domains, connection=connection)
-    default_role = attempt(clean_role, OrgRole, default_role, field="default_role")
+        errors.add("client_secret", "Enter the client secret your identity provider issued for Aerodrome.")
+    domains = errors.check(clean_domains, domains, connection=connection)
+    default_role = errors.check(clean_role, OrgRole, default_role, field="default_role")
     if enforce_sso and not enabled:
-        errors["enforce_sso"] = ["Single sign-on can only be enforced while the connection is enabled."]
-    if errors:
-        raise ValidationError(errors)
+        errors.add("enforce_sso", "Single sign-on can only be enforced while the connection is enabled.")
+    errors.raise_if_any()
     if enabled and (creating or issuer_url != connection.issuer_url or not connection.enabled):
         discover(issuer_url)
 

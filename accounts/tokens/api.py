@@ -16,6 +16,7 @@ from accounts.tenancy import get_for_actor
 from accounts.tokens import services as tokens
 from aerodrome.api import params
 from aerodrome.api.fields import NameField
+from aerodrome.api.schema import not_found
 
 
 def _target_model(scope_field: str):
@@ -108,6 +109,7 @@ class ApiTokenCreateSerializer(serializers.Serializer):
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     queryset = ApiToken.objects.none()
     serializer_class = ApiTokenSerializer
+    search_fields = ["name", "description", "prefix"]
 
     def get_queryset(self):
         found = tokens.tokens_for(actor=self.request.user)
@@ -132,7 +134,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         description="Organisation tokens: organisation owners. Workspace and Deployment tokens: workspace owners. "
         "The role may not exceed yours there. The answer holds the token itself, once.",
         request=ApiTokenCreateSerializer,
-        responses={201: ApiTokenSecretSerializer},
+        responses={201: ApiTokenSecretSerializer, 404: not_found("The organisation, workspace or Deployment")},
     )
     def create(self, request):
         data = self.validated(ApiTokenCreateSerializer)

@@ -25,7 +25,7 @@ from accounts import audit
 from accounts.models import ApiToken, Organization
 from accounts.permissions import acting_user, deployment_role, is_token, org_role, require, workspace_role
 from accounts.roles import OrgRole, WorkspaceRole, at_least
-from aerodrome.validation import clean_name, clean_role
+from aerodrome.validation import ErrorCollector, clean_name, clean_role
 
 TOKEN_START = "aero_"
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -156,38 +156,30 @@ def token_create(
     if deployment is not None and deployment.deleted_at is not None:
         raise ValidationError("This Deployment is being deleted; it can no longer get tokens.")
 
-    errors: dict[str, list[str]] = {}
-
-    def collect(clean, *args, **kwargs):
-        try:
-            return clean(*args, **kwargs)
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
-
-    name = collect(clean_name, name)
+    errors = ErrorCollector()
+    name = errors.check(clean_name, name)
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX_LENGTH:
-        errors["description"] = [f"The description can be at most {DESCRIPTION_MAX_LENGTH} characters long."]
+        errors.add("description", f"The description can be at most {DESCRIPTION_MAX_LENGTH} characters long.")
     ladder = ladder_of(scope)
-    role = collect(clean_role, ladder, role)
+    role = errors.check(clean_role, ladder, role)
     if role:
         ceiling = _actor_role(actor, scope=scope, organization=organization, workspace=workspace, deployment=deployment)
         if ceiling is None or ceiling not in at_least(ladder, role):
             yours = ladder(ceiling).label if ceiling else "none"
-            errors.setdefault("role", []).append(
-                f"A token cannot have a higher role than yours here (yours: {yours}); choose {yours} or lower."
+            errors.add(
+                "role", f"A token cannot have a higher role than yours here (yours: {yours}); choose {yours} or lower."
             )
-    expires_at = collect(_clean_expiry, expires_at)
+    expires_at = errors.check(_clean_expiry, expires_at)
     creator_expiry = getattr(actor, "expires_at", None) if is_token(actor) else None
     if creator_expiry and (expires_at is None or expires_at > creator_expiry):
         # A token must not outlive the token that made it, or an expiring token could renew itself for ever.
-        errors.setdefault("expires_at", []).append(
+        errors.add(
+            "expires_at",
             "A token made by a token cannot outlive it; choose an expiry on or before "
-            f"{creator_expiry:%Y-%m-%d %H:%M} UTC."
+            f"{creator_expiry:%Y-%m-%d %H:%M} UTC.",
         )
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
 
     prefix, plaintext, secret_hash = _new_secret()
     token = ApiToken.objects.create(

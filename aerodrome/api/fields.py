@@ -13,3 +13,14 @@ class NameField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
+
+
+class OptionalURLField(serializers.URLField):
+    """A URL that may be unset: null in answers rather than "" (which is no URL, against `format: uri`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None

@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from aerodrome.env import env_bool, env_int, env_list, env_networks, env_str
+from aerodrome.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
 
 def test_booleans_accept_the_usual_spellings(monkeypatch):
@@ -27,6 +27,16 @@ def test_a_non_number_stops_start_up(monkeypatch):
     monkeypatch.setenv("COUNT", "ten")
     with pytest.raises(ImproperlyConfigured, match="not a whole number"):
         env_int("COUNT", 1)
+
+
+def test_a_rate_limit_is_a_count_per_period(monkeypatch):
+    assert env_rate("RATE", "60/minute") == "60/minute"
+    monkeypatch.setenv("RATE", "5/second")
+    assert env_rate("RATE", "60/minute") == "5/second"
+    for wrong in ("60 per minute", "60/fortnight", "-1/minute", "60"):
+        monkeypatch.setenv("RATE", wrong)
+        with pytest.raises(ImproperlyConfigured, match="is not a rate"):
+            env_rate("RATE", "60/minute")
 
 
 def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):

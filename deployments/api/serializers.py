@@ -11,9 +11,16 @@ in requests and never appear in a response (`has_kubeconfig`, `has_database_admi
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aerodrome.api.fields import NameField
+from aerodrome.api.fields import NameField, OptionalURLField
 from deployments import catalog, quota, services
-from deployments.models import KUBERNETES_VERSIONS, Cluster, Deployment, EnvironmentVariable, WorkerQueue
+from deployments.models import (
+    KUBERNETES_VERSIONS,
+    Cluster,
+    Deployment,
+    DeploymentEvent,
+    EnvironmentVariable,
+    WorkerQueue,
+)
 
 # --------------------------------------------------------------------------------------------------- fields
 
@@ -65,6 +72,23 @@ class DeploymentNameField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "integer"})
+class WholeNumberField(serializers.Field):
+    """A whole number. Any value reaches the service, whose message says what is allowed ("Enter a whole number for
+    scheduler replicas.", "… must be between 1 and 4."), so a wrong type is reported with every other error."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]})
+class HundredthsField(WholeNumberField):
+    """A number in hundredths, e.g. 0.5 or "2.25"; checked by the service like `WholeNumberField`."""
+
+
 def _secret_input(help_text: str) -> serializers.CharField:
     return serializers.CharField(
         required=False,
@@ -77,14 +101,21 @@ def _secret_input(help_text: str) -> serializers.CharField:
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not declare (read-only ones such as `status` included) instead of ignoring them."""
+    """Refuses fields it does not declare (read-only ones such as `status` included) instead of ignoring them, with
+    the other errors of the same object. Nested too (a Deployment's `queues` items)."""
 
-    def validate(self, attrs):
-        sent = self.initial_data.keys() if hasattr(self.initial_data, "keys") else ()
-        unknown = sorted(set(sent) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({field: ["This field cannot be set here."] for field in unknown})
-        return attrs
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
+        refused = {field: ["This field cannot be set here."] for field in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if isinstance(error.detail, dict):
+                error.detail.update(refused)
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
 
 
 # ------------------------------------------------------------------------------------------------- clusters
@@ -104,6 +135,7 @@ class ClusterSerializer(serializers.ModelSerializer):
     )
     auth = serializers.ChoiceField(choices=Cluster.Auth.choices, read_only=True)
     kubernetes_version = serializers.ChoiceField(choices=KUBERNETES_VERSIONS, read_only=True)
+    prometheus_url = OptionalURLField(read_only=True, help_text="The cluster's Prometheus; null when none is set.")
 
     class Meta:
         model = Cluster
@@ -136,7 +168,9 @@ class _ClusterSettings(StrictSerializer):
     auth = ClusterAuthField(required=False)
     kubeconfig = _secret_input("The kubeconfig (YAML) for `KUBECONFIG` authentication. Write-only; blank keeps it.")
     kubernetes_version = KubernetesVersionField(required=False)
-    prometheus_url = serializers.CharField(required=False, allow_blank=True)
+    prometheus_url = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="Blank or null: none."
+    )
     database_admin_url = _secret_input(
         "A postgresql:// URL of a role that may create the Deployments' metadata databases. Write-only; blank keeps it."
     )
@@ -164,7 +198,9 @@ class ClusterReplaceSerializer(_ClusterSettings):
     auth = ClusterAuthField()
     kubernetes_version = KubernetesVersionField()
     ingress_base_domain = serializers.CharField(allow_blank=True)
-    prometheus_url = serializers.CharField(allow_blank=True, default="")
+    prometheus_url = serializers.CharField(
+        allow_blank=True, allow_null=True, default="", help_text="Blank or null: none."
+    )
 
 
 class ConnectionCheckSerializer(serializers.Serializer):
@@ -191,9 +227,9 @@ class WorkerQueueCreateSerializer(StrictSerializer):
         allow_blank=True, help_text="1-63 lowercase letters, digits and hyphens; Airflow tasks name it as `queue`."
     )
     worker_type = WorkerTypeField(default=catalog.DEFAULT_WORKER_TYPE)
-    min_workers = serializers.IntegerField(default=1)
-    max_workers = serializers.IntegerField(default=10)
-    concurrency = serializers.IntegerField(
+    min_workers = WholeNumberField(default=1)
+    max_workers = WholeNumberField(default=10)
+    concurrency = WholeNumberField(
         required=False, allow_null=True, default=None, help_text="Tasks per worker; null for the worker type's default."
     )
 
@@ -203,9 +239,9 @@ class WorkerQueueUpdateSerializer(StrictSerializer):
 
     name = serializers.CharField(required=False, allow_blank=True, help_text="Must stay the queue's name.")
     worker_type = WorkerTypeField(required=False)
-    min_workers = serializers.IntegerField(required=False)
-    max_workers = serializers.IntegerField(required=False)
-    concurrency = serializers.IntegerField(
+    min_workers = WholeNumberField(required=False)
+    max_workers = WholeNumberField(required=False)
+    concurrency = WholeNumberField(
         required=False, allow_null=True, help_text="Tasks per worker; null for the worker type's default."
     )
 
@@ -336,6 +372,14 @@ class DeploymentSerializer(serializers.ModelSerializer):
         ).data
 
 
+class QueueSpecSerializer(WorkerQueueCreateSerializer):
+    """One worker queue of a new Deployment (as `queues/` would add it)."""
+
+
+class VariableSpecSerializer(VariableCreateSerializer):
+    """One environment variable of a new Deployment (as `variables/` would add it)."""
+
+
 class DeploymentCreateSerializer(StrictSerializer):
     workspace = serializers.IntegerField(help_text="The id of the workspace to create the Deployment in.")
     name = DeploymentNameField()
@@ -356,6 +400,19 @@ class DeploymentCreateSerializer(StrictSerializer):
         required=False, allow_blank=True, default="", help_text="Blank for the Airflow version's own tag."
     )
     contact_emails = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
+    scheduler_replicas = WholeNumberField(required=False)
+    triggerer_replicas = WholeNumberField(required=False)
+    api_server_replicas = WholeNumberField(required=False)
+    task_pod_cpu = HundredthsField(required=False, help_text="Kubernetes executor: CPU cores per task pod.")
+    task_pod_memory_mib = WholeNumberField(required=False, help_text="Kubernetes executor: MiB per task pod.")
+    max_task_pods = WholeNumberField(required=False, help_text="Kubernetes executor: task pods at once.")
+    headroom_percent = WholeNumberField(required=False, help_text="Extra quota on top of the largest scale.")
+    queues = QueueSpecSerializer(
+        many=True,
+        required=False,
+        help_text="Celery executor: its worker queues. `default` is always made: include it to size it.",
+    )
+    variables = VariableSpecSerializer(many=True, required=False, help_text="Its environment variables.")
 
 
 class DeploymentUpdateSerializer(StrictSerializer):
@@ -370,10 +427,31 @@ class DeploymentUpdateSerializer(StrictSerializer):
     image_tag = serializers.CharField(required=False, allow_blank=True)
     executor = ExecutorField(required=False)
     scheduler_size = SchedulerSizeField(required=False)
-    scheduler_replicas = serializers.IntegerField(required=False)
-    triggerer_replicas = serializers.IntegerField(required=False)
-    api_server_replicas = serializers.IntegerField(required=False)
-    task_pod_cpu = serializers.DecimalField(max_digits=4, decimal_places=2, required=False)
-    task_pod_memory_mib = serializers.IntegerField(required=False)
-    max_task_pods = serializers.IntegerField(required=False)
-    headroom_percent = serializers.IntegerField(required=False)
+    scheduler_replicas = WholeNumberField(required=False)
+    triggerer_replicas = WholeNumberField(required=False)
+    api_server_replicas = WholeNumberField(required=False)
+    task_pod_cpu = HundredthsField(required=False)
+    task_pod_memory_mib = WholeNumberField(required=False)
+    max_task_pods = WholeNumberField(required=False)
+    headroom_percent = WholeNumberField(required=False)
+
+
+# ---------------------------------------------------------------------------------------------------- events
+
+
+class DeploymentEventSerializer(serializers.ModelSerializer):
+    level = serializers.ChoiceField(choices=DeploymentEvent.Level.choices, read_only=True)
+    actor = serializers.CharField(
+        source="actor_label", read_only=True, help_text="Who caused it: a person or an API token; empty for Aerodrome."
+    )
+
+    class Meta:
+        model = DeploymentEvent
+        fields = ["id", "created_at", "last_seen_at", "count", "level", "reason", "message", "generation", "actor"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "count": {"help_text": "How often it happened: repeats (a retry chain's) are one event."},
+            "last_seen_at": {"help_text": "When it last happened, for a repeated event."},
+            "reason": {"help_text": "A short word such as Created, Updated, Applied, Unreachable, Failed."},
+            "generation": {"help_text": "The Deployment's generation it concerns."},
+        }

@@ -11,5 +11,6 @@ router.register(r"clusters", views.ClusterViewSet, basename="api-cluster")
 router.register(r"deployments", views.DeploymentViewSet, basename="api-deployment")
 router.register(rf"{DEPLOYMENT}/queues", views.WorkerQueueViewSet, basename="api-deployment-queue")
 router.register(rf"{DEPLOYMENT}/variables", views.VariableViewSet, basename="api-deployment-variable")
+router.register(rf"{DEPLOYMENT}/events", views.DeploymentEventViewSet, basename="api-deployment-event")
 
 urlpatterns = router.urls

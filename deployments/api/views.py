@@ -20,6 +20,8 @@ from accounts.tenancy import get_for_actor
 from aerodrome.api import params
 from aerodrome.api.errors import ErrorSerializer
 from aerodrome.api.pagination import CursorPagination
+from aerodrome.api.schema import not_found
+from aerodrome.validation import ErrorCollector
 from deployments import selectors, services
 from deployments.api.serializers import (
     ClusterCreateSerializer,
@@ -28,6 +30,7 @@ from deployments.api.serializers import (
     ClusterUpdateSerializer,
     ConnectionCheckSerializer,
     DeploymentCreateSerializer,
+    DeploymentEventSerializer,
     DeploymentSerializer,
     DeploymentUpdateSerializer,
     VariableCreateSerializer,
@@ -38,7 +41,8 @@ from deployments.api.serializers import (
     WorkerQueueUpdateSerializer,
 )
 from deployments.kube import render
-from deployments.models import Cluster, Deployment, EnvironmentVariable, WorkerQueue
+from deployments.models import Cluster, Deployment, DeploymentEvent, EnvironmentVariable, WorkerQueue
+from deployments.validation import SCALING_FIELDS
 from workspaces.models import Workspace
 
 DEPLOYMENT_ID = OpenApiParameter("deployment_pk", int, OpenApiParameter.PATH, description="The Deployment's id.")
@@ -62,6 +66,7 @@ MANIFESTS_DESCRIPTION = "The objects: a multi-document YAML stream, or a JSON li
 class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     queryset = Cluster.objects.none()
     serializer_class = ClusterSerializer
+    search_fields = ["name", "ingress_base_domain"]
 
     def get_queryset(self):
         clusters = Cluster.objects.for_actor(self.request.user, "cluster.view").select_related("organization")
@@ -73,7 +78,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         summary="Add a cluster to an organisation (organisation owners)",
         description="Platform clusters are added by platform staff in the admin site.",
         request=ClusterCreateSerializer,
-        responses={201: ClusterSerializer},
+        responses={201: ClusterSerializer, 404: not_found("The organisation")},
     )
     def create(self, request):
         data = self.validated(ClusterCreateSerializer)
@@ -174,6 +179,7 @@ def _confirm_name(request) -> str:
 class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     queryset = Deployment.objects.none()
     serializer_class = DeploymentSerializer
+    search_fields = ["name", "release_name", "description"]
 
     def get_queryset(self):
         deployments = (
@@ -199,9 +205,12 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     @extend_schema(
         summary="Create a Deployment (workspace operators)",
-        description="Saved at once with status CREATING; provisioning then renders (and, on a cluster, applies) it.",
+        description="Saved at once with status CREATING; provisioning then renders (and, on a cluster, applies) it. "
+        "Everything a Deployment holds can be given at once: scaling, executor settings, worker queues and "
+        "environment variables. Every invalid field is reported together, nested ones by their path "
+        "(`queues[1].max_workers`).",
         request=DeploymentCreateSerializer,
-        responses={201: DeploymentSerializer},
+        responses={201: DeploymentSerializer, 404: not_found("The workspace")},
     )
     def create(self, request):
         data = self.validated(DeploymentCreateSerializer)
@@ -212,7 +221,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             pk=data.pop("workspace"),
         )
         self.require("deployment.create", workspace)
-        deployment = services.deployment_create(actor=request.user, workspace=workspace, **data)
+        scaling = {field: data.pop(field) for field in SCALING_FIELDS if field in data}
+        deployment = services.deployment_create(actor=request.user, workspace=workspace, scaling=scaling, **data)
         return self.present(deployment, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -332,6 +342,7 @@ class WorkerQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Deplo
     queryset = WorkerQueue.objects.none()
     serializer_class = WorkerQueueSerializer
     pagination_class = QueuePagination
+    search_fields = ["name"]
     lookup_field = "name"
     lookup_value_regex = r"[a-z0-9-]+"  # what a queue name may hold (validation.QUEUE_NAME)
 
@@ -380,6 +391,7 @@ class VariableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Deployme
     queryset = EnvironmentVariable.objects.none()
     serializer_class = VariableSerializer
     pagination_class = VariablePagination
+    search_fields = ["key"]
     lookup_field = "key"
     lookup_value_regex = r"[A-Za-z0-9_]+"  # what a variable name may hold (validation.ENV_KEY)
 
@@ -435,3 +447,34 @@ class VariableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Deployme
         self.require("deployment.manage_variables", self.deployment)
         services.variable_delete(actor=request.user, variable=variable)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["deployments"], parameters=[DEPLOYMENT_ID])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List a Deployment's events",
+        description="What happened to it, newest first, as its Events tab shows: changes, provisioning steps, "
+        "failures. A repeated event (a retry chain's) is one entry with its `count`.",
+        parameters=[
+            OpenApiParameter("level", str, enum=DeploymentEvent.Level.values, description="Only events of this level."),
+            OpenApiParameter("reason", str, description="Only events with this reason, e.g. `Failed`."),
+            OpenApiParameter("since", str, description=f"From this moment. {params.MOMENT_FORMAT}"),
+            OpenApiParameter("until", str, description=f"Up to this moment. {params.MOMENT_FORMAT}"),
+        ],
+    )
+)
+class DeploymentEventViewSet(mixins.ListModelMixin, DeploymentChildViewSet):
+    queryset = DeploymentEvent.objects.none()
+    serializer_class = DeploymentEventSerializer
+    search_fields = ["reason", "message"]
+
+    def get_queryset(self):
+        errors = ErrorCollector()
+        filters = {
+            "level": errors.check(params.choice, self.request, "level", DeploymentEvent.Level.values),
+            "reason": errors.check(params.text, self.request, "reason", 64),
+            "since": errors.check(params.moment, self.request, "since"),
+            "until": errors.check(params.moment, self.request, "until"),
+        }
+        errors.raise_if_any()
+        return selectors.deployment_events(self.deployment, **filters)

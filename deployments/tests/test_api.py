@@ -590,7 +590,8 @@ def test_create_deployment_refuses_another_organisations_cluster_without_naming_
         ({"name": "X"}, "workspace", "required"),
         ({"workspace": "abc", "name": "X"}, "workspace", "valid integer"),
         ({"workspace": 0, "name": ""}, "name", "Enter a name."),
-        ({"workspace": 0, "name": "X", "scheduler_replicas": 2}, "scheduler_replicas", "cannot be set"),
+        ({"workspace": 0, "name": "X", "scheduler_replicas": 9}, "scheduler_replicas", "between 1 and 4"),
+        ({"workspace": 0, "name": "X", "status": "HEALTHY"}, "status", "cannot be set"),
     ],
 )
 def test_create_deployment_rejects_malformed_input(tenancy, payload, field, message):
@@ -660,7 +661,7 @@ def test_quota_follows_the_scale(tenancy, deployment):
         ({"max_task_pods": 1000}, "max_task_pods", "between 1 and 256"),
         ({"headroom_percent": 500}, "headroom_percent", "between 0 and 200"),
         ({"task_pod_cpu": "0.05"}, "task_pod_cpu", "between 0.1 and 8"),
-        ({"scheduler_replicas": "many"}, "scheduler_replicas", "valid integer"),
+        ({"scheduler_replicas": "many"}, "scheduler_replicas", "Enter a whole number"),
         ({"executor": "LocalExecutor"}, "executor", "not a valid executor"),
         ({"name": ""}, "name", "Enter a name."),
         ({"status": "HEALTHY"}, "status", "cannot be set"),

@@ -10,6 +10,7 @@ from accounts.api.viewsets import TenantViewSet
 from accounts.models import Organization, Team
 from accounts.tenancy import get_for_actor
 from aerodrome.api import params
+from aerodrome.api.schema import not_found
 from workspaces import services
 from workspaces.api.serializers import (
     BindingCreateSerializer,
@@ -37,6 +38,7 @@ WORKSPACE_ID = OpenApiParameter("workspace_pk", int, OpenApiParameter.PATH, desc
 class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     queryset = Workspace.objects.none()
     serializer_class = WorkspaceSerializer
+    search_fields = ["name", "description"]
 
     def get_queryset(self):
         workspaces = Workspace.objects.for_actor(self.request.user, "workspace.view").select_related("organization")
@@ -47,7 +49,7 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @extend_schema(
         summary="Create a workspace (organisation owners)",
         request=WorkspaceCreateSerializer,
-        responses={201: WorkspaceSerializer},
+        responses={201: WorkspaceSerializer, 404: not_found("The organisation")},
     )
     def create(self, request):
         data = self.validated(WorkspaceCreateSerializer)
@@ -93,6 +95,7 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 class BindingViewSet(mixins.ListModelMixin, TenantViewSet):
     queryset = WorkspaceRoleBinding.objects.none()
     serializer_class = BindingSerializer
+    search_fields = ["user__email", "user__full_name", "team__name"]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication first: anonymous callers learn nothing

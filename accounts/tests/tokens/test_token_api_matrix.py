@@ -138,6 +138,8 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "GET"): DEPLOYMENT_READ,
     ("api-deployment-variable-detail", "PATCH"): deployment_write(200),
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
+    ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
+    ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
 }
 
 # Where each resource lives: which targets other than "own" it is called on.
@@ -153,6 +155,8 @@ LEVEL = {
     "api-deployment": "deployment",
     "api-deployment-queue": "deployment",
     "api-deployment-variable": "deployment",
+    "api-deployment-event": "deployment",
+    "api-organization-audit": "organization",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
 SLICES_BY_LEVEL = {
