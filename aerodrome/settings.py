@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "oauth2_provider",  # Aerodrome as the OpenID Connect provider of its Deployments' Airflow (deployments/oidc.py)
     "accounts",
     "workspaces",
     "deployments",
@@ -149,6 +150,35 @@ SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 5)  # seconds, for every call to an IdP
 SSO_BYPASS_LINK_HOURS = env_int("SSO_BYPASS_LINK_HOURS", 24)
+
+# Aerodrome is the OpenID Connect provider of its own Deployments' Airflow (django-oauth-toolkit, deployments/oidc.py):
+# one confidential authorization-code client per Deployment, consent-free, ID tokens signed RS256 with
+# OIDC_RSA_PRIVATE_KEY (a PEM; required outside DEBUG, where a key is made once under VAR_DIR).
+OIDC_RSA_PRIVATE_KEY = env_str("OIDC_RSA_PRIVATE_KEY", "")
+if not OIDC_RSA_PRIVATE_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "OIDC_RSA_PRIVATE_KEY is required outside DEBUG: the RSA private key (PEM) that signs the ID tokens "
+            "Aerodrome gives Airflow, e.g. from `openssl genrsa 2048`."
+        )
+    from aerodrome.oidc_keys import development_key
+
+    OIDC_RSA_PRIVATE_KEY = development_key(VAR_DIR / "oidc-development-key.pem")
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named, for the Deployment's foreign key
+AIRFLOW_LOGIN_TOKEN_SECONDS = env_int("AIRFLOW_LOGIN_TOKEN_SECONDS", 300)
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "OAUTH2_VALIDATOR_CLASS": "deployments.oidc.AirflowOAuth2Validator",
+    "SCOPES": {"openid": "Sign in", "profile": "Your name", "email": "Your email address"},
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    # Airflow redeems a code at once and asks nothing else of Aerodrome afterwards; the session it opens is its own.
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": AIRFLOW_LOGIN_TOKEN_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": AIRFLOW_LOGIN_TOKEN_SECONDS,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],  # a Deployment's Airflow is published over HTTPS only
+}
 # Failed logins are rate-limited per client IP and per account (allauth counts them in the cache).
 ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
 

@@ -21,6 +21,11 @@ os.environ.setdefault(
     "CELERY_TASK_DEFAULT_QUEUE", f"aerodrome-test-{uuid.uuid4().hex[:8]}"
 )  # the live server for browser tests speaks plain HTTP
 
+if "OIDC_RSA_PRIVATE_KEY" not in os.environ and "OIDC_RSA_PRIVATE_KEY_FILE" not in os.environ:
+    from aerodrome.oidc_keys import new_key_pem
+
+    os.environ["OIDC_RSA_PRIVATE_KEY"] = new_key_pem()  # inherited by the test worker and live servers
+
 from aerodrome.settings import *  # noqa: E402,F403
 
 # A test database of the run's own, so two runs (or a run and a benchmark) on one machine never collide.

@@ -6,6 +6,7 @@ from accounts import profile_views
 from accounts import views as account_views
 from accounts.invitations import views as invitation_views
 from aerodrome import health
+from deployments import oidc
 
 # Under /api/ errors answer in the API's JSON format; elsewhere with the product's pages.
 handler400 = "aerodrome.api.handlers.bad_request"
@@ -26,6 +27,8 @@ urlpatterns = [
     path("profile/", profile_views.profile, name="profile"),
     path("profile/logout-others/", profile_views.logout_other_sessions, name="logout_other_sessions"),
     path("admin/", admin.site.urls),
+    # Aerodrome as the OpenID Connect provider of its Deployments' Airflow (django-oauth-toolkit).
+    path("o/", include((oidc.urlpatterns, "oauth2_provider"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("aerodrome.api.urls")),

@@ -130,7 +130,17 @@ class Deployment(models.Model):
     max_task_pods = models.PositiveSmallIntegerField(default=16)
     headroom_percent = models.PositiveSmallIntegerField(default=0)
 
-    generated_secrets = EncryptedJSONField(blank=True, editable=False)
+    generated_secrets = EncryptedJSONField(blank=True, editable=False)  # the OAuth client's secret among them
+    # The Deployment's own OAuth client at Aerodrome's OpenID Connect provider (deployments/airflow_login.py):
+    # its Airflow sends people through it. Its secret is stored hashed there and encrypted in generated_secrets.
+    oauth_client = models.OneToOneField(
+        "oauth2_provider.Application",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="airflow_deployment",
+    )
 
     generation = models.PositiveIntegerField(default=1)
     observed_generation = models.PositiveIntegerField(default=0)

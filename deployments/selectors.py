@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from accounts.selectors import in_period
+from deployments import airflow_login
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
@@ -95,6 +96,8 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         ingress_domain=cluster.ingress_base_domain if cluster else settings.MANIFESTS_ONLY_INGRESS_DOMAIN,
         kubernetes_version=cluster.kubernetes_version if cluster else "1.34",
         contact_emails=tuple(deployment.contact_emails),
+        oauth_client_id=deployment.oauth_client.client_id if deployment.oauth_client_id else "",
+        oidc_issuer=airflow_login.issuer(),
     )
 
 

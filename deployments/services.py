@@ -18,7 +18,7 @@ from accounts import audit
 from accounts.models import Organization, User
 from accounts.permissions import acting_user, require
 from aerodrome.validation import ErrorCollector, clean_name
-from deployments import catalog, changes, metadata_db, release_names
+from deployments import airflow_login, catalog, changes, metadata_db, release_names
 from deployments import validation as v
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -344,6 +344,7 @@ def deployment_create(
             )
     except IntegrityError:  # another request took the name between our check and the insert
         raise ValidationError({"name": f"A Deployment named “{name}” already exists in this workspace."}) from None
+    airflow_login.oauth_client_create(deployment)  # how people log in to its Airflow, through Aerodrome
     WorkerQueue.objects.bulk_create(WorkerQueue(deployment=deployment, **queue) for queue in queues)
     EnvironmentVariable.objects.bulk_create(EnvironmentVariable(deployment=deployment, **var) for var in variables)
     summary = {"release": release, "airflow_version": version, "executor": executor, "cluster": str(cluster or "")}
@@ -445,6 +446,7 @@ def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deplo
         organization=deployment.workspace.organization,
         changes={key: [changes.recorded(before[key]), changes.recorded(value)] for key, value in changed.items()},
     )
+    airflow_login.oauth_client_sync(deployment)  # another major has another login callback
     _bump(deployment, actor=actor, message=changes.described(before, changed), fields=list(changed))
     return deployment
 
@@ -464,6 +466,7 @@ def deployment_delete(*, actor: User, deployment: Deployment, confirm_name: str)
     deployment.status_changed_at = now
     deployment.generation += 1
     deployment.save(update_fields=["deleted_at", "status", "status_reason", "status_changed_at", "generation"])
+    airflow_login.oauth_client_delete(deployment)  # nobody logs in to its Airflow through Aerodrome any more
     audit.record(
         actor=actor,
         action="deployment.delete",

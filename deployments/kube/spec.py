@@ -25,6 +25,7 @@ class GeneratedSecrets:
     jwt_secret: str
     redis_password: str
     metadata_password: str
+    oauth_client_secret: str = ""  # the Deployment's OAuth client at Aerodrome (deployments/airflow_login.py)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class DeploymentSpec:
     ingress_domain: str  # the cluster's base domain; the UI is at <release>.<domain>
     kubernetes_version: str = "1.34"
     contact_emails: tuple[str, ...] = field(default_factory=tuple)
+    # Login through Aerodrome (deployments/airflow_login.py): its OAuth client and OpenID Connect issuer. Without
+    # a client, no webserver_config.py is rendered.
+    oauth_client_id: str = ""
+    oidc_issuer: str = ""
 
     @property
     def namespace(self) -> str:

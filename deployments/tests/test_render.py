@@ -44,6 +44,7 @@ SECRETS = GeneratedSecrets(
     jwt_secret="test-jwt-secret",
     redis_password="test-redis-password",
     metadata_password="p@ss:w/rd#1",
+    oauth_client_secret="test-oauth-client-secret",
 )
 DEFAULT_QUEUE = QueueSpec(name="default", worker_type="A5", min_workers=1, max_workers=1, concurrency=5)
 ML_QUEUE = QueueSpec(name="ml", worker_type="A10", min_workers=0, max_workers=4, concurrency=10)
@@ -77,6 +78,8 @@ def make_spec(**overrides) -> DeploymentSpec:
         ingress_domain="airflow.example.test",
         kubernetes_version="1.34",
         contact_emails=("ops@acme.test",),
+        oauth_client_id="test-oauth-client-id",
+        oidc_issuer="https://aerodrome.example.test/o",
     )
     fields.update(overrides)
     return DeploymentSpec(**fields)

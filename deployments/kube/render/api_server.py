@@ -2,6 +2,7 @@
 Airflow 2's webserver, with its Service."""
 
 from deployments import catalog
+from deployments.kube.render import webserver_config
 from deployments.kube.render.base import (
     AIRFLOW_PORT,
     disruption_budget,
@@ -26,7 +27,10 @@ def objects(spec: DeploymentSpec, hashes: dict) -> list[dict]:
     else:
         args, health = ["airflow", "webserver"], "/health"
     ui_port = port_name(spec)
-    container = airflow_container(spec, component, catalog.API_SERVER, args)
+    extra_env = [webserver_config.client_secret_env(spec)] if webserver_config.configured(spec) else []
+    container = airflow_container(spec, component, catalog.API_SERVER, args, extra_env=extra_env)
+    if webserver_config.configured(spec):
+        container["volumeMounts"].append(webserver_config.mount())  # login through Aerodrome
     container["ports"] = [{"name": ui_port, "containerPort": AIRFLOW_PORT, "protocol": "TCP"}]
     # The startup probe gives a slow first start (and gunicorn/uvicorn warm-up) five minutes before liveness
     # checks begin; readiness keeps the pod out of the Service until it answers.
@@ -36,7 +40,7 @@ def objects(spec: DeploymentSpec, hashes: dict) -> list[dict]:
     pod_spec = airflow_pod_spec(spec, component, container, catalog.API_SERVER)
     name = dns_name(spec.release_name, component)
     result = [
-        deployment(spec, name, component, spec.api_server_replicas, pod_spec, hashes["airflow"]),
+        deployment(spec, name, component, spec.api_server_replicas, pod_spec, hashes["ui"]),
         service(spec, component, [port(ui_port, AIRFLOW_PORT)]),
     ]
     if spec.api_server_replicas >= 2:

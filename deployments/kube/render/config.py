@@ -7,7 +7,7 @@ import json
 import yaml
 
 from deployments import catalog
-from deployments.kube.render import async_engine
+from deployments.kube.render import async_engine, webserver_config
 from deployments.kube.render.base import (
     AIRFLOW_HOME,
     AIRFLOW_PORT,
@@ -33,6 +33,7 @@ from deployments.kube.spec import DeploymentSpec
 # environment variable would override). Users may not set them: they hold secrets or wire the components together.
 EXPECTED_ENV_RESERVED = frozenset(
     {
+        "AIRFLOW__API_AUTH__JWT_EXPIRATION_TIME",
         "AIRFLOW__API_AUTH__JWT_SECRET",
         "AIRFLOW__API__BASE_URL",
         "AIRFLOW__API__SECRET_KEY",
@@ -49,6 +50,8 @@ EXPECTED_ENV_RESERVED = frozenset(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC",
+        "AIRFLOW__FAB__CONFIG_FILE",
+        "AIRFLOW__FAB__SESSION_LIFETIME_MINUTES",
         "AIRFLOW__KUBERNETES_EXECUTOR__MULTI_NAMESPACE_MODE",
         "AIRFLOW__KUBERNETES_EXECUTOR__NAMESPACE",
         "AIRFLOW__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE",
@@ -63,7 +66,9 @@ EXPECTED_ENV_RESERVED = frozenset(
         "AIRFLOW__OPERATORS__DEFAULT_QUEUE",
         "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR",
         "AIRFLOW__WEBSERVER__BASE_URL",
+        "AIRFLOW__WEBSERVER__CONFIG_FILE",
         "AIRFLOW__WEBSERVER__SECRET_KEY",
+        "AIRFLOW__WEBSERVER__SESSION_LIFETIME_MINUTES",
     }
 )
 
@@ -113,11 +118,24 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
     }
     if async_engine.configured(spec):
         config["database"] = {"sql_alchemy_connect_args_async": async_engine.CONNECT_ARGS}
+    # A login lasts webserver_config.SESSION_MINUTES (the UI's token, FAB's session), then goes back through
+    # Aerodrome, which decides again.
+    session = str(webserver_config.SESSION_MINUTES)
     if is_v3(spec):
         config["api"] = {"base_url": ui_url}
-        config["fab"] = {"enable_proxy_fix": "True"}  # behind the ingress controller
+        config["api_auth"] = {"jwt_expiration_time": str(webserver_config.SESSION_MINUTES * 60)}
+        config["fab"] = {
+            "enable_proxy_fix": "True",  # behind the ingress controller
+            "config_file": webserver_config.MOUNT_PATH,
+            "session_lifetime_minutes": session,
+        }
     else:
-        config["webserver"] = {"base_url": ui_url, "enable_proxy_fix": "True"}
+        config["webserver"] = {
+            "base_url": ui_url,
+            "enable_proxy_fix": "True",
+            "config_file": webserver_config.MOUNT_PATH,
+            "session_lifetime_minutes": session,
+        }
     if spec.is_celery:
         # Each queue's workers get --concurrency on their command line, so scaling a queue changes no shared
         # configuration and does not roll every Airflow pod.
@@ -168,6 +186,8 @@ def objects(spec: DeploymentSpec) -> list[dict]:
     data = {"airflow.cfg": _ini(_airflow_config(spec))}
     if async_engine.configured(spec):
         data[async_engine.FILE] = async_engine.SOURCE
+    if webserver_config.configured(spec):
+        data[webserver_config.FILE] = webserver_config.source(spec)
     if not spec.is_celery:
         data["pod_template_file.yaml"] = yaml.safe_dump(_pod_template(spec), sort_keys=False)
     return [
@@ -192,8 +212,12 @@ def hashes(spec: DeploymentSpec, configuration: list[dict]) -> dict[str, str]:
 
     airflow = [dns_name(release, "config"), dns_name(release, "env")]
     airflow += [dns_name(release, suffix) for suffix, _, _ in airflow_secret_refs(spec)]
+    ui = airflow
+    if webserver_config.configured(spec):
+        ui = [*airflow, dns_name(release, webserver_config.CLIENT_SECRET[0])]
     result = {
         "airflow": digest(*airflow),
+        "ui": digest(*ui),  # the api-server (webserver) also reads the OAuth client's secret
         PGBOUNCER: digest(dns_name(release, "pgbouncer-config")),
         STATSD: digest(dns_name(release, STATSD)),
     }

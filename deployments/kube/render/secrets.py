@@ -3,6 +3,7 @@ secret key, the JWT secret, the Celery broker), Redis's password and the user's 
 
 from urllib.parse import quote
 
+from deployments.kube.render import webserver_config
 from deployments.kube.render.base import (
     PGBOUNCER,
     PGBOUNCER_PORT,
@@ -12,6 +13,7 @@ from deployments.kube.render.base import (
     dns_name,
     is_v3,
     meta,
+    ui_component,
 )
 from deployments.kube.spec import DeploymentSpec
 
@@ -79,6 +81,10 @@ def objects(spec: DeploymentSpec) -> list[dict]:
     if spec.is_celery:
         suffix, key, _ = REDIS_PASSWORD
         secrets.append(secret(spec, dns_name(release, suffix), {key: spec.secrets.redis_password}, REDIS))
+    if webserver_config.configured(spec):
+        suffix, key, _ = webserver_config.CLIENT_SECRET
+        client_secret = {key: spec.secrets.oauth_client_secret}
+        secrets.append(secret(spec, dns_name(release, suffix), client_secret, ui_component(spec)))
     # The user's variables, secret or not: one Secret, read whole through envFrom.
     secrets.append(secret(spec, dns_name(release, "env"), dict(spec.env)))
     return secrets
