@@ -157,25 +157,24 @@ def deployment_for_client(client_id: str) -> Deployment | None:
     )
 
 
-@transaction.atomic
 def authorize(*, user, client_id: str) -> tuple[Deployment, str]:
     """Whether `user` may log in to the Airflow of the Deployment whose client asks, with which Airflow role.
-    Decided at every login and audited either way; raises LoginRefused with a message for the person."""
+    Decided at every login and audited either way; raises LoginRefused with a message for the person (after the
+    refusal's audit entry is committed)."""
     deployment = deployment_for_client(client_id)
     if deployment is None:
         raise LoginRefused("This Airflow is not one of Aerodrome's Deployments any more.")
     role = airflow_role(user, deployment)
     organization = deployment.workspace.organization
+    action, changes = ("airflow.login", {"role": role}) if role else ("airflow.login_refused", {})
+    with transaction.atomic():
+        audit.record(actor=user, action=action, target=deployment, organization=organization, changes=changes)
     if role is None:
-        audit.record(actor=user, action="airflow.login_refused", target=deployment, organization=organization)
         raise LoginRefused(
             f"Your account has no access to the workspace “{deployment.workspace.name}”, so it cannot open the "
             f"Airflow of “{deployment.name}”. Ask one of the workspace's owners to add you.",
             deployment,
         )
-    audit.record(
-        actor=user, action="airflow.login", target=deployment, organization=organization, changes={"role": role}
-    )
     return deployment, role
 
 

@@ -214,6 +214,13 @@ class Deployment(models.Model):
         return f"https://{self.release_name}.{domain}" if domain else None
 
     @property
+    def ui_login_url(self) -> str | None:
+        """Where "Open Airflow" goes: Airflow's login through Aerodrome, which comes straight back signed in."""
+        from deployments import airflow_login  # the login rules sit above the models
+
+        return airflow_login.open_url(self)
+
+    @property
     def image(self) -> str:
         return f"{self.image_repository}:{self.image_tag}"
 

@@ -34,10 +34,11 @@ def tenant_postgres():
 
 
 @pytest.fixture(scope="session")
-def real_airflow(tmp_path_factory):
+def real_airflow(tmp_path_factory, live_server):
     """A Celery Airflow 3.1 Deployment as render produced it, run for real once per test run: its metadata database
     and role provisioned by `metadata_db` on the local PostgreSQL, Debian's pgbouncer running the rendered
-    pgbouncer.ini, `airflow db migrate` and `airflow api-server` from the rendered ConfigMap and Secrets."""
+    pgbouncer.ini, `airflow db migrate` and `airflow api-server` from the rendered ConfigMap and Secrets, with the
+    rendered webserver_config.py sending logins to Aerodrome's live server (its OpenID Connect issuer)."""
     import secrets
 
     from deployments import metadata_db
@@ -47,7 +48,8 @@ def real_airflow(tmp_path_factory):
     from deployments.tests.processes import free_port
 
     name = f"af_test_{secrets.token_hex(4)}"
-    spec = harness.spec_for(database=MetadataDatabase(host="127.0.0.1", port=5432, name=name, user=name))
+    database = MetadataDatabase(host="127.0.0.1", port=5432, name=name, user=name)
+    spec = harness.spec_for(database=database, oidc_issuer=f"{live_server.url}/o")
     objects = render(spec)
     run_dir = tmp_path_factory.mktemp("real-airflow")
     metadata_db.ensure(harness.ADMIN_URL, name=name, user=name, password=spec.secrets.metadata_password, guarded=False)

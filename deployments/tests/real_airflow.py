@@ -73,9 +73,12 @@ def spec_for(*, database: MetadataDatabase, executor: str = catalog.Executor.CEL
             jwt_secret=secrets.token_urlsafe(32),
             redis_password=secrets.token_urlsafe(16),
             metadata_password=secrets.token_urlsafe(16) + "@:/#",  # characters a URL must escape
+            oauth_client_secret=secrets.token_urlsafe(48),
         ),
         database=database,
         ingress_domain="airflow.example.test",
+        oauth_client_id=secrets.token_urlsafe(30),
+        oidc_issuer="https://aerodrome.example.test/o",
     )
     fields.update(overrides)
     return DeploymentSpec(**fields)

@@ -45,7 +45,8 @@ def test_open_airflow_appears_only_once_the_deployment_has_been_healthy(tenancy,
     kube.mark_workloads_ready(deployment.namespace)
     assert reconcile.observe(deployment.pk) == Deployment.Status.HEALTHY
     html = page(client, "deployment_overview", deployment)
-    assert "Open Airflow" in html and f'href="{deployment.ui_url}"' in html
+    # Straight into Airflow's login through Aerodrome: no Airflow login form, no second password.
+    assert "Open Airflow" in html and f'href="{deployment.ui_url}/auth/login/aerodrome"' in html
 
     Deployment.objects.filter(pk=deployment.pk).update(status=Deployment.Status.UNHEALTHY)
     assert "Open Airflow" in page(client, "deployment_events", deployment)  # it has answered: still worth a try
