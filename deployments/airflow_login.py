@@ -20,6 +20,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
@@ -185,7 +186,7 @@ def machine_token_issue(*, actor, deployment: Deployment) -> dict:
     require(actor, "deployment.view", deployment)
     role = airflow_role(actor, deployment)
     if deployment.oauth_client is None or role is None:  # role: `require` passed, so only a missing client
-        raise ValueError("This Deployment has no Airflow login client yet.")
+        raise ValidationError("This Deployment has no Airflow login client yet; it gets one at its next change.")
     token_name = actor.prefix if is_token(actor) else f"user-{actor.pk}"
     value = secrets.token_urlsafe(40)
     lifetime = settings.AIRFLOW_LOGIN_TOKEN_SECONDS

@@ -8,8 +8,14 @@ reconcile once the transaction commits.
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -22,7 +28,7 @@ from aerodrome.api.errors import ErrorSerializer
 from aerodrome.api.pagination import CursorPagination
 from aerodrome.api.schema import not_found
 from aerodrome.validation import ErrorCollector
-from deployments import selectors, services
+from deployments import airflow_login, selectors, services
 from deployments.api.serializers import (
     ClusterCreateSerializer,
     ClusterReplaceSerializer,
@@ -296,6 +302,32 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         response = Response(render.redact(render.render(spec)))
         response[GENERATION_HEADER] = str(deployment.generation)
         return response
+
+    @extend_schema(
+        summary="A short-lived token to exchange for an Airflow API token",
+        description="For CI: with an API token that can see the Deployment (a Deployment token, say), get a token "
+        "of the Deployment's Airflow login client carrying your token's own role (MEMBER → Viewer, AUTHOR → User, "
+        "OPERATOR → Op, OWNER → Admin). Post it within `expires_in` seconds to the Deployment's Airflow: "
+        '`POST <airflow>/auth/token` with `{"username": "aerodrome-token", "password": <access_token>}`; '
+        "Airflow checks it with Aerodrome and answers with its own JWT (`access_token`) for its REST API.",
+        request=None,
+        responses={
+            200: inline_serializer(
+                "AirflowTokenExchange",
+                {
+                    "access_token": serializers.CharField(),
+                    "expires_in": serializers.IntegerField(),
+                    "airflow_role": serializers.CharField(),
+                    "username": serializers.CharField(),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="airflow-token")
+    def airflow_token(self, request, pk=None):
+        deployment = self.get_object()
+        self.require("deployment.view", deployment)
+        return Response(airflow_login.machine_token_issue(actor=request.user, deployment=deployment))
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors keep the API's one (JSON) format, whatever representation the caller asked for.

@@ -171,3 +171,64 @@ def test_an_outsider_is_refused_with_a_readable_page(real_airflow, airflow_deplo
     page.screenshot(path=str(ARTIFACTS / "airflow-login-refused.png"))
     assert _airflow_roles(real_airflow, tenancy.outsider) == []  # Airflow never heard of them
     assert AuditEvent.objects.filter(action="airflow.login_refused", actor=tenancy.outsider).count() == 1
+
+
+def _post_json(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict | str]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def test_ci_exchanges_a_deployment_token_for_an_airflow_token_with_no_more_than_its_role(
+    real_airflow, airflow_deployment, tenancy, live_server
+):
+    from accounts.tokens.services import token_create
+
+    api = real_airflow.api
+    exchange = f"{live_server.url}/api/v1/deployments/{airflow_deployment.pk}/airflow-token/"
+
+    def airflow_jwt(role: str) -> str:
+        _, secret = token_create(
+            actor=tenancy.owner, deployment=airflow_deployment, role=role, name=f"ci-{role.lower()}"
+        )
+        status, issued = _post_json(exchange, token=secret)
+        assert status == 200, issued
+        assert issued["username"] == "aerodrome-token" and issued["expires_in"] == 300
+        status, answer = _post_json(
+            f"{api.url}/auth/token", {"username": issued["username"], "password": issued["access_token"]}
+        )
+        assert status == 201, answer
+        return answer["access_token"]
+
+    viewer = airflow_jwt(WorkspaceRole.MEMBER)
+    assert api.request("GET", "/api/v2/dags", token=viewer)[0] == 200
+    assert api.request("GET", "/api/v2/pools", token=viewer)[0] == 200
+    assert api.request("POST", "/api/v2/pools", token=viewer, body={"name": "ci", "slots": 1})[0] == 403
+
+    operator = airflow_jwt(WorkspaceRole.OPERATOR)
+    assert api.request("POST", "/api/v2/pools", token=operator, body={"name": "ci", "slots": 1})[0] == 201
+    assert AuditEvent.objects.filter(action="airflow.token_issue", target_id=str(airflow_deployment.pk)).count() == 2
+
+    # Anything else is refused by Airflow's token endpoint: a made-up token, and a real one of another Deployment's
+    # client (Airflow checks the client it was issued to).
+    refused = _post_json(f"{api.url}/auth/token", {"username": "aerodrome-token", "password": "not-a-token"})
+    assert refused[0] == 401
+    other = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Other")
+    _, secret = token_create(actor=tenancy.owner, deployment=other, role=WorkspaceRole.OWNER, name="other")
+    status, issued = _post_json(f"{live_server.url}/api/v1/deployments/{other.pk}/airflow-token/", token=secret)
+    assert status == 200
+    refused = _post_json(f"{api.url}/auth/token", {"username": "aerodrome-token", "password": issued["access_token"]})
+    assert refused[0] == 401
+    # And a Deployment token cannot ask for another Deployment's exchange.
+    assert _post_json(exchange, token=secret)[0] == 404
