@@ -905,3 +905,38 @@ def test_celery_workers_serve_logs_where_the_api_server_fetches_them():
                     references.add((ref["name"], ref["key"]))
         assert len(references) == 1, references
     assert "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT" in EXPECTED_ENV_RESERVED
+
+
+# ------------------------------------------------------------------------------------------ login through Aerodrome
+
+
+@pytest.mark.parametrize("variant", GOLDEN_VARIANTS)
+def test_the_ui_logs_people_in_through_aerodrome_and_only_it_reads_the_client_secret(variant):
+    objects = _RENDERED[variant]
+    spec = VARIANTS[variant]
+    ui = "api-server" if spec.airflow_major >= 3 else "webserver"
+    source = find(objects, "ConfigMap", f"{RELEASE}-config")["data"]["webserver_config.py"]
+    compile(source, "webserver_config.py", "exec")  # valid Python, whatever the id and issuer hold
+    assert "AUTH_TYPE = AUTH_OAUTH" in source and "AUTH_ROLES_SYNC_AT_LOGIN = True" in source
+    assert "'test-oauth-client-id'" in source and "'https://aerodrome.example.test/o'" in source
+    assert "test-oauth-client-secret" not in source  # the secret comes from the Secret, as a variable
+    secret = find(objects, "Secret", f"{RELEASE}-oauth-client")
+    assert base64.b64decode(secret["data"]["client-secret"]).decode() == "test-oauth-client-secret"
+    for workload in workloads(objects):
+        for container in containers(workload["spec"]["template"]["spec"]):
+            reads = any(e["name"] == "AERODROME_OAUTH_CLIENT_SECRET" for e in container.get("env", []))
+            mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+            is_ui = workload["metadata"]["name"] == f"{RELEASE}-{ui}" and container["name"] == ui
+            assert reads == is_ui, (workload["metadata"]["name"], container["name"])
+            assert ("/opt/airflow/webserver_config.py" in mounts) == is_ui
+    cfg = find(objects, "ConfigMap", f"{RELEASE}-config")["data"]["airflow.cfg"]
+    section = "fab" if spec.airflow_major >= 3 else "webserver"
+    assert f"[{section}]" in cfg and "config_file = /opt/airflow/webserver_config.py" in cfg
+    assert "session_lifetime_minutes = 60" in cfg
+    assert ("jwt_expiration_time = 3600" in cfg) == (spec.airflow_major >= 3)
+
+
+def test_without_an_oauth_client_nothing_of_the_login_is_rendered():
+    objects = render(make_spec(oauth_client_id=""))
+    assert "webserver_config.py" not in find(objects, "ConfigMap", f"{RELEASE}-config")["data"]
+    assert find(objects, "Secret", f"{RELEASE}-oauth-client") is None
