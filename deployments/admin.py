@@ -25,7 +25,7 @@ from aerodrome.admin_helpers import (
     fresh,
 )
 from aerodrome.views import add_errors
-from deployments import catalog, selectors, services
+from deployments import airflow_login, catalog, selectors, services
 from deployments import quota as quotas  # `quota` is also a column of the changelist below
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -435,7 +435,7 @@ class DeploymentAdmin(ServiceBackedAdmin):
         ("History", {"fields": ("recent_events", "audit_trail")}),
     )
     inlines = [WorkerQueueInline, EnvironmentVariableInline]
-    actions = ["reconcile_now"]
+    actions = ["reconcile_now", "rotate_oauth_client"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("workspace__organization", "cluster", "created_by")
@@ -512,6 +512,17 @@ class DeploymentAdmin(ServiceBackedAdmin):
 
         rows = queryset.select_related("workspace__organization")
         apply_each(self, request, rows, reconcile, done="Asked provisioning to reconcile {count} {items}.")
+
+    @admin.action(
+        permissions=["change"], description="Rotate the Airflow login client's secret", location=BOTH_LOCATIONS
+    )
+    def rotate_oauth_client(self, request, queryset):
+        def rotate(deployment):
+            airflow_login.oauth_client_rotate(actor=request.user, deployment=deployment)
+            return True
+
+        rows = queryset.filter(deleted_at__isnull=True).select_related("workspace__organization")
+        apply_each(self, request, rows, rotate, done="Rotated the Airflow login secret of {count} {items}.")
 
 
 # --- Events ----------------------------------------------------------------------------------------------------

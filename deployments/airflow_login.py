@@ -129,7 +129,7 @@ def oauth_client_rotate(*, actor, deployment: Deployment) -> Deployment:
 
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     if deployment.is_deleted:
-        raise ValueError("A deleted Deployment has no OAuth client to rotate.")
+        raise ValidationError("A deleted Deployment has no Airflow login client to rotate.")
     if deployment.oauth_client is None:
         oauth_client_create(deployment)
     else:

@@ -290,6 +290,20 @@ def test_reconcile_action_writes_an_audit_entry(staff, staff_user, deployment):
     assert deployment.events.filter(reason="ReconcileRequested").exists()
 
 
+def test_staff_rotate_a_deployments_airflow_login_secret_through_the_service(staff, staff_user, deployment):
+    old = deployment.generated_secrets["oauth_client_secret"]
+    response = staff.post(admin_url(Deployment), action_data("rotate_oauth_client", deployment), follow=True)
+    assert ("success", "Rotated the Airflow login secret of 1 deployment.") in messages_of(response)
+    rotated = Deployment.objects.get(pk=deployment.pk)
+    assert rotated.generated_secrets["oauth_client_secret"] != old
+    assert rotated.generation == deployment.generation + 1
+    event = AuditEvent.objects.get(action="deployment.oauth_client_rotate")
+    assert (event.actor, event.target_id) == (staff_user, str(deployment.pk))
+    assert old not in response.content.decode() and rotated.generated_secrets["oauth_client_secret"] not in (
+        response.content.decode()
+    )
+
+
 def test_reconcile_action_works_from_the_deployment_page(staff, deployment):
     url = admin_url(Deployment, "change", deployment.pk)
     staff.post(url, {"CHANGE_FORM-action": "reconcile_now", "_selected_action": deployment.pk, "index": "0"})
