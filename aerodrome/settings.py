@@ -347,6 +347,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 30)},
     "deployments-purge": {"task": "deployments.tasks.purge_deleted", "schedule": 3600},
+    "airflow-login-tokens-clear": {"task": "deployments.tasks.clear_expired_airflow_tokens", "schedule": 3600},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -205,3 +205,10 @@ def machine_token_issue(*, actor, deployment: Deployment) -> dict:
         changes={"role": role},
     )
     return {"access_token": value, "expires_in": lifetime, "airflow_role": role, "username": MACHINE_USERNAME}
+
+
+def clear_expired() -> None:
+    """The provider's own housekeeping: expired grants, access and ID tokens (hourly, from Celery beat)."""
+    from oauth2_provider.models import clear_expired as provider_clear_expired
+
+    provider_clear_expired()

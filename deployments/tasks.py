@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from deployments import metadata_db, services
+from deployments import airflow_login, metadata_db, services
 from deployments.kube import reconcile as reconciler
 from deployments.kube import scheduling
 from deployments.kube.gateway import PermanentError, TransientError
@@ -64,3 +64,10 @@ def sweep(limit: int = 500) -> int:
 @shared_task(ignore_result=True)
 def purge_deleted() -> int:
     return services.purge_deleted()
+
+
+@shared_task(ignore_result=True)
+def clear_expired_airflow_tokens() -> None:
+    """Expired codes and tokens of the Deployments' Airflow logins (and CI exchanges) go; they are never valid
+    again."""
+    airflow_login.clear_expired()

@@ -252,3 +252,22 @@ def test_another_deployments_or_organisations_token_cannot_exchange(client, tena
     assert exchange(client, deployment, outsider_org_token).status_code == 404
     assert client.post(f"/api/v1/deployments/{deployment.pk}/airflow-token/").status_code == 401
     assert not AccessToken.objects.exists()
+
+
+def test_expired_exchange_tokens_are_cleared_by_the_hourly_task(client, tenancy, deployment):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments import tasks
+
+    _, secret = token_create(actor=tenancy.owner, deployment=deployment, role=WorkspaceRole.MEMBER, name="ci")
+    assert exchange(client, deployment, secret).status_code == 200
+    assert exchange(client, deployment, secret).status_code == 200
+    first = AccessToken.objects.order_by("pk").first()
+    AccessToken.objects.filter(pk=first.pk).update(expires=timezone.now() - timedelta(hours=1))
+    tasks.clear_expired_airflow_tokens()
+    assert (
+        list(AccessToken.objects.values_list("pk", flat=True)) != []
+        and not AccessToken.objects.filter(pk=first.pk).exists()
+    )
