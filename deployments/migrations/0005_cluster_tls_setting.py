@@ -5,30 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0004_audit_drop_variable_values'),
+        ("deployments", "0004_audit_drop_variable_values"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cluster',
-            name='tls_certificate',
-            field=models.TextField(blank=True, verbose_name='TLS certificate'),
+            model_name="cluster",
+            name="tls_certificate",
+            field=models.TextField(blank=True, verbose_name="TLS certificate"),
         ),
         migrations.AddField(
-            model_name='cluster',
-            name='tls_cluster_issuer',
-            field=models.CharField(blank=True, max_length=253, verbose_name='cert-manager ClusterIssuer'),
+            model_name="cluster",
+            name="tls_cluster_issuer",
+            field=models.CharField(blank=True, max_length=253, verbose_name="cert-manager ClusterIssuer"),
         ),
         migrations.AddField(
-            model_name='cluster',
-            name='tls_mode',
-            field=models.CharField(choices=[('NONE', 'None (plain HTTP)'), ('CLUSTER_ISSUER', 'cert-manager ClusterIssuer'), ('CERTIFICATE', 'Wildcard certificate')], default='NONE', max_length=16),
+            model_name="cluster",
+            name="tls_mode",
+            field=models.CharField(
+                choices=[
+                    ("NONE", "None (plain HTTP)"),
+                    ("CLUSTER_ISSUER", "cert-manager ClusterIssuer"),
+                    ("CERTIFICATE", "Wildcard certificate"),
+                ],
+                default="NONE",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='cluster',
-            name='tls_private_key',
-            field=aerodrome.crypto.EncryptedTextField(blank=True, verbose_name='TLS private key'),
+            model_name="cluster",
+            name="tls_private_key",
+            field=aerodrome.crypto.EncryptedTextField(blank=True, verbose_name="TLS private key"),
         ),
     ]
