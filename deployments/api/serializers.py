@@ -360,7 +360,11 @@ class DeploymentSerializer(serializers.ModelSerializer):
     contact_emails = serializers.ListField(child=serializers.EmailField(), read_only=True)
     status = serializers.ChoiceField(choices=Deployment.Status.choices, read_only=True)
     namespace = serializers.CharField(read_only=True, help_text="The Kubernetes namespace it runs in.")
-    ui_url = serializers.URLField(read_only=True, allow_null=True, help_text="The Airflow UI; null without a cluster.")
+    ui_url = serializers.URLField(
+        read_only=True,
+        allow_null=True,
+        help_text="The Airflow UI (https when the cluster has a TLS setting, http otherwise); null without a cluster.",
+    )
     quota = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField(
         help_text="What the settings allow but is probably a mistake, e.g. an image tag unlike the Airflow version."
