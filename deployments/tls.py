@@ -96,6 +96,14 @@ def clean_tls(errors: ErrorCollector, fields: dict, *, cluster=None, domain: str
     if errors.check(v.clean_choice, mode, TLSMode.choices, field="tls_mode", what="TLS mode") is None:
         return {}
     cleaned = {"tls_mode": mode, "tls_cluster_issuer": "", "tls_certificate": "", "tls_private_key": ""}
+    if "tls_mode" not in fields:  # a partial change (API): a value the stored mode would drop is a mistake
+        uses = {
+            TLSMode.CLUSTER_ISSUER: {"tls_cluster_issuer"},
+            TLSMode.CERTIFICATE: {"tls_certificate", "tls_private_key"},
+        }
+        for name in set(FIELDS[1:]) - uses.get(mode, set()):
+            if (fields.get(name) or "").strip():
+                errors.add(name, f"Not used while tls_mode is {mode}: set tls_mode too.")
     if mode == TLSMode.CLUSTER_ISSUER:
         issuer = (fields.get("tls_cluster_issuer", stored["tls_cluster_issuer"]) or "").strip()
         if not issuer:

@@ -88,6 +88,15 @@ def test_bad_tls_settings_are_field_errors(tenancy, cluster, payload, field, fra
     assert Cluster.objects.get(pk=cluster.pk).tls_mode == "NONE"
 
 
+def test_a_certificate_without_its_mode_is_refused_rather_than_dropped(tenancy, cluster):
+    certificate, key = make_certificate("*.eu.acme.test")
+    response = api_client(tenancy.owner).patch(
+        cluster_url(cluster), {"tls_certificate": certificate, "tls_private_key": key}, format="json"
+    )
+    assert_field_error(response, "tls_certificate", "Not used while tls_mode is NONE")
+    assert Cluster.objects.get(pk=cluster.pk).tls_certificate == ""
+
+
 def test_only_owners_change_the_tls_setting(tenancy, cluster):
     payload = {"tls_mode": "CLUSTER_ISSUER", "tls_cluster_issuer": "letsencrypt-prod"}
     assert_forbidden(api_client(tenancy.member).patch(cluster_url(cluster), payload, format="json"))
