@@ -122,7 +122,7 @@ def test_signing_up_with_a_taken_address_answers_exactly_like_a_new_one(settings
     settings.PASSWORD_HASHERS = ["accounts.tests.test_auth_pages.CountingHasher"]
     UserFactory(email="taken@example.com")
     answers, work = {}, {}
-    for address in ("taken@example.com", "fresh@example.com"):
+    for address in ("taken@example.com", "newcomer@example.com"):
         visitor = Client()
         sent, hashed = len(mail.outbox), CountingHasher.calls
         response = visitor.post(
@@ -139,14 +139,14 @@ def test_signing_up_with_a_taken_address_answers_exactly_like_a_new_one(settings
         )
         work[address] = (len(mail.outbox) - sent, CountingHasher.calls - hashed, mail.outbox[-1].to)
 
-    assert answers["taken@example.com"] == answers["fresh@example.com"]
-    assert answers["fresh@example.com"][:2] == (302, "/accounts/confirm-email/")
-    assert not answers["fresh@example.com"][-1]  # nobody is logged in before confirming the address
+    assert answers["taken@example.com"] == answers["newcomer@example.com"]
+    assert answers["newcomer@example.com"][:2] == (302, "/accounts/confirm-email/")
+    assert not answers["newcomer@example.com"][-1]  # nobody is logged in before confirming the address
     # The same work on both paths: one email to the address (a confirmation link, or "you already have an
     # account"), one password hashed.
     assert work["taken@example.com"] == (1, 1, ["taken@example.com"])
-    assert work["fresh@example.com"] == (1, 1, ["fresh@example.com"])
-    assert User.objects.filter(email="fresh@example.com").exists()
+    assert work["newcomer@example.com"] == (1, 1, ["newcomer@example.com"])
+    assert User.objects.filter(email="newcomer@example.com").exists()
     assert User.objects.filter(email="taken@example.com").count() == 1
 
 
