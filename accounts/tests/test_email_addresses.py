@@ -120,3 +120,24 @@ def test_an_existing_account_accepts_an_invitation_addressed_in_the_other_spelli
     response = visitor.post(invited, {"action": "accept"})
     assert response.status_code == 302 and response["Location"] == reverse("organization_home", args=["acme"])
     assert OrganizationMembership.objects.filter(organization=tenancy.org, user=jurgen).exists()
+
+
+def test_the_migration_normalises_stored_addresses_and_leaves_a_clash_alone(tenancy):
+    import importlib
+
+    from allauth.account.models import EmailAddress
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0004_normalize_email_domains")
+    legacy = UserFactory(email="legacy@example.com")
+    User.objects.filter(pk=legacy.pk).update(email="Legacy@XN--EXMPLE-CUA.DE")  # as saved before, unnormalised
+    EmailAddress.objects.create(user=legacy, email="Legacy@XN--EXMPLE-CUA.DE", verified=True, primary=True)
+    twin = UserFactory(email="twin@example.com")
+    UserFactory(email="twin@exämple.de")
+    User.objects.filter(pk=twin.pk).update(email=f"twin@{PUNYCODE.split('@')[1]}")
+
+    migration.forwards(apps, None)
+
+    assert User.objects.get(pk=legacy.pk).email == "legacy@exämple.de"
+    assert EmailAddress.objects.get(user=legacy).email == "legacy@exämple.de"
+    assert User.objects.get(pk=twin.pk).email == "twin@xn--exmple-cua.de"  # the same person twice: for staff
