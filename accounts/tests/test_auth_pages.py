@@ -169,3 +169,24 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(client):
         response = Client().post("/accounts/login/", {"login": address, "password": "wrong-password"})
         answers[address] = (response.status_code, _page_without(response.content.decode(), address))
     assert answers["known@example.com"] == answers["unknown@example.com"]
+
+
+def test_a_new_account_confirms_its_address_from_the_email_and_logs_in(client):
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "confirmer@example.com",
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+        },
+    )
+    [message] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+)", message.body).group(1)
+    client.post(link)
+    user = User.objects.get(email="confirmer@example.com")
+    assert user.emailaddress_set.get().verified
+    response = client.post(
+        "/accounts/login/", {"login": "confirmer@example.com", "password": "a-long-unusual-passphrase"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/orgs/"
+    assert client.session["_auth_user_id"] == str(user.pk)

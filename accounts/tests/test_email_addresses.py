@@ -141,3 +141,11 @@ def test_the_migration_normalises_stored_addresses_and_leaves_a_clash_alone(tena
     assert User.objects.get(pk=legacy.pk).email == "legacy@exämple.de"
     assert EmailAddress.objects.get(user=legacy).email == "legacy@exämple.de"
     assert User.objects.get(pk=twin.pk).email == "twin@xn--exmple-cua.de"  # the same person twice: for staff
+
+
+def test_an_idn_address_added_on_the_email_page_is_stored_in_unicode(client):
+    user = UserFactory(email="ada@example.com")
+    client.force_login(user)
+    response = client.post("/accounts/email/", {"action_add": "", "email": PUNYCODE})
+    assert response.status_code == 302
+    assert user.emailaddress_set.filter(email=UNICODE).exists()
