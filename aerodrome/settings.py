@@ -144,7 +144,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aerodrome] "
 # Single sign-on (accounts/sso/): each organisation's OpenID Connect IdP is an allauth `openid_connect` app built
 # from its SSOConnection by the adapter (no SocialApp rows). The login form asks for the email first and sends
 # addresses of a managed domain to their IdP (home realm discovery).
-ACCOUNT_FORMS = {"login": "accounts.sso.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "accounts.sso.forms.LoginForm", "signup": "accounts.signup.SignupForm"}
+# No page tells whether an address has an account: password resets answer alike and email an unknown address that
+# it has none; sign-up answers alike too (accounts/signup.py, since verification here is optional).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 SOCIALACCOUNT_ADAPTER = "accounts.sso.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -164,6 +168,7 @@ if not OIDC_RSA_PRIVATE_KEY:
     from aerodrome.oidc_keys import development_key
 
     OIDC_RSA_PRIVATE_KEY = development_key(VAR_DIR / "oidc-development-key.pem")
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]  # http redirect URIs: clusters without TLS (see OAUTH2_PROVIDER)
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named, for the Deployment's foreign key
 AIRFLOW_LOGIN_TOKEN_SECONDS = env_int("AIRFLOW_LOGIN_TOKEN_SECONDS", 300)
 OAUTH2_PROVIDER = {
@@ -177,7 +182,9 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": AIRFLOW_LOGIN_TOKEN_SECONDS,
     "ID_TOKEN_EXPIRE_SECONDS": AIRFLOW_LOGIN_TOKEN_SECONDS,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],  # a Deployment's Airflow is published over HTTPS only
+    # A Deployment's Airflow URL is https on clusters with a TLS setting; on the others it is http, and the Deployment
+    # page says its logins travel unencrypted (the one RFC 9700 recommendation not enforced, W008 silenced below).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # The OAuth 2.0 Security BCP (RFC 9700) throughout: no implicit or password grants, S256 PKCE only, tokens never
     # in URLs, `iss` in authorization responses, tokens stored hashed; the config gates make a regression an error.
@@ -191,7 +198,6 @@ OAUTH2_PROVIDER = {
             "AUTHZ_RESPONSE_ISS",
             "TOKEN_STORAGE",
             "REFRESH_TOKEN",
-            "REDIRECT_URI_SCHEME",
             "REDIRECT_URI_MATCHING",
             "PKCE_REQUIRED",
         )

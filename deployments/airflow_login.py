@@ -56,8 +56,11 @@ class LoginRefused(Exception):
 
 
 def _ui_base(deployment: Deployment) -> str:
-    domain = deployment.cluster.ingress_base_domain if deployment.cluster_id else None
-    return f"https://{deployment.release_name}.{domain or settings.MANIFESTS_ONLY_INGRESS_DOMAIN}"
+    """The Deployment's Airflow URL, as render publishes it: https with the cluster's TLS setting, else http (the
+    Deployment page then says logins travel unencrypted)."""
+    if deployment.ui_url:
+        return deployment.ui_url
+    return f"http://{deployment.release_name}.{settings.MANIFESTS_ONLY_INGRESS_DOMAIN}"  # manifests only: no TLS
 
 
 def redirect_uri(deployment: Deployment) -> str:

@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from accounts.selectors import in_period
 from deployments import airflow_login
-from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
+from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
 
@@ -98,6 +98,19 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         contact_emails=tuple(deployment.contact_emails),
         oauth_client_id=deployment.oauth_client.client_id if deployment.oauth_client_id else "",
         oidc_issuer=airflow_login.issuer(),
+        tls=tls_spec(cluster),
+    )
+
+
+def tls_spec(cluster) -> TLSSpec:
+    """The cluster's TLS setting for render (none on the built-in manifests-only cluster)."""
+    if cluster is None:
+        return TLSSpec()
+    return TLSSpec(
+        mode=cluster.tls_mode,
+        cluster_issuer=cluster.tls_cluster_issuer,
+        certificate=cluster.tls_certificate,
+        private_key=cluster.tls_private_key,
     )
 
 

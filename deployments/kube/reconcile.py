@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from deployments import metadata_db, selectors
+from deployments import airflow_login, metadata_db, selectors
 from deployments.kube import checks, clusters, render, scheduling
 from deployments.kube.gateway import ObjectRef
 from deployments.models import Deployment, DeploymentEvent
@@ -288,6 +288,8 @@ def _summary(outcome: Outcome) -> str:
 
 
 def _converge(deployment: Deployment) -> Outcome:
+    # The login callback follows the Deployment's Airflow URL (its cluster's TLS setting, its Airflow major).
+    airflow_login.oauth_client_sync(deployment)
     spec = selectors.deployment_spec(deployment, queues=deployment.queues.all(), variables=deployment.variables.all())
     objects = render.render(spec)
     problems = checks.problems(objects)

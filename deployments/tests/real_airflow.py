@@ -28,7 +28,7 @@ from cryptography.fernet import Fernet
 
 from deployments import catalog
 from deployments.kube.render import base
-from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
+from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
 from deployments.tests.processes import ROOT, free_port, wait_for
 
 AIRFLOW_VENV = ROOT / ".airflow-venv"
@@ -77,6 +77,8 @@ def spec_for(*, database: MetadataDatabase, executor: str = catalog.Executor.CEL
         ),
         database=database,
         ingress_domain="airflow.example.test",
+        # Published over HTTPS (a cert-manager issuer), as logins through Aerodrome should be.
+        tls=TLSSpec(mode=catalog.TLSMode.CLUSTER_ISSUER, cluster_issuer="letsencrypt"),
         oauth_client_id=secrets.token_urlsafe(30),
         oidc_issuer="https://aerodrome.example.test/o",
     )

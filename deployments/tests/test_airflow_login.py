@@ -18,19 +18,27 @@ from accounts.models import AuditEvent
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import BindingFactory, MembershipFactory, UserFactory
 from accounts.tokens.services import token_create
-from deployments import airflow_login, selectors, services
-from deployments.kube import render
-from deployments.models import Deployment
+from deployments import airflow_login, catalog, selectors, services
+from deployments.kube import reconcile, render
+from deployments.models import Cluster, Deployment
 from deployments.tests.factories import make_cluster, make_deployment
 from deployments.tests.test_render import find
 from workspaces import services as workspace_services
 from workspaces.models import WorkspaceRoleBinding
 
 
+def tls_cluster(tenancy):
+    return make_cluster(
+        organization=tenancy.org,
+        ingress_base_domain="airflow.acme.test",
+        tls_mode=catalog.TLSMode.CLUSTER_ISSUER,
+        tls_cluster_issuer="letsencrypt",
+    )
+
+
 @pytest.fixture
 def deployment(tenancy):
-    cluster = make_cluster(organization=tenancy.org, ingress_base_domain="airflow.acme.test")
-    return make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
+    return make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=tls_cluster(tenancy))
 
 
 def with_role(tenancy, role, org_role=OrgRole.MEMBER):
@@ -142,8 +150,18 @@ def test_rotating_the_client_secret_renders_the_new_one_rolls_the_api_server_and
     assert changed == {f"{deployment.release_name}-api-server"}  # only the pod that reads the secret rolls
 
 
+def test_the_redirect_uri_follows_the_deployments_url_when_its_cluster_gets_tls(tenancy, kube):
+    cluster = make_cluster(organization=tenancy.org, url=kube.url, ingress_base_domain="airflow.acme.test")
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
+    base = f"{deployment.release_name}.airflow.acme.test/auth/oauth-authorized/aerodrome"
+    assert deployment.oauth_client.redirect_uris == f"http://{base}"  # no TLS: the page says so
+    Cluster.objects.filter(pk=cluster.pk).update(tls_mode=catalog.TLSMode.CLUSTER_ISSUER, tls_cluster_issuer="le")
+    reconcile.run(deployment.pk)
+    assert Deployment.objects.get(pk=deployment.pk).oauth_client.redirect_uris == f"https://{base}"
+
+
 def test_an_airflow_2_deployment_uses_the_webserver_callback_and_login(tenancy):
-    cluster = make_cluster(organization=tenancy.org, ingress_base_domain="airflow.acme.test")
+    cluster = tls_cluster(tenancy)
     deployment = make_deployment(
         actor=tenancy.owner, workspace=tenancy.workspace, airflow_version="2.11.0", image_tag="2.11.0", cluster=cluster
     )

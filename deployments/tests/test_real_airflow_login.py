@@ -33,7 +33,13 @@ pytestmark = [pytest.mark.real_airflow, pytest.mark.browser, pytest.mark.django_
 def airflow_deployment(real_airflow, tenancy):
     """The real Airflow's Deployment in Aerodrome: healthy, with the fixture's release name and OAuth client."""
     spec = real_airflow.spec
-    cluster = make_cluster(organization=tenancy.org, name="real", ingress_base_domain=spec.ingress_domain)
+    cluster = make_cluster(
+        organization=tenancy.org,
+        name="real",
+        ingress_base_domain=spec.ingress_domain,
+        tls_mode=spec.tls.mode,
+        tls_cluster_issuer=spec.tls.cluster_issuer,
+    )
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Real", cluster=cluster)
     Deployment.objects.filter(pk=deployment.pk).update(
         release_name=spec.release_name, first_healthy_at=timezone.now(), status=Deployment.Status.HEALTHY

@@ -15,8 +15,10 @@ def clients_for_live_deployments(apps, schema_editor):
     Deployment = apps.get_model("deployments", "Deployment")
     Application = apps.get_model(*settings.OAUTH2_PROVIDER_APPLICATION_MODEL.split("."))
     for deployment in Deployment.objects.filter(deleted_at__isnull=True, oauth_client__isnull=True):
-        domain = deployment.cluster.ingress_base_domain if deployment.cluster_id else None
+        cluster = deployment.cluster if deployment.cluster_id else None
+        domain = cluster.ingress_base_domain if cluster else None
         domain = domain or django_settings.MANIFESTS_ONLY_INGRESS_DOMAIN
+        scheme = "https" if cluster and cluster.ingress_base_domain and cluster.tls_mode != "NONE" else "http"
         major = int(deployment.airflow_version.split(".")[0])
         callback = "/auth/oauth-authorized/aerodrome" if major >= 3 else "/oauth-authorized/aerodrome"
         secret = secrets.token_urlsafe(48)
@@ -24,7 +26,7 @@ def clients_for_live_deployments(apps, schema_editor):
             name=f"Airflow {deployment.release_name}",
             client_type="confidential",
             authorization_grant_type="authorization-code",
-            redirect_uris=f"https://{deployment.release_name}.{domain}{callback}",
+            redirect_uris=f"{scheme}://{deployment.release_name}.{domain}{callback}",
             skip_authorization=True,
             algorithm="RS256",
             client_secret=secret,
@@ -37,7 +39,7 @@ def clients_for_live_deployments(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0004_audit_drop_variable_values"),
+        ("deployments", "0005_cluster_tls_setting"),
         migrations.swappable_dependency(settings.OAUTH2_PROVIDER_APPLICATION_MODEL),
     ]
 
