@@ -128,6 +128,7 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-detail", "DELETE"): deployment_write(202),
     ("api-deployment-reconcile", "POST"): deployment_write(202),
     ("api-deployment-manifests", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-airflow-token", "POST"): DEPLOYMENT_READ,  # with the token's own role (deployments/airflow_login)
     ("api-deployment-queue-list", "GET"): DEPLOYMENT_READ,
     ("api-deployment-queue-list", "POST"): deployment_write(201),
     ("api-deployment-queue-detail", "GET"): DEPLOYMENT_READ,
@@ -217,6 +218,7 @@ NO_BODY = {
     ("api-token-rotate", "POST"),
     ("api-cluster-test-connection", "POST"),
     ("api-deployment-reconcile", "POST"),
+    ("api-deployment-airflow-token", "POST"),
 }
 UNSCOPED = {("api-root", "GET"), ("api-organization-list", "POST")}  # not inside any organisation
 
