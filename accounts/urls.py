@@ -24,6 +24,7 @@ urlpatterns = [
     path("teams/<int:pk>/members/add/", views.team_member_add, name="team_member_add"),
     path("teams/<int:pk>/members/<int:membership_pk>/remove/", views.team_member_remove, name="team_member_remove"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/actors/", views.audit_actor_candidates, name="audit_actor_candidates"),
     path("sso/", sso_views.sso_settings, name="sso_settings"),
     path("sso/delete/", sso_views.sso_delete, name="sso_delete"),
     path("sso/mappings/add/", sso_views.sso_mapping_add, name="sso_mapping_add"),

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "aerodrome.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AuditContextMiddleware",
+    "accounts.middleware.RememberRolesMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
     "aerodrome.middleware.BrandedNotFoundMiddleware",
     "aerodrome.site.RequestOriginMiddleware",

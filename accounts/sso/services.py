@@ -35,7 +35,7 @@ from accounts.models import (
     TeamMembership,
     User,
 )
-from accounts.permissions import require
+from accounts.permissions import forget_roles, require
 from accounts.roles import OrgRole
 from accounts.sso import http
 from aerodrome.validation import ErrorCollector, clean_role
@@ -533,6 +533,7 @@ def sso_login_sync(
     current = set(TeamMembership.objects.filter(user=user, team_id__in=mapped).values_list("team_id", flat=True))
     added, removed = wanted - current, current - wanted
     TeamMembership.objects.bulk_create([TeamMembership(team_id=team_id, user=user) for team_id in added])
+    forget_roles()  # bulk_create sends no signal
     TeamMembership.objects.filter(user=user, team_id__in=removed).delete()
     if added or removed:
         audit.record(
