@@ -29,7 +29,7 @@ class LoginForm(AllauthLoginForm):
         email, password = cleaned_data.get("login"), cleaned_data.get("password")
         if self._errors or not email or password:
             return super().clean()
-        connection = sso.connection_for_email(email)
+        connection = sso.connection_for_login(self.request, email)
         if connection is not None and sso.session_bypass_link(self.request, connection.organization) is None:
             self.sso_connection = connection
         elif self.data.get("step") == "password":  # the password box was on screen, and left empty

@@ -7,7 +7,7 @@ import requests
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.models import SocialApp
-from allauth.socialaccount.providers.openid_connect import views as oidc_views
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import SSOBypassLink, SSOConnection, SSOGroupMapping, Team
 from accounts.sso import services as sso
+from accounts.sso.adapter import OrganizationOIDCAdapter
 from accounts.sso.forms import GroupMappingForm, SSOConnectionForm
 from accounts.tenancy import organization_view
 from aerodrome.site import absolute_url
@@ -133,7 +134,7 @@ def sso_bypass_create(request, org):
 def login_realm(request):
     """How the login page should continue for an email address: at an IdP, or with a password."""
     email = request.GET.get("email", "")
-    connection = sso.connection_for_email(email) if "@" in email else None
+    connection = sso.connection_for_login(request, email) if "@" in email else None
     if connection is None or sso.session_bypass_link(request, connection.organization) is not None:
         return JsonResponse({"sso": False, "password": True})
     return JsonResponse({"sso": True, "password": not connection.enforce_sso})
@@ -167,14 +168,27 @@ def bypass_link(request, token):
 
 
 def oidc_callback(request, provider_id):
-    """allauth's OpenID Connect callback, with a readable page instead of a server error when the IdP cannot be
-    reached (or answers nonsense) before allauth's own error handling starts (its OpenID discovery)."""
+    """allauth's OpenID Connect callback (with Aerodrome's adapter, which checks the ID token's signature), with a
+    readable page instead of a server error when the IdP cannot be reached, answers nonsense, or anything else
+    unexpected goes wrong while its answer is handled."""
     try:
-        return oidc_views.callback(request, provider_id=provider_id)
+        view = OAuth2CallbackView.adapter_view(OrganizationOIDCAdapter(request, provider_id))
+        return view(request)
+    except SocialApp.DoesNotExist:
+        raise Http404("No such identity provider.") from None
+    except Http404:
+        raise
     except (requests.RequestException, ValueError, KeyError) as exc:
         logger.warning("SSO callback for %s failed: %r", provider_id, exc)
-        try:
-            provider = get_social_adapter(request).get_provider(request, provider_id)
-        except SocialApp.DoesNotExist:
-            raise Http404("No such identity provider.") from None
-        return render_authentication_error(request, provider, exception=exc)
+        return _callback_error(request, provider_id, exc)
+    except Exception as exc:  # never a server error page for an SSO login: the person gets words, the log the trace
+        logger.exception("SSO callback for %s failed unexpectedly", provider_id)
+        return _callback_error(request, provider_id, exc)
+
+
+def _callback_error(request, provider_id, exc):
+    try:
+        provider = get_social_adapter(request).get_provider(request, provider_id)
+    except SocialApp.DoesNotExist:
+        raise Http404("No such identity provider.") from None
+    return render_authentication_error(request, provider, exception=exc)
