@@ -51,9 +51,7 @@ def fetch_keys(jwks_uri: str) -> list[dict]:
 def _candidates(keys: list[dict], kid: str | None, alg: str) -> list[dict]:
     kty = KEY_TYPES.get(alg[:2])
     usable = [
-        key
-        for key in keys
-        if key.get("kty") == kty and key.get("use", "sig") == "sig" and key.get("alg", alg) == alg
+        key for key in keys if key.get("kty") == kty and key.get("use", "sig") == "sig" and key.get("alg", alg) == alg
     ]
     if kid is not None:
         return [key for key in usable if key.get("kid") == kid]
@@ -113,4 +111,3 @@ def verify_id_token(id_token: str, *, jwks_uri: str, issuer: str, client_id: str
     if not isinstance(claims.get("sub"), str) or not claims["sub"] or len(claims["sub"]) > 255:
         raise TokenRejected("The ID token's subject is not a string of 1 to 255 characters.")
     return claims
-
