@@ -142,36 +142,41 @@ def sso_domain_verify(*, actor: User, claim: SSODomain) -> SSODomain:
     except DnsUnavailable:
         logger.warning("DNS unavailable while verifying %s for %s", claim.domain, organization)
         raise ValidationError(unavailable_message(), code="dns_unavailable") from None
+    now = timezone.now()
     with transaction.atomic():
         claim = SSODomain.objects.select_for_update().select_related("connection__organization").get(pk=claim.pk)
-        claim.checked_at = timezone.now()
-        if not check.found:
-            claim.check_error = check.message[:500]
+        if not check.found or claim.verified_at:
+            # Recorded whatever the outcome (a failed check takes nothing away: only the re-check does).
+            claim.checked_at, claim.check_error = now, "" if check.found else check.message[:500]
             claim.save(update_fields=["checked_at", "check_error"])
-            raise ValidationError(check.message, code="record_missing")
-        if claim.verified_at:
-            claim.check_error = ""
-            claim.save(update_fields=["checked_at", "check_error"])
-            return claim
-        if verified_elsewhere(claim.domain, claim.connection):
-            raise ValidationError(
-                f"{claim.domain} is already verified by another organisation's single sign-on.", code="taken"
-            )
-        claim.verified_at, claim.lost_at, claim.check_error = claim.checked_at, None, ""
-        try:
-            with transaction.atomic():
-                claim.save(update_fields=["checked_at", "verified_at", "lost_at", "check_error"])
-        except IntegrityError:  # verified by another organisation at this very moment
-            raise ValidationError(
-                f"{claim.domain} is already verified by another organisation's single sign-on.", code="taken"
-            ) from None
-        audit.record(
-            actor=actor,
-            action="sso.domain_verified",
-            target=claim.connection,
-            organization=organization,
-            changes={"domain": claim.domain, "record": claim.record_name},
-        )
+            if check.found:
+                return claim
+    if not check.found:
+        raise ValidationError(check.message, code="record_missing")
+    return _mark_verified(actor=actor, claim=claim, now=now)
+
+
+@transaction.atomic
+def _mark_verified(*, actor: User, claim: SSODomain, now) -> SSODomain:
+    taken = ValidationError(
+        f"{claim.domain} is already verified by another organisation's single sign-on.", code="taken"
+    )
+    if verified_elsewhere(claim.domain, claim.connection):
+        raise taken
+    claim.checked_at = claim.verified_at = now
+    claim.lost_at, claim.check_error = None, ""
+    try:
+        with transaction.atomic():
+            claim.save(update_fields=["checked_at", "verified_at", "lost_at", "check_error"])
+    except IntegrityError:  # verified by another organisation at this very moment
+        raise taken from None
+    audit.record(
+        actor=actor,
+        action="sso.domain_verified",
+        target=claim.connection,
+        organization=claim.connection.organization,
+        changes={"domain": claim.domain, "record": claim.record_name},
+    )
     return claim
 
 
