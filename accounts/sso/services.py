@@ -437,7 +437,9 @@ def linked_password_login_gate(request, user: User) -> SSOBypassLink | None:
 
     providers = SocialAccount.objects.filter(user=user, provider__startswith=PROVIDER_ID_PREFIX).values("provider")
     slugs = [row["provider"][len(PROVIDER_ID_PREFIX) :] for row in providers]
-    enforcing = SSOConnection.objects.filter(organization__slug__in=slugs, enabled=True, enforce_sso=True)
+    enforcing = SSOConnection.objects.filter(
+        organization__slug__in=slugs, enabled=True, enforce_sso=True, domain_claims__verified_at__isnull=False
+    ).distinct()
     for connection in enforcing.select_related("organization"):
         link = session_bypass_link(request, connection.organization)
         if link is not None:

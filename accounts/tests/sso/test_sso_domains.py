@@ -74,6 +74,21 @@ def test_a_pending_domain_is_neither_routed_nor_enforced(client, tenancy, idp):
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
 
+def test_a_pending_domain_does_not_enforce_sso_on_accounts_linked_to_the_idp(client, tenancy, idp):
+    from allauth.socialaccount.models import SocialAccount
+
+    configure_sso(tenancy.org, idp.issuer, verified=False, enforce_sso=True)
+    SocialAccount.objects.create(user=tenancy.member, provider="org-acme", uid="subject-7")
+    tenancy.member.email = "mo@personal.example"
+    tenancy.member.save()
+    response = client.post("/accounts/login/", {"login": "mo@personal.example", "password": PASSWORD})
+    assert response.status_code == 302 and int(client.session["_auth_user_id"]) == tenancy.member.pk
+    client.logout()
+    SSODomain.objects.update(verified_at=timezone.now())  # once verified, enforcement follows the account
+    response = client.post("/accounts/login/", {"login": "mo@personal.example", "password": PASSWORD})
+    assert "Acme Data requires single sign-on" in response.content.decode()
+
+
 def test_publishing_the_record_and_verifying_routes_and_enforces_the_domain(client, tenancy, idp, dns_server):
     save(tenancy.owner, tenancy.org, idp.issuer, enforce_sso=True)
     claim = claim_of(tenancy.org)
@@ -173,6 +188,10 @@ def test_a_recheck_keeps_a_published_record_and_takes_a_vanished_one_away(client
         domains.sso_domain_verify(actor=tenancy.owner, claim=claim)
     dns_server.unpublish(gone.record_name)
     assert "accounts.tasks.sso_domains_recheck" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    from aerodrome.celery import app
+
+    app.loader.import_default_modules()
+    assert "accounts.tasks.sso_domains_recheck" in app.tasks  # the worker finds it
     assert sso_domains_recheck() == {"checked": 2, "lost": 1, "unavailable": 0}
     kept.refresh_from_db()
     gone.refresh_from_db()
