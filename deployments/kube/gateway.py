@@ -242,7 +242,8 @@ class Gateway:
                 delay = self.backoff * 2**failures
                 failures += 1
             if failures > self.retries:
-                raise TransientError(f"Kubernetes API unavailable after {attempts} attempts: {failure}")
+                tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+                raise TransientError(f"Kubernetes API unavailable after {tries}: {failure}")
             time.sleep(min(delay, self.max_backoff))
 
     def _describe(self, exc: Exception) -> str:

@@ -258,6 +258,16 @@ def test_persistent_503_ends_in_a_transient_error_and_stores_nothing(gateway, ku
     assert kube.objects() == []
 
 
+def test_a_single_attempt_is_said_in_the_singular(kube):
+    gateway = Gateway(kubeconfig=kube.kubeconfig(), retries=0, backoff=0.01)
+    kube.fail_next(1, 503)
+
+    with pytest.raises(TransientError) as caught:
+        gateway.get(ref(configmap()))
+
+    assert caught.value.reason == "Kubernetes API unavailable after 1 attempt: 503 Service Unavailable"
+
+
 def test_connection_refused_is_a_transient_error(kube):
     with socket.socket() as probe:  # a port nothing listens on once closed
         probe.bind(("127.0.0.1", 0))
