@@ -3,6 +3,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
+from aerodrome.validation import normalize_email
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
@@ -22,7 +24,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return invitation if invitation is not None and invitation.status == "PENDING" else None
 
     def clean_email(self, email):
-        email = super().clean_email(email)
+        # Every address typed into allauth's forms (sign-up, added addresses, password reset) in the one form
+        # Aerodrome stores: a browser's email box sends an IDN domain as punycode, people type it in Unicode.
+        email = normalize_email(super().clean_email(email))
         # Only the sign-up page is locked; this hook also sees password resets and addresses from an IdP.
         match = getattr(self.request, "resolver_match", None)
         if match is None or match.url_name != "account_signup":
@@ -31,7 +35,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
         sso.refuse_enforced_signup(email)  # those addresses get their account at their first SSO login
         invitation = self._stashed_invitation(self.request)
-        if invitation is not None and email.lower() != invitation.email.lower():
+        if invitation is not None and email != normalize_email(invitation.email):
             raise ValidationError(
                 f"This invitation is for {invitation.email}. Sign up with that address to join "
                 f"{invitation.organization.name}; you can add other addresses to your account later."
@@ -41,9 +45,15 @@ class AccountAdapter(DefaultAccountAdapter):
     # Single sign-on (accounts/sso/services.py): an organisation that enforces SSO refuses password logins for its
     # domains, except one through a bypass link opened in this browser (redeemed once the password is right).
 
+    def is_email_verified(self, request, email):
+        verified = request.session.get("account_verified_email") if request is not None else None
+        return bool(verified) and normalize_email(verified) == normalize_email(email)
+
     def authenticate(self, request, **credentials):
         from accounts.sso import services as sso
 
+        if credentials.get("email"):
+            credentials["email"] = normalize_email(credentials["email"])  # either spelling of an IDN domain
         bypass = sso.password_login_gate(request, credentials.get("email") or "")
         user = super().authenticate(request, **credentials)
         if user is not None and bypass is None:

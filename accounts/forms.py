@@ -22,11 +22,6 @@ class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200, label="Organisation name")
 
 
-class OrgMemberAddForm(forms.Form):
-    email = forms.EmailField(label="Email address", max_length=254)
-    role = forms.ChoiceField(choices=OrgRole.choices, initial=OrgRole.MEMBER)
-
-
 class RoleForm(forms.Form):
     role = forms.CharField(max_length=16)
 

@@ -8,7 +8,7 @@ from django.utils.crypto import salted_hmac
 from accounts import permissions
 from accounts.roles import OrgRole
 from aerodrome.crypto import EncryptedTextField
-from aerodrome.validation import NAME_MAX_LENGTH
+from aerodrome.validation import NAME_MAX_LENGTH, normalize_email
 
 
 class UserManager(BaseUserManager):
@@ -17,7 +17,7 @@ class UserManager(BaseUserManager):
     def _create(self, email, password, **fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -74,7 +74,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ).hexdigest()
 
     def save(self, *args, **kwargs):
-        self.email = self.email.lower()
+        self.email = normalize_email(self.email)  # lower case, the domain in Unicode: one form per address
         super().save(*args, **kwargs)
 
 
@@ -247,6 +247,10 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"Invitation of {self.email} to {self.organization}"
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
 
     @property
     def status(self) -> str:

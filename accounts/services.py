@@ -70,21 +70,22 @@ def organization_update(*, actor: User, organization: Organization, name: str) -
 
 
 @transaction.atomic
-def organization_member_add(
-    *, actor: User, organization: Organization, email: str, role: str = OrgRole.MEMBER
+def organization_member_add_by_staff(
+    *, actor: User, organization: Organization, user: User, role: str = OrgRole.MEMBER
 ) -> OrganizationMembership:
-    """Adds an existing user by email. (Invitations for people without an account come later.)"""
-    require(actor, "organization.manage_members", organization)
+    """Platform staff, in the admin, make someone a member without an invitation (audited as such).
+
+    Nobody else may: people join an organisation only with their consent, by accepting an invitation
+    (`accounts.invitations`). Owners, on the pages and in the API, can only invite."""
+    staff = not is_token(actor) and actor.is_active and actor.is_staff
+    if not (staff and actor.has_perm("accounts.add_organizationmembership")):
+        raise PermissionDenied("Only platform staff add members directly; invite people instead.")
     errors = ErrorCollector()
     role = errors.check(clean_role, OrgRole, role)
-    email = (email or "").strip().lower()
-    user = User.objects.filter(email=email, is_active=True).first() if email else None
-    if not email:
-        errors.add("email", "Enter the email address of the person to add.")
-    elif user is None:
-        errors.add("email", f"No one has an Aerodrome account with the address {email}.")
+    if not user.is_active:
+        errors.add("user", f"{user} is deactivated; activate the account before adding it.")
     elif OrganizationMembership.objects.filter(organization=organization, user=user).exists():
-        errors.add("email", f"{email} is already a member of {organization}.")
+        errors.add("user", f"{user} is already a member of {organization}.")
     errors.raise_if_any()
     membership = OrganizationMembership.objects.create(organization=organization, user=user, role=role)
     audit.record(
@@ -92,7 +93,7 @@ def organization_member_add(
         action="organization.member_add",
         target=user,
         organization=organization,
-        changes={"role": [None, role]},
+        changes={"role": [None, role], "added_by": "platform staff"},
     )
     return membership
 

@@ -8,7 +8,6 @@ from accounts.tokens import views as token_views
 # Mounted under /orgs/<org_slug>/ (a workspace's and a Deployment's token pages are in their apps' urls)
 urlpatterns = [
     path("members/", views.organization_members, name="organization_members"),
-    path("members/add/", views.organization_member_add, name="organization_member_add"),
     path("members/<int:pk>/role/", views.organization_member_role, name="organization_member_role"),
     path("members/<int:pk>/remove/", views.organization_member_remove, name="organization_member_remove"),
     path("invitations/", invitation_views.invitation_create, name="invitation_create"),

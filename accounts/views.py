@@ -12,7 +12,6 @@ from accounts import selectors, services
 from accounts.forms import (
     AuditFilterForm,
     OrganizationForm,
-    OrgMemberAddForm,
     RoleForm,
     TeamForm,
     TeamMemberAddForm,
@@ -53,11 +52,10 @@ def organization_list(request):
     return render(request, "accounts/organization_list.html", context, status=400 if form.errors else 200)
 
 
-def _members_context(request, org, add_form=None):
+def _members_context(request, org):
     context = {
         "org": org,
         "members": paginate(request, selectors.members_of(organization=org)),
-        "add_form": add_form or OrgMemberAddForm(),
         "roles": OrgRole.choices,
         "can_manage": can(request.user, "organization.manage_members", org),
         "tab": "members",
@@ -70,24 +68,6 @@ def _members_context(request, org, add_form=None):
 @organization_view()
 def organization_members(request, org):
     return render(request, "accounts/organization_members.html", _members_context(request, org))
-
-
-@require_POST
-@organization_view("organization.manage_members")
-def organization_member_add(request, org):
-    form = OrgMemberAddForm(request.POST)
-    if form.is_valid():
-        try:
-            membership = services.organization_member_add(
-                actor=request.user, organization=org, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
-            )
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{membership.user.email} joined {org.name}.")
-            return done(request, reverse("organization_members", args=[org.slug]))
-    context = _members_context(request, org, add_form=form)
-    return invalid(request, "accounts/organization_members.html", "add-member-form", context)
 
 
 def _membership(org, pk):

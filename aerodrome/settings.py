@@ -143,7 +143,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aerodrome] "
 # Single sign-on (accounts/sso/): each organisation's OpenID Connect IdP is an allauth `openid_connect` app built
 # from its SSOConnection by the adapter (no SocialApp rows). The login form asks for the email first and sends
 # addresses of a managed domain to their IdP (home realm discovery).
-ACCOUNT_FORMS = {"login": "accounts.sso.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "accounts.sso.forms.LoginForm", "signup": "accounts.signup.SignupForm"}
+# No page tells whether an address has an account: password resets answer alike and email an unknown address that
+# it has none; sign-up answers alike too (accounts/signup.py, since verification here is optional).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 SOCIALACCOUNT_ADAPTER = "accounts.sso.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False

@@ -4,6 +4,7 @@ collector through which a service reports every invalid field at once."""
 import unicodedata
 from contextlib import contextmanager
 
+import idna
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
@@ -14,6 +15,22 @@ def has_control_characters(value: str) -> bool:
     """Unicode category Cc: CR, LF, tab, escape, DEL, the C1 controls. A name holding one breaks the lines of
     logs, emails and headers it is written into, and can hide what it says."""
     return any(unicodedata.category(character) == "Cc" for character in value)
+
+
+def normalize_email(value: str) -> str:
+    """The one form Aerodrome stores and compares an email address in: trimmed, lower case, and the domain in
+    Unicode as IDNA 2008 (UTS 46) maps it. So `Jurgen@EXÄMPLE.de` and the punycode a browser's email box sends,
+    `jurgen@xn--exmple-cua.de`, are one address, `jurgen@exämple.de`, shown as people know it; mail goes out with
+    the domain in punycode (Django encodes it). A domain IDNA refuses is only lower-cased (validation rejects it)."""
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value.lower()
+    try:
+        domain = idna.decode(idna.encode(domain, uts46=True))
+    except (idna.IDNAError, UnicodeError):
+        domain = domain.lower()
+    return f"{local.lower()}@{domain}"
 
 
 def clean_name(value, *, field: str = "name", max_length: int = 100, what: str = "name") -> str:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from accounts.selectors import in_period
-from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
+from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
 
@@ -95,6 +95,19 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         ingress_domain=cluster.ingress_base_domain if cluster else settings.MANIFESTS_ONLY_INGRESS_DOMAIN,
         kubernetes_version=cluster.kubernetes_version if cluster else "1.34",
         contact_emails=tuple(deployment.contact_emails),
+        tls=tls_spec(cluster),
+    )
+
+
+def tls_spec(cluster) -> TLSSpec:
+    """The cluster's TLS setting for render (none on the built-in manifests-only cluster)."""
+    if cluster is None:
+        return TLSSpec()
+    return TLSSpec(
+        mode=cluster.tls_mode,
+        cluster_issuer=cluster.tls_cluster_issuer,
+        certificate=cluster.tls_certificate,
+        private_key=cluster.tls_private_key,
     )
 
 

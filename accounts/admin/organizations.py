@@ -1,5 +1,6 @@
 """Organisations and their memberships in the admin. Changes go through `accounts.services`, so an organisation
-never loses its last owner and every change leaves an audit entry."""
+never loses its last owner and every change leaves an audit entry. Adding someone to an organisation directly, without
+an invitation, is for platform staff only (`services.organization_member_add_by_staff`): owners invite."""
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -197,10 +198,10 @@ class OrganizationAdmin(ServiceBackedAdmin):
         for form in formset.extra_forms:
             if form.has_changed() and form not in formset.deleted_forms:
                 new.append(
-                    services.organization_member_add(
+                    services.organization_member_add_by_staff(
                         actor=actor,
                         organization=organization,
-                        email=form.cleaned_data["user"].email,
+                        user=form.cleaned_data["user"],
                         role=form.cleaned_data["role"],
                     )
                 )
@@ -269,8 +270,8 @@ class OrganizationMembershipAdmin(ServiceBackedAdmin):
         else:
             adopt(
                 obj,
-                services.organization_member_add(
-                    actor=request.user, organization=obj.organization, email=obj.user.email, role=obj.role
+                services.organization_member_add_by_staff(
+                    actor=request.user, organization=obj.organization, user=obj.user, role=obj.role
                 ),
             )
 

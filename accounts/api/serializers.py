@@ -74,11 +74,6 @@ class OrganizationMemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrganizationMemberAddSerializer(serializers.Serializer):
-    email = serializers.EmailField(allow_blank=True, help_text="The address of an existing Aerodrome account.")
-    role = OrgRoleField(default=OrgRole.MEMBER)
-
-
 class RoleChangeSerializer(serializers.Serializer):
     role = OrgRoleField()
 

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.api.serializers import (
     AuditEventSerializer,
-    OrganizationMemberAddSerializer,
     OrganizationMemberSerializer,
     OrganizationSerializer,
     OrganizationWriteSerializer,
@@ -104,19 +103,6 @@ class OrganizationMemberViewSet(mixins.ListModelMixin, OrganizationChildViewSet)
         return OrganizationMembership.objects.filter(organization=self.organization).select_related(
             "user", "organization"
         )
-
-    @extend_schema(
-        summary="Add an existing user to the organisation (owners)",
-        request=OrganizationMemberAddSerializer,
-        responses={201: OrganizationMemberSerializer},
-    )
-    def create(self, request, organization_slug=None):
-        self.require("organization.manage_members", self.organization)
-        data = self.validated(OrganizationMemberAddSerializer)
-        membership = services.organization_member_add(
-            actor=request.user, organization=self.organization, email=data["email"], role=data["role"]
-        )
-        return self.present(membership, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a member's role (owners)",

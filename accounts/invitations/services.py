@@ -31,7 +31,7 @@ from accounts.invitations.emails import deliver
 from accounts.models import Invitation, Organization, OrganizationMembership, User
 from accounts.permissions import require
 from accounts.roles import OrgRole, WorkspaceRole, highest
-from aerodrome.validation import ErrorCollector, clean_role
+from aerodrome.validation import ErrorCollector, clean_role, normalize_email
 
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_ADDRESSES = 50  # per submission
@@ -83,13 +83,15 @@ def invitation_for_hash(token_hash: str) -> Invitation | None:
 
 
 def email_matches(user: User, email: str) -> bool:
-    """Whether the invitation's address is the user's login address or one they have verified."""
-    email = email.lower()
-    if user.email.lower() == email:
+    """Whether the invitation's address is the user's login address or one they have verified (in whichever
+    spelling: `normalize_email`)."""
+    email = normalize_email(email)
+    if normalize_email(user.email) == email:
         return True
     from allauth.account.models import EmailAddress
 
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return any(normalize_email(address) == email for address in verified)
 
 
 # ------------------------------------------------------------------------------------------------- parsing
@@ -97,7 +99,8 @@ def email_matches(user: User, email: str) -> bool:
 
 def split_addresses(text: str) -> list[str]:
     """The entries of a pasted list: separated by commas, semicolons, new lines or spaces; `Name <a@b>` works.
-    Duplicates (whatever the case) are dropped, the order kept. Entries are not validated here."""
+    Duplicates (whatever the case, or the spelling of the domain) are dropped, the order kept. Entries are not
+    validated here."""
     entries: list[str] = []
     for chunk in re.split(r"[,;\n\r]+", text or ""):
         chunk = chunk.strip()
@@ -110,8 +113,9 @@ def split_addresses(text: str) -> list[str]:
     seen: set[str] = set()
     unique = []
     for entry in entries:
-        if entry.lower() not in seen:
-            seen.add(entry.lower())
+        key = normalize_email(entry)
+        if key not in seen:
+            seen.add(key)
             unique.append(entry)
     return unique
 
@@ -156,10 +160,10 @@ def _create(*, actor, organization, entries, org_role, workspace, workspace_role
     members = set(
         OrganizationMembership.objects.filter(organization=organization).values_list("user__email", flat=True)
     )
-    members = {email.lower() for email in members}
+    members = {normalize_email(email) for email in members}
     # Lock the organisation's open invitations so two owners inviting the same address at once cannot race.
     open_by_email = {
-        inv.email.lower(): inv
+        normalize_email(inv.email): inv
         for inv in Invitation.objects.select_for_update().filter(
             organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
         )
@@ -172,7 +176,7 @@ def _create(*, actor, organization, entries, org_role, workspace, workspace_role
         except ValidationError:
             outcomes.append(InviteOutcome(entry, "malformed", f"“{entry}” is not a valid email address."))
             continue
-        email = email.lower()
+        email = normalize_email(email)
         if email in members:
             outcomes.append(InviteOutcome(email, "member", f"{email} is already a member of {organization.name}."))
             continue

@@ -253,59 +253,76 @@ def test_membership_of_another_organisation_is_404_under_your_own(tenancy):
     assert membership_of(tenancy.outsider, tenancy.other_org).role == OrgRole.OWNER
 
 
-# Members: adding
+# Invitations (there is no adding members directly: accounts/tests/test_consent.py)
 
 
-def test_owner_adds_an_existing_user_by_email(tenancy):
-    newcomer = UserFactory(email="new@acme.test")
-    response = api_client(tenancy.owner).post(members_url(), {"email": "New@Acme.test", "role": "OWNER"}, format="json")
+def invitations_url(slug="acme"):
+    return f"/api/v1/organizations/{slug}/invitations/"
+
+
+def test_owner_invites_and_the_invitation_is_listed(tenancy, smtp_server):
+    response = api_client(tenancy.owner).post(
+        invitations_url(), {"emails": ["New@Acme.test"], "org_role": "OWNER"}, format="json"
+    )
     assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["user"]["email"] == "new@acme.test"
-    assert body["role"] == "OWNER"
-    assert membership_of(newcomer, tenancy.org).role == OrgRole.OWNER
-    event = AuditEvent.objects.get(action="organization.member_add")
-    assert (event.actor, event.target_id) == (tenancy.owner, str(newcomer.pk))
+    [result] = response.json()["results"]
+    assert result["email"] == "new@acme.test" and result["result"] == "invited" and result["sent"]
+    assert result["invitation"]["org_role"] == "OWNER" and result["invitation"]["status"] == "PENDING"
+    assert smtp_server.recipients == [["new@acme.test"]]
+    event = AuditEvent.objects.get(action="invitation.create")
+    assert event.actor == tenancy.owner
+    listed = api_client(tenancy.owner).get(invitations_url()).json()["results"]
+    assert [i["email"] for i in listed] == ["new@acme.test"]
+    assert not OrganizationMembership.objects.filter(user__email="new@acme.test").exists()  # joins on accepting
 
 
-def test_added_member_gets_the_member_role_by_default(tenancy):
-    newcomer = UserFactory()
-    response = api_client(tenancy.owner).post(members_url(), {"email": newcomer.email}, format="json")
-    assert response.status_code == 201
-    assert response.json()["role"] == "MEMBER"
+def test_inviting_a_member_or_a_bad_address_invites_no_one_and_answers_200(tenancy, smtp_server):
+    response = api_client(tenancy.owner).post(
+        invitations_url(), {"emails": ["member@acme.test", "not-an-address"]}, format="json"
+    )
+    assert response.status_code == 200
+    assert [r["result"] for r in response.json()["results"]] == ["member", "malformed"]
+    assert not smtp_server.messages
 
 
-def test_member_cannot_add_members(tenancy):
-    newcomer = UserFactory()
-    response = api_client(tenancy.member).post(members_url(), {"email": newcomer.email}, format="json")
-    assert_forbidden(response)
-    assert not OrganizationMembership.objects.filter(user=newcomer).exists()
+def test_member_cannot_invite_or_list_invitations(tenancy):
+    client = api_client(tenancy.member)
+    assert_forbidden(client.post(invitations_url(), {"emails": ["new@acme.test"]}, format="json"))
+    assert_forbidden(client.get(invitations_url()))
     assert not AuditEvent.objects.exists()
 
 
-def test_add_member_rejects_an_unknown_role(tenancy):
-    newcomer = UserFactory()
-    response = api_client(tenancy.owner).post(members_url(), {"email": newcomer.email, "role": "ADMIN"}, format="json")
-    assert_field_error(response, "role", "'ADMIN' is not a role here", "Member, Owner")
-    assert not OrganizationMembership.objects.filter(user=newcomer).exists()
+def test_outsider_cannot_see_or_invite_to_another_organisation(tenancy):
+    assert_not_found(api_client(tenancy.outsider).post(invitations_url(), {"emails": ["x@acme.test"]}, format="json"))
+
+
+def test_inviting_rejects_an_unknown_role_and_a_workspace_of_another_organisation_together(tenancy):
+    response = api_client(tenancy.owner).post(
+        invitations_url(),
+        {"emails": ["new@acme.test"], "org_role": "ADMIN", "workspace": tenancy.other_workspace.pk},
+        format="json",
+    )
+    error = assert_field_error(response, "workspace", "Acme Data has no workspace with the id")
+    assert not AuditEvent.objects.exists() and error
+
+
+def test_inviting_rejects_an_unknown_role(tenancy):
+    response = api_client(tenancy.owner).post(
+        invitations_url(), {"emails": ["new@acme.test"], "org_role": "ADMIN"}, format="json"
+    )
+    assert_field_error(response, "org_role", "'ADMIN' is not a role here")
     assert not AuditEvent.objects.exists()
 
 
-def test_add_member_rejects_an_address_without_an_account(tenancy):
-    response = api_client(tenancy.owner).post(members_url(), {"email": "nobody@acme.test"}, format="json")
-    assert_field_error(response, "email", "No one has an Aerodrome account")
-    assert tenancy.org.memberships.count() == 2
-
-
-def test_add_member_rejects_someone_already_in_the_organisation(tenancy):
-    response = api_client(tenancy.owner).post(members_url(), {"email": "member@acme.test"}, format="json")
-    assert_field_error(response, "email", "already a member")
-    assert membership_of(tenancy.member, tenancy.org).role == OrgRole.MEMBER
-
-
-def test_add_member_rejects_a_blank_email(tenancy):
-    response = api_client(tenancy.owner).post(members_url(), {"email": ""}, format="json")
-    assert_field_error(response, "email", "Enter the email address")
+def test_owner_resends_and_revokes_an_invitation(tenancy, smtp_server):
+    client = api_client(tenancy.owner)
+    created = client.post(invitations_url(), {"emails": ["new@acme.test"]}, format="json").json()
+    pk = created["results"][0]["invitation"]["id"]
+    resent = client.post(f"{invitations_url()}{pk}/resend/")
+    assert resent.status_code == 200 and resent.json()["send_count"] == 2
+    assert client.delete(f"{invitations_url()}{pk}/").status_code == 204
+    assert client.get(invitations_url()).json()["results"] == []
+    assert_not_found(client.delete(f"{invitations_url()}{pk}/"))
 
 
 # Members: changing roles

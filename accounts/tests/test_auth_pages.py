@@ -1,7 +1,11 @@
 """Login, sign-up, password reset and email change come from django-allauth, styled as ours."""
 
+import re
+
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
+from django.test import Client
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -94,3 +98,95 @@ def test_logout_needs_a_post_and_ends_the_session(client):
     client.force_login(UserFactory())
     client.post("/accounts/logout/")
     assert "_auth_user_id" not in client.session
+
+
+# Nothing tells whether an address has an account (ACCOUNT_PREVENT_ENUMERATION)
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The test suite's fast hasher, counting how often a password is hashed (the slow step in production)."""
+
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+def _page_without(body: str, address: str) -> str:
+    body = body.replace(address, "ADDRESS")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", body)
+
+
+def test_signing_up_with_a_taken_address_answers_exactly_like_a_new_one(settings):
+    settings.PASSWORD_HASHERS = ["accounts.tests.test_auth_pages.CountingHasher"]
+    UserFactory(email="taken@example.com")
+    answers, work = {}, {}
+    for address in ("taken@example.com", "newcomer@example.com"):
+        visitor = Client()
+        sent, hashed = len(mail.outbox), CountingHasher.calls
+        response = visitor.post(
+            "/accounts/signup/",
+            {"email": address, "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"},
+        )
+        page = visitor.get(response["Location"])
+        answers[address] = (
+            response.status_code,
+            response["Location"],
+            page.status_code,
+            _page_without(page.content.decode(), address),
+            "_auth_user_id" in visitor.session,
+        )
+        work[address] = (len(mail.outbox) - sent, CountingHasher.calls - hashed, mail.outbox[-1].to)
+
+    assert answers["taken@example.com"] == answers["newcomer@example.com"]
+    assert answers["newcomer@example.com"][:2] == (302, "/accounts/confirm-email/")
+    assert not answers["newcomer@example.com"][-1]  # nobody is logged in before confirming the address
+    # The same work on both paths: one email to the address (a confirmation link, or "you already have an
+    # account"), one password hashed.
+    assert work["taken@example.com"] == (1, 1, ["taken@example.com"])
+    assert work["newcomer@example.com"] == (1, 1, ["newcomer@example.com"])
+    assert User.objects.filter(email="newcomer@example.com").exists()
+    assert User.objects.filter(email="taken@example.com").count() == 1
+
+
+def test_password_reset_answers_the_same_for_an_unknown_address(client):
+    UserFactory(email="known@example.com")
+    answers = {}
+    for address in ("known@example.com", "unknown@example.com"):
+        visitor = Client()
+        response = visitor.post("/accounts/password/reset/", {"email": address})
+        page = visitor.get(response["Location"])
+        answers[address] = (response.status_code, response["Location"], _page_without(page.content.decode(), address))
+    assert answers["known@example.com"] == answers["unknown@example.com"]
+    assert [m.to for m in mail.outbox] == [["known@example.com"], ["unknown@example.com"]]
+
+
+def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(client):
+    UserFactory(email="known@example.com")
+    answers = {}
+    for address in ("known@example.com", "unknown@example.com"):
+        response = Client().post("/accounts/login/", {"login": address, "password": "wrong-password"})
+        answers[address] = (response.status_code, _page_without(response.content.decode(), address))
+    assert answers["known@example.com"] == answers["unknown@example.com"]
+
+
+def test_a_new_account_confirms_its_address_from_the_email_and_logs_in(client):
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "confirmer@example.com",
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+        },
+    )
+    [message] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+)", message.body).group(1)
+    client.post(link)
+    user = User.objects.get(email="confirmer@example.com")
+    assert user.emailaddress_set.get().verified
+    response = client.post(
+        "/accounts/login/", {"login": "confirmer@example.com", "password": "a-long-unusual-passphrase"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/orgs/"
+    assert client.session["_auth_user_id"] == str(user.pk)

@@ -11,14 +11,15 @@ from workspaces import services as workspace_services
 pytestmark = pytest.mark.django_db
 
 
-def test_adding_a_member_reports_a_bad_role_and_an_unknown_address_together(tenancy):
+def test_inviting_through_the_api_reports_a_bad_role_and_too_many_addresses_together(tenancy):
     before = db_state()
     response = api_client(tenancy.owner).post(
-        "/api/v1/organizations/acme/members/", {"email": "nobody@acme.test", "role": "KING"}, format="json"
+        "/api/v1/organizations/acme/invitations/",
+        {"emails": [f"p{i}@acme.test" for i in range(60)], "org_role": "KING"},
+        format="json",
     )
     fields = assert_error(response, 400, "invalid")["fields"]
-    assert set(fields) == {"email", "role"}
-    assert "No one has an Aerodrome account with the address nobody@acme.test." in fields["email"]
+    assert set(fields) == {"emails", "org_role"}
     assert db_state() == before
 
 

@@ -1,5 +1,5 @@
-"""Pages for organisations: home redirect, organisation list, members (add, role change, remove), and the
-organisation's settings (rename, leave)."""
+"""Pages for organisations: home redirect, organisation list, members (role change, remove; people join by
+invitation), and the organisation's settings (rename, leave)."""
 
 import re
 
@@ -33,7 +33,6 @@ def login_redirect(url: str) -> str:
 # Every mutation endpoint of these pages, as (url name, extra url args, POST data). `pk` stands for the
 # member's membership id in acme.
 MUTATIONS = [
-    ("organization_member_add", (), {"email": "new@acme.test", "role": OrgRole.MEMBER}),
     ("organization_member_role", ("pk",), {"role": OrgRole.OWNER}),
     ("organization_member_remove", ("pk",), {}),
     ("organization_rename", (), {"name": "Renamed"}),
@@ -194,7 +193,7 @@ def test_owner_sees_members_with_the_management_forms(login, tenancy):
     body = text(response)
     assert "owner@acme.test" in body and "member@acme.test" in body
     assert "outsider@globex.test" not in body
-    assert 'id="org-add-member-form"' in body
+    assert 'id="invite-form"' in body
     assert 'id="org-rename-form"' not in body  # on the settings page
     assert reverse("organization_member_role", args=["acme", membership(tenancy.org, tenancy.member).pk]) in body
 
@@ -204,7 +203,7 @@ def test_member_sees_members_page_without_the_management_forms(login, tenancy):
     assert response.status_code == 200
     body = text(response)
     assert "owner@acme.test" in body and "member@acme.test" in body
-    assert 'id="org-add-member-form"' not in body
+    assert 'id="invite-form"' not in body
     assert 'id="org-rename-form"' not in body
     assert "/role/" not in body and "/remove/" not in body
 
@@ -307,94 +306,10 @@ def test_outsider_gets_404_for_an_acme_membership_under_their_own_organisation(l
     assert db_state() == before
 
 
-@pytest.mark.parametrize(
-    "name", ["organization_member_add", "organization_member_role", "organization_member_remove", "organization_rename"]
-)
+@pytest.mark.parametrize("name", ["organization_member_role", "organization_member_remove", "organization_rename"])
 def test_get_on_a_post_only_endpoint_is_not_allowed(login, tenancy, name):
     args = ["acme"] + ([1] if name in ("organization_member_role", "organization_member_remove") else [])
     assert login(tenancy.owner).get(reverse(name, args=args)).status_code == 405
-
-
-# Add member
-
-
-def test_owner_can_add_a_member_by_email(login, tenancy):
-    newcomer = UserFactory(email="new@acme.test")
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]), {"email": "New@Acme.test", "role": OrgRole.OWNER}
-    )
-    assert response.status_code == 302
-    assert response["Location"] == reverse("organization_members", args=["acme"])
-    assert membership(tenancy.org, newcomer).role == OrgRole.OWNER
-    event = assert_audited("organization.member_add", actor=tenancy.owner, organization=tenancy.org)
-    assert event.target_label == "new@acme.test"
-    assert event.changes == {"role": [None, "OWNER"]}
-    assert event.ip_address == "127.0.0.1"
-
-
-def test_adding_a_member_shows_a_success_message(login, tenancy):
-    UserFactory(email="new@acme.test")
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]),
-        {"email": "new@acme.test", "role": OrgRole.MEMBER},
-        follow=True,
-    )
-    assert "new@acme.test joined Acme Data." in text(response)
-
-
-def test_adding_a_member_over_htmx_answers_204_with_hx_location(login, tenancy):
-    UserFactory(email="new@acme.test")
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]), {"email": "new@acme.test", "role": OrgRole.MEMBER}, **HTMX
-    )
-    assert response.status_code == 204
-    assert response["HX-Location"] == reverse("organization_members", args=["acme"])
-
-
-def test_adding_someone_already_a_member_shows_an_error(login, tenancy):
-    before = db_state()
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]), {"email": "member@acme.test", "role": OrgRole.OWNER}
-    )
-    assert response.status_code == 400
-    assert "member@acme.test is already a member of Acme Data." in text(response)
-    assert db_state() == before
-
-
-def test_adding_an_unknown_email_shows_an_error(login, tenancy):
-    before = db_state()
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]), {"email": "nobody@example.com", "role": OrgRole.MEMBER}
-    )
-    assert response.status_code == 400
-    assert "No one has an Aerodrome account with the address nobody@example.com." in text(response)
-    assert 'value="nobody@example.com"' in text(response)
-    assert db_state() == before
-
-
-def test_adding_a_member_with_an_unknown_role_shows_an_error(login, tenancy):
-    UserFactory(email="new@acme.test")
-    before = db_state()
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]), {"email": "new@acme.test", "role": "ADMIN"}
-    )
-    assert response.status_code == 400
-    assert "Select a valid choice. ADMIN is not one of the available choices." in text(response)
-    assert db_state() == before
-
-
-def test_invalid_htmx_add_member_answers_with_only_the_form(login, tenancy):
-    response = login(tenancy.owner).post(
-        reverse("organization_member_add", args=["acme"]),
-        {"email": "nobody@example.com", "role": OrgRole.MEMBER},
-        **HTMX,
-    )
-    assert response.status_code == 200
-    body = text(response)
-    assert "<html" not in body
-    assert body.lstrip().startswith('<form class="card mb-3" id="org-add-member-form"')
-    assert "No one has an Aerodrome account with the address nobody@example.com." in body
-    assert 'id="members-table"' not in body
 
 
 # Inline role change

@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.invitations import services as invitations
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import MembershipFactory, TeamFactory, TeamMembershipFactory, UserFactory
 from accounts.tokens import services as tokens
@@ -70,6 +71,7 @@ def world(transactional_db, tenancy, settings):
         actor=tenancy.outsider, organization=tenancy.other_org, role=OrgRole.OWNER, name="Globex"
     )
     membership = MembershipFactory(organization=tenancy.org, user=UserFactory(email="leaver@acme.test"))
+    [invited] = invitations.invitations_create(actor=owner, organization=tenancy.org, emails=["guest@acme.test"])
     binding = WorkspaceRoleBinding.objects.get(workspace=tenancy.workspace, user=tenancy.member)
     return World(
         parameters={
@@ -86,6 +88,7 @@ def world(transactional_db, tenancy, settings):
             ("/api/v1/workspaces/", "id"): tenancy.workspace.pk,
             ("/api/v1/tokens/", "id"): spare.pk,
             ("/api/v1/organizations/{organization_slug}/members/", "id"): membership.pk,
+            ("/api/v1/organizations/{organization_slug}/invitations/", "id"): invited.invitation.pk,
             ("/api/v1/organizations/{organization_slug}/teams/{team_pk}/members/", "id"): team_membership.pk,
             ("/api/v1/organizations/{organization_slug}/teams/", "id"): team.pk,
         },

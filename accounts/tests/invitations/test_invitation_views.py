@@ -2,6 +2,7 @@
 the emailed link. Owners invite through the page, the mail goes through a real SMTP server on localhost, and the
 invitee's browser (a second test client) follows the link it finds in the delivered message."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -471,3 +472,27 @@ def test_new_user_is_joined_even_when_email_verification_is_mandatory(tenancy, i
     assert response.redirect_chain[-1] == (reverse("organization_home", args=["acme"]), 302)
     assert joined(tenancy, "ada@example.com")
     assert len(smtp_server.messages) == 1  # no confirmation email: following the link proved the address
+
+
+def test_the_sign_up_form_shows_the_invited_address_locked_and_refuses_a_tampered_one(tenancy, invited):
+    visitor = Client()
+    visitor.post(invited, {"action": "signup"})
+    signup = f"{reverse('account_signup')}?{urlencode({'next': invited})}"
+    page = text(visitor.get(signup))
+    [email_input] = re.findall(r'<input[^>]*name="email"[^>]*>', page)
+    assert 'value="ada@example.com"' in email_input
+    assert "readonly" in email_input
+    assert 'aria-describedby="id_email_helptext"' in email_input
+    assert "This invitation is for ada@example.com" in page  # the hint beside the locked box
+
+    # A POST that changes the locked box anyway is refused, and makes no account.
+    tampered = visitor.post(signup, {"email": "eve@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert tampered.status_code == 200
+    assert "This invitation is for ada@example.com." in text(tampered)
+    assert not User.objects.filter(email="eve@example.com").exists()
+
+
+def test_the_sign_up_form_without_an_invitation_leaves_the_email_box_open(client, db):
+    page = text(client.get(reverse("account_signup")))
+    [email_input] = re.findall(r'<input[^>]*name="email"[^>]*>', page)
+    assert "readonly" not in email_input

@@ -78,7 +78,7 @@ def parallelism(spec: DeploymentSpec) -> int:
 
 def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
     release = spec.release_name
-    ui_url = f"https://{spec.ui_host}"
+    ui_url = spec.ui_url  # https only with the cluster's TLS setting
     core = {
         "dags_folder": f"{AIRFLOW_HOME}/dags",
         "executor": spec.executor,
@@ -118,6 +118,9 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
         config["fab"] = {"enable_proxy_fix": "True"}  # behind the ingress controller
     else:
         config["webserver"] = {"base_url": ui_url, "enable_proxy_fix": "True"}
+    if spec.tls.enabled:
+        # The sign-in session cookie only ever travels over HTTPS (without TLS it cannot, or nobody could log in).
+        config["fab" if is_v3(spec) else "webserver"]["cookie_secure"] = "True"
     if spec.is_celery:
         # Each queue's workers get --concurrency on their command line, so scaling a queue changes no shared
         # configuration and does not roll every Airflow pod.
