@@ -20,7 +20,7 @@ def claim_existing_domains(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_user_session_salt"),
+        ("accounts", "0004_normalize_email_domains"),
     ]
 
     operations = [
