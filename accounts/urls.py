@@ -29,6 +29,7 @@ urlpatterns = [
     path("sso/mappings/add/", sso_views.sso_mapping_add, name="sso_mapping_add"),
     path("sso/mappings/<int:pk>/remove/", sso_views.sso_mapping_remove, name="sso_mapping_remove"),
     path("sso/bypass-links/", sso_views.sso_bypass_create, name="sso_bypass_create"),
+    path("sso/domains/<int:pk>/verify/", sso_views.sso_domain_verify, name="sso_domain_verify"),
     path("tokens/", token_views.organization_tokens, name="organization_tokens"),
     path("tokens/<int:pk>/rotate/", token_views.token_rotate, name="token_rotate"),
     path("tokens/<int:pk>/delete/", token_views.token_delete, name="token_delete"),
