@@ -59,8 +59,12 @@ CLUSTER_SETTINGS = (
     "ingress_base_domain",
     "prometheus_url",
     "database_admin_url",
+    "tls_mode",
+    "tls_cluster_issuer",
+    "tls_certificate",
+    "tls_private_key",
 )
-WRITE_ONLY = ("kubeconfig", "database_admin_url")
+WRITE_ONLY = ("kubeconfig", "database_admin_url", "tls_certificate", "tls_private_key")
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -83,6 +87,21 @@ class ClusterForm(forms.ModelForm):
         label="Database admin URL",
         help_text="postgresql://… of a role that may create the Deployments' metadata databases. "
         "Write-only: leave blank to keep the stored one.",
+    )
+    tls_certificate = forms.CharField(
+        required=False,
+        strip=False,
+        label="Wildcard certificate",
+        widget=WriteOnlyTextarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="CERTIFICATE mode: a certificate for *.<ingress base domain> (PEM, leaf first, then its chain), "
+        "written into each Deployment's namespace. Leave blank to keep the stored one (see TLS below).",
+    )
+    tls_private_key = forms.CharField(
+        required=False,
+        strip=False,
+        label="Private key",
+        widget=WriteOnlyTextarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="The certificate's key (PEM, no passphrase). Write-only and encrypted: leave blank to keep it.",
     )
 
     class Meta:
@@ -138,15 +157,17 @@ class ClusterAdmin(ServiceBackedAdmin):
         "kubernetes_version",
         "auth",
         "ingress_base_domain",
+        "tls",
         "last_check",
         "deployment_count",
         "created_at",
     )
     list_select_related = ("organization",)
-    list_filter = (ClusterOwnerFilter, "kubernetes_version", "auth", "last_check_ok", "organization")
+    list_filter = (ClusterOwnerFilter, "kubernetes_version", "auth", "tls_mode", "last_check_ok", "organization")
     search_fields = ("name", "ingress_base_domain", "organization__name", "organization__slug")
     autocomplete_fields = ("organization",)
     readonly_fields = (
+        "stored_certificate",
         "stored_secrets",
         "last_checked_at",
         "last_check_ok",
@@ -157,6 +178,10 @@ class ClusterAdmin(ServiceBackedAdmin):
     )
     fieldsets = (
         (None, {"fields": ("organization", "name", "ingress_base_domain", "prometheus_url")}),
+        (
+            "HTTPS for the Airflow UI",
+            {"fields": ("tls_mode", "tls_cluster_issuer", "tls_certificate", "tls_private_key", "stored_certificate")},
+        ),
         (
             "Connection",
             {
@@ -201,6 +226,18 @@ class ClusterAdmin(ServiceBackedAdmin):
             return "—"
         count = getattr(cluster, "live_deployments", None)
         return changelist_link(Deployment, "—" if count is None else count, cluster__id__exact=cluster.pk, deleted="no")
+
+    @admin.display(description="HTTPS", ordering="tls_mode")
+    def tls(self, cluster):
+        info = cluster.tls_certificate_info
+        detail = cluster.tls_cluster_issuer or (info and info.describe())
+        return f"{cluster.get_tls_mode_display()}: {detail}" if detail else cluster.get_tls_mode_display()
+
+    @admin.display(description="Stored certificate")
+    def stored_certificate(self, cluster):
+        info = cluster.tls_certificate_info
+        key = "key stored" if cluster.tls_private_key else "no key"
+        return f"{info.describe()}; {key}" if info else "none"
 
     @admin.display(description="Stored credentials")
     def stored_secrets(self, cluster):

@@ -29,6 +29,19 @@ class Executor:
     choices = [(CELERY, "Celery executor"), (KUBERNETES, "Kubernetes executor")]
 
 
+class TLSMode:
+    """How a cluster's Deployments get the certificate of their Airflow UI (the cluster's TLS setting)."""
+
+    NONE = "NONE"  # plain HTTP
+    CLUSTER_ISSUER = "CLUSTER_ISSUER"  # cert-manager issues one per Deployment from the named ClusterIssuer
+    CERTIFICATE = "CERTIFICATE"  # a wildcard certificate uploaded to Aerodrome, copied into each namespace
+    choices = [
+        (NONE, "None (plain HTTP)"),
+        (CLUSTER_ISSUER, "cert-manager ClusterIssuer"),
+        (CERTIFICATE, "Wildcard certificate"),
+    ]
+
+
 @dataclass(frozen=True)
 class Size:
     """CPU in cores and memory in MiB; requests equal limits (Guaranteed QoS for control-plane pods)."""

@@ -180,8 +180,18 @@ class ClusterForm(forms.Form):
     ingress_base_domain = _text("Ingress base domain")
     prometheus_url = _text("Prometheus URL")
     database_admin_url = _text("Database admin URL")
+    tls_mode = forms.ChoiceField(
+        label="HTTPS",
+        choices=catalog.TLSMode.choices,
+        initial=catalog.TLSMode.NONE,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    tls_cluster_issuer = _text("cert-manager ClusterIssuer")
+    tls_certificate = _text("Wildcard certificate", widget=forms.Textarea(attrs={"rows": 5}))
+    tls_private_key = _text("Private key", widget=forms.Textarea(attrs={"rows": 5}))
 
-    WRITE_ONLY = ("kubeconfig", "database_admin_url")
+    WRITE_ONLY = ("kubeconfig", "database_admin_url", "tls_certificate", "tls_private_key")
 
     def __init__(self, *args, cluster=None, **kwargs):
         if cluster is not None:
@@ -189,10 +199,25 @@ class ClusterForm(forms.Form):
                 "initial",
                 {
                     name: getattr(cluster, name)
-                    for name in ("name", "auth", "kubernetes_version", "ingress_base_domain", "prometheus_url")
+                    for name in (
+                        "name",
+                        "auth",
+                        "kubernetes_version",
+                        "ingress_base_domain",
+                        "prometheus_url",
+                        "tls_mode",
+                        "tls_cluster_issuer",
+                    )
                 },
             )
         else:
-            kwargs.setdefault("initial", {"auth": Cluster.Auth.KUBECONFIG})
+            kwargs.setdefault("initial", {"auth": Cluster.Auth.KUBECONFIG, "tls_mode": catalog.TLSMode.NONE})
         super().__init__(*args, **kwargs)
         self.cluster = cluster
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("tls_mode"):  # not posted: the TLS setting stays as it is
+            for name in ("tls_mode", "tls_cluster_issuer", "tls_certificate", "tls_private_key"):
+                cleaned.pop(name, None)
+        return cleaned

@@ -3,9 +3,11 @@ the events provisioning reports back. Writes go through `deployments.services`."
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 
 from accounts import permissions
 from accounts.models import NAME_MAX_LENGTH, Organization, User
@@ -44,6 +46,12 @@ class Cluster(models.Model):
     ingress_base_domain = models.CharField(max_length=253)
     prometheus_url = models.URLField(blank=True)
     database_admin_url = EncryptedTextField(blank=True)
+    # How each Deployment's UI gets a certificate (deployments/tls.py): none, a cert-manager ClusterIssuer, or a
+    # wildcard certificate with its key (write-only, encrypted) that Aerodrome writes into each namespace.
+    tls_mode = models.CharField(max_length=16, choices=catalog.TLSMode.choices, default=catalog.TLSMode.NONE)
+    tls_cluster_issuer = models.CharField("cert-manager ClusterIssuer", max_length=253, blank=True)
+    tls_certificate = models.TextField("TLS certificate", blank=True)
+    tls_private_key = EncryptedTextField("TLS private key", blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ok = models.BooleanField(null=True)
     last_check_message = models.CharField(max_length=500, blank=True)
@@ -73,6 +81,22 @@ class Cluster(models.Model):
     @property
     def is_platform(self) -> bool:
         return self.organization_id is None
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.tls_mode != catalog.TLSMode.NONE
+
+    @cached_property
+    def tls_certificate_info(self):
+        """Names and expiry of the stored wildcard certificate, or None."""
+        from deployments import tls
+
+        if self.tls_mode != catalog.TLSMode.CERTIFICATE or not self.tls_certificate:
+            return None
+        try:
+            return tls.certificate_info(self.tls_certificate)
+        except ValidationError:
+            return None
 
 
 class DeploymentQuerySet(models.QuerySet):
@@ -200,8 +224,16 @@ class Deployment(models.Model):
 
     @property
     def ui_url(self) -> str | None:
-        domain = self.cluster.ingress_base_domain if self.cluster_id else None
-        return f"https://{self.release_name}.{domain}" if domain else None
+        """The Airflow UI's address: https only when the cluster's TLS setting gives the Ingress a certificate."""
+        if not self.cluster_id or not self.cluster.ingress_base_domain:
+            return None
+        scheme = "https" if self.cluster.tls_enabled else "http"
+        return f"{scheme}://{self.release_name}.{self.cluster.ingress_base_domain}"
+
+    @property
+    def served_over_plain_http(self) -> bool:
+        """Whether its UI (when it runs on a cluster) is plain HTTP: sign-in cookies then travel unencrypted."""
+        return self.ui_url is not None and not self.cluster.tls_enabled
 
     @property
     def image(self) -> str:

@@ -18,7 +18,7 @@ from accounts import audit
 from accounts.models import Organization, User
 from accounts.permissions import acting_user, require
 from aerodrome.validation import ErrorCollector, clean_name
-from deployments import catalog, changes, metadata_db, release_names
+from deployments import catalog, changes, metadata_db, release_names, tls
 from deployments import validation as v
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -103,6 +103,10 @@ def clean_cluster(fields: dict, *, cluster: Cluster | None = None, organization:
                 "database_admin_url", "PostgreSQL cannot read this URL: check its port, parameters and %-escapes."
             )
         cleaned["database_admin_url"] = url
+    if any(name in fields for name in tls.FIELDS) or "ingress_base_domain" in fields:
+        # The certificate is checked against the domain, so a new domain re-checks the stored certificate.
+        domain = cleaned.get("ingress_base_domain", getattr(cluster, "ingress_base_domain", None))
+        cleaned.update(tls.clean_tls(errors, fields, cluster=cluster, domain=domain))
     is_platform = cluster.is_platform if cluster else organization is None
     if not errors.has("auth"):
         auth = cleaned.get("auth", cluster.auth if cluster else Cluster.Auth.KUBECONFIG)
@@ -120,9 +124,9 @@ def clean_cluster(fields: dict, *, cluster: Cluster | None = None, organization:
 
 def _cluster_summary(cleaned: dict) -> dict:
     """What the audit log may say about a cluster change: secrets only as 'changed'."""
-    return {
-        key: ("(changed)" if key in ("kubeconfig", "database_admin_url") else value) for key, value in cleaned.items()
-    }
+    return tls.summary(
+        {key: ("(changed)" if key in ("kubeconfig", "database_admin_url") else value) for key, value in cleaned.items()}
+    )
 
 
 @transaction.atomic

@@ -8,6 +8,8 @@ Secrets are write-only: a cluster's kubeconfig and database admin URL and a secr
 in requests and never appear in a response (`has_kubeconfig`, `has_database_admin_url`, `value: null`).
 """
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -60,6 +62,11 @@ class ClusterAuthField(_ServiceCheckedChoice):
 
 @extend_schema_field(serializers.ChoiceField(choices=KUBERNETES_VERSIONS))
 class KubernetesVersionField(_ServiceCheckedChoice):
+    pass
+
+
+@extend_schema_field(serializers.ChoiceField(choices=catalog.TLSMode.choices))
+class TLSModeField(_ServiceCheckedChoice):
     pass
 
 
@@ -136,6 +143,24 @@ class ClusterSerializer(serializers.ModelSerializer):
     auth = serializers.ChoiceField(choices=Cluster.Auth.choices, read_only=True)
     kubernetes_version = serializers.ChoiceField(choices=KUBERNETES_VERSIONS, read_only=True)
     prometheus_url = OptionalURLField(read_only=True, help_text="The cluster's Prometheus; null when none is set.")
+    tls_mode = serializers.ChoiceField(
+        choices=catalog.TLSMode.choices,
+        read_only=True,
+        help_text="How each Deployment's UI gets a certificate: `NONE` (plain HTTP), `CLUSTER_ISSUER` (cert-manager) "
+        "or `CERTIFICATE` (an uploaded wildcard certificate).",
+    )
+    tls_cluster_issuer = serializers.CharField(
+        read_only=True, help_text="The cert-manager ClusterIssuer (`CLUSTER_ISSUER` mode); empty otherwise."
+    )
+    tls_certificate_names = serializers.SerializerMethodField(
+        help_text="The DNS names of the stored wildcard certificate (`CERTIFICATE` mode); empty otherwise."
+    )
+    tls_certificate_expires_at = serializers.SerializerMethodField(
+        help_text="When the stored wildcard certificate expires; null without one."
+    )
+    has_tls_private_key = serializers.SerializerMethodField(
+        help_text="Whether the wildcard certificate's private key is stored (it is write-only)."
+    )
 
     class Meta:
         model = Cluster
@@ -148,6 +173,11 @@ class ClusterSerializer(serializers.ModelSerializer):
             "kubernetes_version",
             "ingress_base_domain",
             "prometheus_url",
+            "tls_mode",
+            "tls_cluster_issuer",
+            "tls_certificate_names",
+            "tls_certificate_expires_at",
+            "has_tls_private_key",
             "has_kubeconfig",
             "has_database_admin_url",
             "last_checked_at",
@@ -163,6 +193,18 @@ class ClusterSerializer(serializers.ModelSerializer):
     def get_has_database_admin_url(self, cluster) -> bool:
         return bool(cluster.database_admin_url)
 
+    def get_tls_certificate_names(self, cluster) -> list[str]:
+        info = cluster.tls_certificate_info
+        return list(info.names) if info else []
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_tls_certificate_expires_at(self, cluster):
+        info = cluster.tls_certificate_info
+        return serializers.DateTimeField().to_representation(info.not_after) if info else None
+
+    def get_has_tls_private_key(self, cluster) -> bool:
+        return bool(cluster.tls_private_key)
+
 
 class _ClusterSettings(StrictSerializer):
     auth = ClusterAuthField(required=False)
@@ -174,6 +216,22 @@ class _ClusterSettings(StrictSerializer):
     database_admin_url = _secret_input(
         "A postgresql:// URL of a role that may create the Deployments' metadata databases. Write-only; blank keeps it."
     )
+    tls_mode = TLSModeField(
+        required=False,
+        help_text="HTTPS for the Deployments' UI: `NONE`, `CLUSTER_ISSUER` (with `tls_cluster_issuer`) or "
+        "`CERTIFICATE` (with `tls_certificate` and `tls_private_key`). Left out: unchanged.",
+    )
+    tls_cluster_issuer = serializers.CharField(
+        required=False, allow_blank=True, help_text="The name of a cert-manager ClusterIssuer on the cluster."
+    )
+    tls_certificate = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="A certificate for `*.<ingress_base_domain>` (PEM, leaf first, then its chain). Blank keeps it.",
+    )
+    tls_private_key = _secret_input("The certificate's private key (PEM, no passphrase). Write-only; blank keeps it.")
 
 
 class ClusterCreateSerializer(_ClusterSettings):
@@ -292,6 +350,9 @@ class QuotaSerializer(serializers.Serializer):
     memory_quantity = serializers.CharField(help_text="As Kubernetes writes it, e.g. `8192Mi`.")
 
 
+QUOTA_CPU_STEP = Decimal("0.1")  # QuotaSerializer.cpu's decimal places
+
+
 class DeploymentSerializer(serializers.ModelSerializer):
     organization = serializers.SlugField(source="workspace.organization.slug", read_only=True)
     workspace = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -304,7 +365,11 @@ class DeploymentSerializer(serializers.ModelSerializer):
     contact_emails = serializers.ListField(child=serializers.EmailField(), read_only=True)
     status = serializers.ChoiceField(choices=Deployment.Status.choices, read_only=True)
     namespace = serializers.CharField(read_only=True, help_text="The Kubernetes namespace it runs in.")
-    ui_url = serializers.URLField(read_only=True, allow_null=True, help_text="The Airflow UI; null without a cluster.")
+    ui_url = serializers.URLField(
+        read_only=True,
+        allow_null=True,
+        help_text="The Airflow UI (https when the cluster has a TLS setting, http otherwise); null without a cluster.",
+    )
     quota = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField(
         help_text="What the settings allow but is probably a mistake, e.g. an image tag unlike the Airflow version."
@@ -360,16 +425,16 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(QuotaSerializer)
     def get_quota(self, deployment):
+        # What QuotaSerializer would answer, built directly: a serializer per row (its fields deep-copied for each of
+        # a list's rows) cost more than the Deployment's other fields together.
         figures = quota.for_deployment(deployment)
-        return QuotaSerializer(
-            {
-                "cpu": figures.cpu,
-                "memory_mib": figures.memory_mib,
-                "pods": figures.pods,
-                "cpu_quantity": figures.cpu_quantity,
-                "memory_quantity": figures.memory_quantity,
-            }
-        ).data
+        return {
+            "cpu": f"{figures.cpu.quantize(QUOTA_CPU_STEP):f}",
+            "memory_mib": figures.memory_mib,
+            "pods": figures.pods,
+            "cpu_quantity": figures.cpu_quantity,
+            "memory_quantity": figures.memory_quantity,
+        }
 
 
 class QueueSpecSerializer(WorkerQueueCreateSerializer):

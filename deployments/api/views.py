@@ -189,7 +189,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             .prefetch_related("queues")
         )
         if self.action == "list":
-            deployments = self._filtered(deployments)
+            deployments = selectors.for_listing(self._filtered(deployments))
         return deployments
 
     def _filtered(self, deployments):

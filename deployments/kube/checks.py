@@ -26,6 +26,11 @@ _LABEL_NAMED = {"Namespace": _DNS_LABEL, "Service": _DNS_1035_LABEL}
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 _POD_TEMPLATE_KEY = "pod_template_file.yaml"
 _REQUIRED_RESOURCES = ("cpu", "memory")
+# Pods that other controllers start in a Deployment's namespace, which a NetworkPolicy may select though render
+# does not make them: cert-manager's ACME HTTP-01 solver.
+_FOREIGN_POD_LABELS = frozenset({"acme.cert-manager.io/http01-solver"})
+# Ingress annotations that make cert-manager write the Ingress's TLS Secret.
+_CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 
 
 def problems(objects: list[dict]) -> list[str]:
@@ -300,6 +305,8 @@ def _selectors(objects: list[dict]) -> list[str]:
                 found.append(f"{where}: selector matches no workload's pods")
         elif kind in ("PodDisruptionBudget", "NetworkPolicy"):
             selector = spec.get("selector") if kind == "PodDisruptionBudget" else spec.get("podSelector")
+            if set((selector or {}).get("matchLabels") or {}) & _FOREIGN_POD_LABELS:
+                continue
             if selector and not any(_matches(selector, labels) for _, labels in pods):
                 found.append(f"{where}: selector matches no workload's pods")
     return found
@@ -319,6 +326,11 @@ def _references(objects: list[dict]) -> list[str]:
             elif "replicas" in workload.get("spec", {}):
                 found.append(f"{where}: its target also sets spec.replicas (they would fight)")
         elif kind == "Ingress":
+            annotations = obj.get("metadata", {}).get("annotations") or {}
+            issued = any(key in annotations for key in _CERT_MANAGER_ANNOTATIONS)
+            for tls in spec.get("tls") or []:
+                if not issued and _find(objects, "Secret", tls.get("secretName")) is None:
+                    found.append(f"{where}: TLS Secret {tls.get('secretName')} is neither rendered nor issued")
             for rule in spec.get("rules") or []:
                 for path in (rule.get("http") or {}).get("paths") or []:
                     service = path.get("backend", {}).get("service") or {}

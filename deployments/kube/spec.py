@@ -38,6 +38,20 @@ class MetadataDatabase:
 
 
 @dataclass(frozen=True)
+class TLSSpec:
+    """The cluster's TLS setting, as render needs it (see deployments/tls.py)."""
+
+    mode: str = catalog.TLSMode.NONE
+    cluster_issuer: str = ""  # CLUSTER_ISSUER: the cert-manager ClusterIssuer's name
+    certificate: str = ""  # CERTIFICATE: the wildcard certificate (PEM, leaf first) ...
+    private_key: str = ""  # ... and its private key (PEM), both written into a Secret in the namespace
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != catalog.TLSMode.NONE
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     # identity
     id: int
@@ -68,6 +82,7 @@ class DeploymentSpec:
     ingress_domain: str  # the cluster's base domain; the UI is at <release>.<domain>
     kubernetes_version: str = "1.34"
     contact_emails: tuple[str, ...] = field(default_factory=tuple)
+    tls: TLSSpec = TLSSpec()  # off unless the cluster has a TLS setting
 
     @property
     def namespace(self) -> str:
@@ -84,3 +99,9 @@ class DeploymentSpec:
     @property
     def ui_host(self) -> str:
         return f"{self.release_name}.{self.ingress_domain}"
+
+    @property
+    def ui_url(self) -> str:
+        """Where people open the Airflow UI: https only when the cluster's TLS setting gives the Ingress a
+        certificate."""
+        return f"{'https' if self.tls.enabled else 'http'}://{self.ui_host}"

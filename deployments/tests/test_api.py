@@ -360,6 +360,9 @@ def test_deployment_on_a_cluster_shows_its_ui_url(tenancy, cluster):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     body = api_client(tenancy.member).get(deployment_url(deployment)).json()
     assert body["cluster"] == cluster.pk
+    assert body["ui_url"] == f"http://{deployment.release_name}.airflow.acme.test"  # the cluster has no TLS setting
+    Cluster.objects.filter(pk=cluster.pk).update(tls_mode="CLUSTER_ISSUER", tls_cluster_issuer="letsencrypt")
+    body = api_client(tenancy.member).get(deployment_url(deployment)).json()
     assert body["ui_url"] == f"https://{deployment.release_name}.airflow.acme.test"
 
 

@@ -30,7 +30,8 @@ from deployments.kube.render import (
     render,
     to_yaml,
 )
-from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec
+from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
+from deployments.tests.certificates import make_certificate
 
 GOLDEN = Path(__file__).parent / "golden"
 KUBERNETES_VERSIONS = ["1.30.0", "1.31.0", "1.32.0", "1.33.0", "1.34.0"]
@@ -47,6 +48,8 @@ SECRETS = GeneratedSecrets(
 )
 DEFAULT_QUEUE = QueueSpec(name="default", worker_type="A5", min_workers=1, max_workers=1, concurrency=5)
 ML_QUEUE = QueueSpec(name="ml", worker_type="A10", min_workers=0, max_workers=4, concurrency=10)
+ISSUER_TLS = TLSSpec(mode=catalog.TLSMode.CLUSTER_ISSUER, cluster_issuer="letsencrypt-prod")
+WILDCARD_TLS = TLSSpec(catalog.TLSMode.CERTIFICATE, "", *make_certificate("*.airflow.example.test"))
 
 
 def make_spec(**overrides) -> DeploymentSpec:
@@ -77,6 +80,7 @@ def make_spec(**overrides) -> DeploymentSpec:
         ingress_domain="airflow.example.test",
         kubernetes_version="1.34",
         contact_emails=("ops@acme.test",),
+        tls=ISSUER_TLS,
     )
     fields.update(overrides)
     return DeploymentSpec(**fields)
@@ -117,6 +121,10 @@ VARIANTS = {
         )
     ),
     "empty_env": make_spec(env=()),
+    "tls_none": make_spec(tls=TLSSpec()),
+    "tls_none_airflow2": airflow2(tls=TLSSpec()),
+    "tls_certificate": make_spec(tls=WILDCARD_TLS),
+    "tls_certificate_kubernetes_airflow2": kubernetes(airflow_version="2.11.0", image_tag="2.11.0", tls=WILDCARD_TLS),
 }
 GOLDEN_VARIANTS = ["celery_airflow3", "celery_airflow2", "kubernetes_airflow3", "kubernetes_airflow2"]
 

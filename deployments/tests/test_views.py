@@ -460,7 +460,7 @@ def test_operator_creates_a_deployment_and_lands_on_its_overview(login, tenancy,
     assert created.created_by == operator
     body = text(login(operator).get(url("deployment_overview", created.pk)))
     assert "Deployment “Marketing” created." in body
-    assert f"https://{created.release_name}.airflow.acme.test" in body
+    assert f"http://{created.release_name}.airflow.acme.test" in body  # the cluster has no TLS setting
 
 
 def test_create_form_offers_the_organisations_and_platform_clusters(login, tenancy, cluster):

@@ -4,8 +4,6 @@ ConfigMap, the settings users may not override, and the digests that roll exactl
 import hashlib
 import json
 
-import yaml
-
 from deployments import catalog
 from deployments.kube.render import async_engine
 from deployments.kube.render.base import (
@@ -23,6 +21,7 @@ from deployments.kube.render.base import (
     is_v3,
     labels,
     meta,
+    safe_yaml,
     service_account_name,
 )
 from deployments.kube.render.pods import airflow_container, airflow_pod_security, airflow_volumes, task_pod_size
@@ -78,7 +77,7 @@ def parallelism(spec: DeploymentSpec) -> int:
 
 def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
     release = spec.release_name
-    ui_url = f"https://{spec.ui_host}"
+    ui_url = spec.ui_url  # https only with the cluster's TLS setting
     core = {
         "dags_folder": f"{AIRFLOW_HOME}/dags",
         "executor": spec.executor,
@@ -118,6 +117,9 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
         config["fab"] = {"enable_proxy_fix": "True"}  # behind the ingress controller
     else:
         config["webserver"] = {"base_url": ui_url, "enable_proxy_fix": "True"}
+    if spec.tls.enabled:
+        # The sign-in session cookie only ever travels over HTTPS (without TLS it cannot, or nobody could log in).
+        config["fab" if is_v3(spec) else "webserver"]["cookie_secure"] = "True"
     if spec.is_celery:
         # Each queue's workers get --concurrency on their command line, so scaling a queue changes no shared
         # configuration and does not roll every Airflow pod.
@@ -169,7 +171,7 @@ def objects(spec: DeploymentSpec) -> list[dict]:
     if async_engine.configured(spec):
         data[async_engine.FILE] = async_engine.SOURCE
     if not spec.is_celery:
-        data["pod_template_file.yaml"] = yaml.safe_dump(_pod_template(spec), sort_keys=False)
+        data["pod_template_file.yaml"] = safe_yaml(_pod_template(spec))
     return [
         {
             "apiVersion": "v1",

@@ -2,7 +2,7 @@
 NetworkPolicies (deny by default, open within the namespace, the UI reachable from the ingress controller)."""
 
 from deployments import catalog, quota
-from deployments.catalog import Size
+from deployments.catalog import Size, TLSMode
 from deployments.kube.render.base import (
     AIRFLOW_PORT,
     INGRESS_CONTROLLER_NAMESPACE,
@@ -18,6 +18,11 @@ from deployments.kube.render.base import (
 )
 from deployments.kube.render.pods import task_pod_size
 from deployments.kube.spec import DeploymentSpec
+
+# cert-manager answers an ACME HTTP-01 challenge from a solver pod it starts in the Ingress's namespace, labelled
+# so and listening on this port; the ingress controller must reach it or no certificate is ever issued.
+ACME_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
+ACME_SOLVER_PORT = 8089
 
 # What a container gets when it says nothing (pods users launch themselves, e.g. KubernetesPodOperator). Our own
 # containers all state CPU and memory; ephemeral storage always comes from here (the quota requires it).
@@ -109,7 +114,31 @@ def _limit_range(spec: DeploymentSpec) -> dict:
     }
 
 
+def _from_ingress_controller(port: int) -> list[dict]:
+    namespace = {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}
+    return [{"from": [{"namespaceSelector": namespace}], "ports": [{"protocol": "TCP", "port": port}]}]
+
+
 def _network_policies(spec: DeploymentSpec) -> list[dict]:
+    policies = _base_network_policies(spec)
+    if spec.tls.mode == TLSMode.CLUSTER_ISSUER:
+        policies.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta(spec, dns_name(spec.release_name, "allow-acme-solver")),
+                # Harmless with a DNS-01 issuer (no solver pod then); required with HTTP-01.
+                "spec": {
+                    "podSelector": {"matchLabels": {ACME_SOLVER_LABEL: "true"}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": _from_ingress_controller(ACME_SOLVER_PORT),
+                },
+            }
+        )
+    return policies
+
+
+def _base_network_policies(spec: DeploymentSpec) -> list[dict]:
     api = "networking.k8s.io/v1"
     ui = ui_component(spec)
     return [
