@@ -70,6 +70,12 @@ def workspace_create(request, org):
 ON_DEMAND = {"settings": ("workspace.update", "settings-form"), "delete": ("workspace.delete", "delete-form")}
 
 
+def _access_page(request, workspace):
+    page = paginate(request, selectors.people_with_access(workspace=workspace))
+    page.object_list = selectors.access_of(workspace=workspace, users=page.object_list)
+    return page
+
+
 def _detail_context(request, workspace, show=None, **forms):
     teams = Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
     can_manage = can(request.user, "workspace.manage_members", workspace)
@@ -80,7 +86,7 @@ def _detail_context(request, workspace, show=None, **forms):
     context = {
         "org": workspace.organization,
         "workspace": workspace,
-        "access": paginate(request, selectors.workspace_access(workspace=workspace)),
+        "access": _access_page(request, workspace),
         "team_bindings": selectors.team_bindings(workspace=workspace),
         "roles": WorkspaceRole.choices,
         "can_manage": can_manage,
@@ -199,9 +205,7 @@ def workspace_binding_role(request, org, pk, binding_pk):
         row = next(b for b in selectors.team_bindings(workspace=workspace) if b.pk == binding.pk)
         partial, context = "team-row", {"b": row}
     else:
-        access = next(
-            a for a in selectors.workspace_access(workspace=workspace) if a.direct and a.direct.pk == binding.pk
-        )
+        (access,) = selectors.access_of(workspace=workspace, users=[binding.user])
         partial, context = "access-row", {"a": access}
     context.update(
         org=org, workspace=workspace, roles=WorkspaceRole.choices, can_manage=True, row_error=error, row_saved=saved

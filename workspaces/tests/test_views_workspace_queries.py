@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -57,6 +58,28 @@ def test_workspace_page_queries_stay_the_same_as_deployments_and_people_grow(log
     many = queries_of(client, detail_url(tenancy.workspace))
     assert len(many) == len(few), "\n".join(many)
     assert len(many) <= 16, "\n".join(many)
+
+
+def test_people_with_access_are_read_a_page_at_a_time(login, tenancy):
+    """A workspace with many direct members loads the page of them it shows, not everyone sorted in Python."""
+    client = login(tenancy.owner)
+    people = User.objects.bulk_create(User(email=f"direct{i:03}@acme.test") for i in range(80))
+    OrganizationMembership.objects.bulk_create(
+        OrganizationMembership(organization_id=tenancy.workspace.organization_id, user=u) for u in people
+    )
+    WorkspaceRoleBinding.objects.bulk_create(
+        WorkspaceRoleBinding(workspace=tenancy.workspace, user=u, role=WorkspaceRole.AUTHOR) for u in people
+    )
+    loaded = []
+    post_init.connect(lambda sender, instance, **kw: loaded.append(instance), sender=User, weak=False)
+    try:
+        response = client.get(detail_url(tenancy.workspace, page=2))
+    finally:
+        post_init.disconnect(sender=User)
+    rows = re.findall(r'<tr id="access-(\d+)"', response.content.decode())
+    assert len(rows) == 25
+    assert "direct025@acme.test" in response.content.decode()  # page 2, in address order
+    assert len(loaded) < 40, f"{len(loaded)} people loaded to show 25"
 
 
 def test_a_visit_does_not_write_the_session(login, tenancy):
