@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import can
 from accounts.tenancy import get_for_actor, organization_view
 from aerodrome.views import add_errors, done, invalid, paginate, safe_next
-from deployments import catalog, quota, selectors, services
+from deployments import catalog, cluster_services, quota, selectors, services
 from deployments import validation as v
 from deployments.forms import (
     ClusterForm,
@@ -613,7 +613,7 @@ def cluster_create(request, org):
     form = ClusterForm(request.POST)
     if form.is_valid():
         try:
-            cluster = services.cluster_create(actor=request.user, organization=org, **form.cleaned_data)
+            cluster = cluster_services.cluster_create(actor=request.user, organization=org, **form.cleaned_data)
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -632,7 +632,7 @@ def cluster_update(request, org, pk):
     form = ClusterForm(request.POST, cluster=cluster)
     if form.is_valid():
         try:
-            services.cluster_update(actor=request.user, cluster=cluster, **form.cleaned_data)
+            cluster_services.cluster_update(actor=request.user, cluster=cluster, **form.cleaned_data)
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -647,7 +647,7 @@ def cluster_update(request, org, pk):
 def cluster_test(request, org, pk):
     """Calls the cluster's API server (/version) and shows the outcome on its row."""
     cluster = _cluster(request, org, pk, "cluster.manage")
-    services.cluster_test_connection(actor=request.user, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=request.user, cluster=cluster)
     if not request.htmx:
         level = messages.success if cluster.last_check_ok else messages.error
         level(request, f"{cluster.name}: {cluster.last_check_message}")
@@ -660,7 +660,7 @@ def cluster_test(request, org, pk):
 def cluster_delete(request, org, pk):
     cluster = _cluster(request, org, pk, "cluster.manage")
     try:
-        services.cluster_delete(actor=request.user, cluster=cluster)
+        cluster_services.cluster_delete(actor=request.user, cluster=cluster)
     except ValidationError as error:
         return _cluster_row(request, org, cluster, row_error=" ".join(error.messages))
     messages.success(request, f"Cluster “{cluster.name}” removed.")
