@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from accounts.permissions import org_role
 from accounts.selectors import organizations_for
 
 
@@ -17,7 +18,5 @@ def navigation(request):
         "site_name": settings.SITE_NAME,
         "nav_organizations": organizations,
         "current_org": current,
-        "current_org_role": current.memberships.filter(user=user).values_list("role", flat=True).first()
-        if current
-        else None,
+        "current_org_role": org_role(user, current) if current else None,
     }

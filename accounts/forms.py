@@ -11,6 +11,19 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.name_and_email
 
 
+class PersonSearchField(PersonChoiceField):
+    """A person chosen by search-as-you-type (templates/partials/person_picker.html) and posted as their id: the page
+    lists nobody up front, so it stays the same size as an organisation grows to thousands of people. The queryset
+    still decides who may be chosen."""
+
+    widget = forms.HiddenInput
+
+
+def chosen_person(form, name: str):
+    """The person a bound form's search field holds (to show them in the picker again), else None."""
+    return getattr(form, "cleaned_data", {}).get(name) if form.is_bound else None
+
+
 class ProfileForm(forms.Form):
     # Not stripped: the service refuses a line break or tab at either end rather than trimming it away.
     full_name = forms.CharField(
@@ -49,7 +62,7 @@ class TeamWorkspaceBindForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    actor = PersonSearchField(queryset=User.objects.none(), required=False)
     action = forms.ChoiceField(required=False)
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

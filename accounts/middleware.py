@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import resolve_url
 
 from accounts.audit import current_ip
+from accounts.permissions import remembering_roles
 
 
 class AuditContextMiddleware:
@@ -17,6 +18,18 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+class RememberRolesMiddleware:
+    """Role lookups are remembered for the request (a page asks the same of every control it offers); see
+    `accounts.permissions.remembering_roles`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with remembering_roles():
+            return self.get_response(request)
 
 
 class HtmxLoginRedirectMiddleware:

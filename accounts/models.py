@@ -352,7 +352,11 @@ class SSOConnection(models.Model):
     domains = models.JSONField(default=list, blank=True)  # lower-case email domains, unique across connections
     default_role = models.CharField(max_length=16, choices=OrgRole.choices, default=OrgRole.MEMBER)
     enabled = models.BooleanField(default=True)
-    enforce_sso = models.BooleanField(default=False)  # refuse password login for managed domains
+    enforce_sso = models.BooleanField(default=False)  # refuse password login for managed (verified) domains
+    groups_claim = models.CharField(max_length=255, default="groups")  # the claim whose values map to teams
+    # The claim names (never their values) the latest SSO login carried, so owners can see what the IdP sends.
+    last_login_claims = models.JSONField(default=list, blank=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -360,8 +364,52 @@ class SSOConnection(models.Model):
         return f"SSO for {self.organization}"
 
 
+class SSODomain(models.Model):
+    """An email domain an SSO connection claims, and the proof that its organisation owns it: a DNS TXT record
+    `aerodrome-verification=<token>` (accounts/sso/domains.py). Enforcement and just-in-time provisioning apply to a
+    domain only once it is verified; one organisation at a time holds a domain verified."""
+
+    RECORD_PREFIX = "_aerodrome"
+    VALUE_PREFIX = "aerodrome-verification="
+
+    connection = models.ForeignKey(SSOConnection, on_delete=models.CASCADE, related_name="domain_claims")
+    domain = models.CharField(max_length=253)
+    token = models.CharField(max_length=64)  # public: it is what the owner publishes
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)  # the last DNS check, whatever it found
+    lost_at = models.DateTimeField(null=True, blank=True)  # when a re-check no longer found the record
+    check_error = models.CharField(max_length=500, blank=True)  # what the last failed check found
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "domain"], name="unique_sso_domain_claim"),
+            models.UniqueConstraint(
+                fields=["domain"], condition=models.Q(verified_at__isnull=False), name="one_verified_sso_domain"
+            ),
+        ]
+
+    def __str__(self):
+        return self.domain
+
+    @property
+    def record_name(self) -> str:
+        return f"{self.RECORD_PREFIX}.{self.domain}"
+
+    @property
+    def record_value(self) -> str:
+        return f"{self.VALUE_PREFIX}{self.token}"
+
+    @property
+    def status(self) -> str:
+        if self.verified_at:
+            return "verified"
+        return "lost" if self.lost_at else "pending"
+
+
 class SSOGroupMapping(models.Model):
-    """Members of an IdP group (the ID token's `groups` claim) belong to a Team; synced at every SSO login."""
+    """Members of an IdP group (a value of the connection's groups claim) belong to a Team; synced at every login."""
 
     connection = models.ForeignKey(SSOConnection, on_delete=models.CASCADE, related_name="group_mappings")
     group = models.CharField(max_length=255)

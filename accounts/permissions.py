@@ -18,6 +18,8 @@ This module sits in the lowest app and imports none above it. Each tenant-owned 
 which owns role bindings, answers which workspace roles a person holds (`accounts.workspace_bindings`).
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -146,21 +148,57 @@ def deployment_of(obj):
     return _follow(obj, _tenancy(obj).deployment)
 
 
+# Role lookups remembered for one request (`remembering_roles()`, entered by `accounts.middleware`): a page asks
+# the same "which role does this person hold here" of every control it offers. Forgotten by any write to a model a
+# role comes from (memberships, bindings, teams: `forget_roles`, connected in accounts' AppConfig.ready()), so a
+# request that changes a role and then checks one sees the change. Outside a request (tasks, shells, tests calling
+# services) nothing is remembered.
+_remembered: ContextVar[dict | None] = ContextVar("remembered_roles", default=None)
+
+
+@contextmanager
+def remembering_roles():
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def forget_roles(**_) -> None:
+    """Drops what the current request remembered (a signal receiver, also called after bulk writes)."""
+    memo = _remembered.get()
+    if memo:
+        memo.clear()
+
+
+def _remember(key: tuple, lookup):
+    memo = _remembered.get()
+    if memo is None:
+        return lookup()
+    if key not in memo:
+        memo[key] = lookup()
+    return memo[key]
+
+
 def org_role(actor, organization) -> str | None:
     if not _authenticated(actor):
         return None
+    organization_id = getattr(organization, "pk", organization)
     if is_token(actor):
         # Only an organisation token holds a role on its organisation (others only view it, see `can`).
-        organization_id = getattr(organization, "pk", organization)
         if actor.scope == "ORGANIZATION" and organization_id == actor.organization_id:
             return actor.role
         return None
     from accounts.models import OrganizationMembership
 
-    return (
-        OrganizationMembership.objects.filter(user=actor, organization=organization)
-        .values_list("role", flat=True)
-        .first()
+    return _remember(
+        ("org", actor.pk, organization_id),
+        lambda: (
+            OrganizationMembership.objects.filter(user=actor, organization=organization_id)
+            .values_list("role", flat=True)
+            .first()
+        ),
     )
 
 
@@ -173,7 +211,10 @@ def workspace_role(actor, workspace) -> str | None:
         return None
     if role == OrgRole.OWNER:
         return WorkspaceRole.OWNER
-    return highest(WorkspaceRole, workspace_bindings.provider().roles_on(workspace, actor))
+    return _remember(
+        ("workspace", actor.pk, workspace.pk),
+        lambda: highest(WorkspaceRole, workspace_bindings.provider().roles_on(workspace, actor)),
+    )
 
 
 def _token_workspace_role(token, workspace) -> str | None:

@@ -7,6 +7,18 @@ from django.db.models import Count, Q
 from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User
 from accounts.tenancy import get_for_actor
 
+PEOPLE_MATCHES = 8
+
+
+def search_people(people, query: str) -> tuple[list[User], bool]:
+    """At most PEOPLE_MATCHES of `people` whose name or address contains `query`, by address, and whether more
+    match (the person pickers' search-as-you-type)."""
+    query = query.strip()[:200]
+    if query:
+        people = people.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
+    found = list(people.order_by("email")[: PEOPLE_MATCHES + 1])
+    return found[:PEOPLE_MATCHES], len(found) > PEOPLE_MATCHES
+
 
 def organizations_for(*, user):
     return Organization.objects.for_actor(user).annotate(workspace_count=Count("workspaces")).order_by("name")

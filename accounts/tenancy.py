@@ -29,7 +29,8 @@ def organization_view(permission: str = "organization.view"):
         def wrapper(request, org_slug, *args, **kwargs):
             org = get_for_actor(Organization.objects, request.user, view_permission="organization.view", slug=org_slug)
             request.organization = org
-            request.session["last_org"] = org.slug
+            if request.session.get("last_org") != org.slug:  # a session write (an UPDATE) only when it changes
+                request.session["last_org"] = org.slug
             require(request.user, permission, org)
             return view(request, org, *args, **kwargs)
 

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors, services
 from accounts.forms import (
@@ -16,6 +16,7 @@ from accounts.forms import (
     TeamForm,
     TeamMemberAddForm,
     TeamWorkspaceBindForm,
+    chosen_person,
 )
 from accounts.invitations.views import invitation_panel
 from accounts.models import OrganizationMembership, TeamMembership
@@ -285,7 +286,23 @@ def audit_log(request, org):
     page = paginate(request, events, per_page=50)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"org": org, "form": form, "events": page, "query": query.urlencode(), "tab": "audit"}
+    context = {
+        "org": org,
+        "form": form,
+        "actor_chosen": chosen_person(form, "actor"),
+        "events": page,
+        "query": query.urlencode(),
+        "tab": "audit",
+    }
     if request.htmx:
         return render(request, "accounts/audit_log.html#results", context)
     return render(request, "accounts/audit_log.html", context)
+
+
+@require_GET
+@organization_view("organization.view_audit")
+def audit_actor_candidates(request, org):
+    """The audit log's actor filter search (HTMX): a few of the organisation's people."""
+    query = request.GET.get("q", "")
+    matches, more = selectors.search_people(selectors.organization_users(organization=org), query)
+    return render(request, "partials/person_matches.html", {"matches": matches, "more": more, "query": query.strip()})

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "aerodrome.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AuditContextMiddleware",
+    "accounts.middleware.RememberRolesMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
     "aerodrome.middleware.BrandedNotFoundMiddleware",
     "aerodrome.site.RequestOriginMiddleware",
@@ -203,6 +204,13 @@ OAUTH2_PROVIDER = {
         )
     },
 }
+# Verified SSO domains (accounts/sso/domains.py): the DNS servers asked for the TXT record (host or host:port; empty
+# uses the system's resolver), how long a check may take in all, and how often verified domains are checked again.
+SSO_DNS_NAMESERVERS = env_list("SSO_DNS_NAMESERVERS", [])
+SSO_DNS_TIMEOUT = env_int("SSO_DNS_TIMEOUT", 5)
+SSO_DOMAIN_RECHECK_SECONDS = env_int("SSO_DOMAIN_RECHECK_SECONDS", 6 * 3600)
+# An IdP's signing keys (JWKS) are cached this long; a token signed with a key not in the cache fetches them again.
+SSO_JWKS_CACHE_SECONDS = env_int("SSO_JWKS_CACHE_SECONDS", 3600)
 # Failed logins are rate-limited per client IP and per account (allauth counts them in the cache).
 ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
 
@@ -372,6 +380,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 30)},
     "deployments-purge": {"task": "deployments.tasks.purge_deleted", "schedule": 3600},
     "airflow-login-tokens-clear": {"task": "deployments.tasks.clear_expired_airflow_tokens", "schedule": 3600},
+    "sso-domains-recheck": {"task": "accounts.tasks.sso_domains_recheck", "schedule": SSO_DOMAIN_RECHECK_SECONDS},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -3,7 +3,7 @@
 1. render + apply of new Deployments: time per Deployment, Kubernetes requests per Deployment by method, and
    render() alone, so the apply/render ratio is visible;
 2. a no-op pass (`reconcile.run` again) over Deployments already applied once: it must make zero write
-   requests, or the script exits non-zero; its time and reads per Deployment.
+   requests, or the script exits non-zero; its time, reads (GETs) and SQL queries per Deployment.
 
     .venv/bin/python bench/reconcile.py [--deployments 100] [--noop 1000]
 
@@ -46,6 +46,7 @@ from deployments.tests.kmock_harness import WRITE_METHODS, FakeCluster  # noqa: 
 from workspaces.models import Workspace  # noqa: E402
 
 PER_CLUSTER = 10
+GOAL_GETS, GOAL_QUERIES = 14, 7  # per no-op Deployment (issue 9)
 WORKERS = 2
 METHODS = ("GET", *WRITE_METHODS)
 # Our own database: the default test database may be in use by a test run at the same time.
@@ -115,15 +116,29 @@ def render_alone(ids: list[int]) -> tuple[list[float], list[float]]:
     return render_times, manifest_times
 
 
-def run_all(fleet: Fleet, ids: list[int]) -> tuple[list[float], collections.Counter, list]:
-    """reconcile.run on each in turn: seconds per run, the requests the clusters saw, the outcomes."""
+class QueryCounter:
+    """Counts the SQL statements this process's connection runs (the lease heartbeat's thread has its own)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def run_all(fleet: Fleet, ids: list[int]) -> tuple[list[float], collections.Counter, list, int]:
+    """reconcile.run on each in turn: seconds per run, the requests the clusters saw, the outcomes, and the SQL
+    statements run."""
     before = fleet.requests
     times, outcomes = [], []
-    for pk in ids:
-        start = time.perf_counter()
-        outcomes.append(reconcile.run(pk))
-        times.append(time.perf_counter() - start)
-    return times, fleet.requests - before, outcomes
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        for pk in ids:
+            start = time.perf_counter()
+            outcomes.append(reconcile.run(pk))
+            times.append(time.perf_counter() - start)
+    return times, fleet.requests - before, outcomes, counter.count
 
 
 def _use_test_database() -> None:  # in each worker
@@ -180,7 +195,7 @@ def bench(fleet: Fleet, pool, n_apply: int, n_noop: int, began: float) -> int:
     fresh = create(owner, workspace, fleet, range(n_apply))
     create_s = time.perf_counter() - start
     render_times, manifest_times = render_alone(fresh)
-    times, requests, outcomes = run_all(fleet, fresh)
+    times, requests, outcomes, _ = run_all(fleet, fresh)
     objects = statistics.mean(len(o.created) + len(o.updated) + o.unchanged for o in outcomes)
     healthy = sum(o.status == "HEALTHY" for o in outcomes)
     mean = statistics.mean(times)
@@ -203,7 +218,7 @@ def bench(fleet: Fleet, pool, n_apply: int, n_noop: int, began: float) -> int:
     first = run_parallel(pool, extra)
     apply_s = time.perf_counter() - start
     ids = reused + extra
-    times, requests, outcomes = run_all(fleet, ids)
+    times, requests, outcomes, queries = run_all(fleet, ids)
     writes = sum(requests[method] for method in WRITE_METHODS)
     changed = sum(bool(o.created or o.updated or o.pruned) for o in outcomes)
     healthy = sum(o.status == "HEALTHY" for o in outcomes)
@@ -215,7 +230,8 @@ def bench(fleet: Fleet, pool, n_apply: int, n_noop: int, began: float) -> int:
     )
     print(f"   reconcile.run total        {sum(times):.2f} s")
     print(f"   per Deployment             mean {ms(statistics.mean(times))}   p95 {ms(p95(times))}")
-    print(f"   reads per Deployment       {requests['GET'] / n_noop:.1f}")
+    print(f"   reads per Deployment       {requests['GET'] / n_noop:.1f}   (goal <= {GOAL_GETS})")
+    print(f"   SQL queries per Deployment {queries / n_noop:.1f}   (goal <= {GOAL_QUERIES})")
     print(f"   write requests             {writes}   ({', '.join(f'{m} {requests[m]}' for m in WRITE_METHODS)})")
     print(f"   outcomes with changes      {changed}")
     print(f"   healthy after the run      {healthy}/{n_noop}")

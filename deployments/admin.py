@@ -25,7 +25,7 @@ from aerodrome.admin_helpers import (
     fresh,
 )
 from aerodrome.views import add_errors
-from deployments import airflow_login, catalog, selectors, services
+from deployments import airflow_login, catalog, cluster_services, selectors, services
 from deployments import quota as quotas  # `quota` is also a column of the changelist below
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -50,7 +50,8 @@ def _audit_link(obj, label: str):
 
 # --- Clusters --------------------------------------------------------------------------------------------------
 
-# What a cluster form hands to `services.cluster_create` / `cluster_update` (the organisation is fixed once saved).
+# What a cluster form hands to `cluster_services.cluster_create` / `cluster_update` (the organisation is fixed
+# once saved).
 CLUSTER_SETTINGS = (
     "name",
     "auth",
@@ -121,7 +122,7 @@ class ClusterForm(forms.ModelForm):
         fields = {name: cleaned[name] for name in CLUSTER_SETTINGS if name in cleaned}
         try:
             # The service's own checks, so its messages show next to their fields instead of after the save.
-            services.clean_cluster(fields, cluster=stored, organization=cleaned.get("organization"))
+            cluster_services.clean_cluster(fields, cluster=stored, organization=cleaned.get("organization"))
         except ValidationError as error:
             add_errors(self, error)
         return cleaned
@@ -253,22 +254,22 @@ class ClusterAdmin(ServiceBackedAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in CLUSTER_SETTINGS if name in form.cleaned_data}
         if change:
-            services.cluster_update(actor=request.user, cluster=fresh(obj), **fields)
+            cluster_services.cluster_update(actor=request.user, cluster=fresh(obj), **fields)
         else:
             organization = form.cleaned_data.get("organization")
-            adopt(obj, services.cluster_create(actor=request.user, organization=organization, **fields))
+            adopt(obj, cluster_services.cluster_create(actor=request.user, organization=organization, **fields))
 
     def delete_refusals(self, request, objs):
-        return [refusal for refusal in map(services.cluster_delete_refusal, objs) if refusal]
+        return [refusal for refusal in map(cluster_services.cluster_delete_refusal, objs) if refusal]
 
     def delete_model(self, request, obj):
-        services.cluster_delete(actor=request.user, cluster=obj)
+        cluster_services.cluster_delete(actor=request.user, cluster=obj)
 
     @admin.action(permissions=["change"], description="Test connection", location=BOTH_LOCATIONS)
     def test_connection(self, request, queryset):
         for cluster in queryset.select_related("organization"):
             try:
-                services.cluster_test_connection(actor=request.user, cluster=cluster)
+                cluster_services.cluster_test_connection(actor=request.user, cluster=cluster)
             except SERVICE_ERRORS as error:
                 self.message_user(request, f"{cluster}: {error_text(error)}", messages.ERROR)
                 continue

@@ -4,6 +4,7 @@ render writes the ResourceQuota (and each workload's rolling-update strategy, fr
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from functools import cached_property
 
 from deployments import catalog
 from deployments.catalog import Size
@@ -40,31 +41,31 @@ class Quota:
     lines: tuple[Line, ...]
     headroom_percent: int
 
-    @property
+    @cached_property
     def components(self) -> Size:
         return sum((line.total for line in self.lines), catalog.ZERO)
 
-    @property
+    @cached_property
     def surge(self) -> Size:
         """Every workload's surge pods together: a configuration change rolls all the Airflow pods at once."""
         return sum((line.surge for line in self.lines), catalog.ZERO)
 
-    @property
+    @cached_property
     def surge_pods(self) -> int:
         return sum(line.surge_pods for line in self.lines)
 
-    @property
+    @cached_property
     def cpu(self) -> Decimal:
         """Cores, rounded up to a tenth. The headroom is for what runs; the surge comes on top of it."""
         raw = self.components.cpu * (100 + self.headroom_percent) / 100 + self.surge.cpu
         return raw.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
 
-    @property
+    @cached_property
     def memory_mib(self) -> int:
         raw = Decimal(self.components.memory_mib) * (100 + self.headroom_percent) / 100 + self.surge.memory_mib
         return int(raw.to_integral_value(rounding=ROUND_CEILING))
 
-    @property
+    @cached_property
     def pods(self) -> int:
         # Every replica, every surge pod of a rollout, and room for hook jobs.
         return sum(line.replicas for line in self.lines) + self.surge_pods + 5

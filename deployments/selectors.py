@@ -10,17 +10,21 @@ from deployments import airflow_login
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
+# What lists of Deployments never show: the stored manifest (kilobytes a row) and the secrets that would otherwise
+# be decrypted for every row as it loads (the Deployment's generated secrets, its cluster's credentials).
+NOT_LISTED = ("applied_manifest", "generated_secrets", "cluster__kubeconfig", "cluster__database_admin_url")
+
+
+def for_listing(deployments):
+    """Deployments with their cluster, without the columns a list does not show (NOT_LISTED)."""
+    return deployments.select_related("cluster").defer(*NOT_LISTED)
+
 
 def workspace_deployments(*, actor, workspace):
     """Live Deployments of a workspace the actor can see, with what the list shows, in a fixed number of queries."""
-    return (
-        Deployment.objects.for_actor(actor)
-        .live()
-        .filter(workspace=workspace)
-        .select_related("cluster")
-        .annotate(queue_count=Count("queues"))
-        .order_by("name")
-    )
+    return for_listing(
+        Deployment.objects.for_actor(actor).live().filter(workspace=workspace).annotate(queue_count=Count("queues"))
+    ).order_by("name")
 
 
 def deployment_events(deployment: Deployment, *, level=None, reason=None, since=None, until=None):

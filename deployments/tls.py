@@ -11,7 +11,7 @@ session cookies travel over HTTPS.
   the cluster is reconciled with it.
 
 `clean_tls` checks the setting as a whole (the certificate against the key and the domain); the page, the API and
-the admin all reach it through `services.clean_cluster`.
+the admin all reach it through `cluster_services.clean_cluster`.
 """
 
 import re

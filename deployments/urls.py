@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deployments import token_views, views
+from deployments import cluster_views, token_views, views
 
 D = "deployments/<int:pk>/"
 
@@ -28,9 +28,9 @@ urlpatterns = [
     path(D + "events/", views.deployment_events, name="deployment_events"),
     path(D + "manifests/", views.deployment_manifests, name="deployment_manifests"),
     path("deployments/<int:deployment_id>/tokens/", token_views.deployment_tokens, name="deployment_tokens"),
-    path("clusters/", views.cluster_list, name="cluster_list"),
-    path("clusters/new/", views.cluster_create, name="cluster_create"),
-    path("clusters/<int:pk>/edit/", views.cluster_update, name="cluster_update"),
-    path("clusters/<int:pk>/test/", views.cluster_test, name="cluster_test"),
-    path("clusters/<int:pk>/delete/", views.cluster_delete, name="cluster_delete"),
+    path("clusters/", cluster_views.cluster_list, name="cluster_list"),
+    path("clusters/new/", cluster_views.cluster_create, name="cluster_create"),
+    path("clusters/<int:pk>/edit/", cluster_views.cluster_update, name="cluster_update"),
+    path("clusters/<int:pk>/test/", cluster_views.cluster_test, name="cluster_test"),
+    path("clusters/<int:pk>/delete/", cluster_views.cluster_delete, name="cluster_delete"),
 ]

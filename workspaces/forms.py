@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.forms import PersonChoiceField
+from accounts.forms import PersonSearchField
 from accounts.models import Team, User
 from accounts.roles import WorkspaceRole
 
@@ -15,7 +15,7 @@ class WorkspaceDeleteForm(forms.Form):
 
 
 class WorkspaceMemberAddForm(forms.Form):
-    user = PersonChoiceField(queryset=User.objects.none(), label="Member", empty_label="Choose a member…")
+    user = PersonSearchField(queryset=User.objects.none(), label="Member")
     role = forms.ChoiceField(choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER)
 
     def __init__(self, *args, candidates, **kwargs):

@@ -8,6 +8,11 @@ urlpatterns = [
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("workspaces/<int:pk>/", views.workspace_detail, name="workspace_detail"),
     path("workspaces/<int:pk>/members/add/", views.workspace_member_add, name="workspace_member_add"),
+    path(
+        "workspaces/<int:pk>/members/candidates/",
+        views.workspace_member_candidates,
+        name="workspace_member_candidates",
+    ),
     path("workspaces/<int:pk>/teams/add/", views.workspace_team_add, name="workspace_team_add"),
     path(
         "workspaces/<int:pk>/bindings/<int:binding_pk>/role/",

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
-from accounts.forms import RoleForm, TeamWorkspaceBindForm
+from accounts.forms import RoleForm, TeamWorkspaceBindForm, chosen_person
 from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
@@ -65,24 +65,49 @@ def workspace_create(request, org):
     return invalid(request, "workspaces/organization_home.html", "create-form", context)
 
 
-def _detail_context(request, workspace, **forms):
+# Forms the workspace page shows only when asked (`?show=`): rarely used, so they are loaded on demand (HTMX) rather
+# than rendered into every visit. The name of each, the permission it needs and its partial.
+ON_DEMAND = {"settings": ("workspace.update", "settings-form"), "delete": ("workspace.delete", "delete-form")}
+
+
+def _access_page(request, workspace):
+    page = paginate(request, selectors.people_with_access(workspace=workspace))
+    page.object_list = selectors.access_of(workspace=workspace, users=page.object_list)
+    return page
+
+
+def _detail_context(request, workspace, show=None, **forms):
     teams = Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
+    can_manage = can(request.user, "workspace.manage_members", workspace)
+    member_form = forms.get("member_form") or WorkspaceMemberAddForm(
+        candidates=selectors.member_candidates(workspace=workspace)
+    )
+    team_form = forms.get("team_form") or WorkspaceTeamAddForm(teams=teams)
     context = {
         "org": workspace.organization,
         "workspace": workspace,
-        "access": paginate(request, selectors.workspace_access(workspace=workspace)),
+        "access": _access_page(request, workspace),
         "team_bindings": selectors.team_bindings(workspace=workspace),
         "roles": WorkspaceRole.choices,
-        "can_manage": can(request.user, "workspace.manage_members", workspace),
+        "can_manage": can_manage,
         "can_update": can(request.user, "workspace.update", workspace),
-        "member_form": forms.get("member_form")
-        or WorkspaceMemberAddForm(candidates=selectors.member_candidates(workspace=workspace)),
-        "team_form": forms.get("team_form") or WorkspaceTeamAddForm(teams=teams),
-        "settings_form": forms.get("settings_form")
-        or WorkspaceForm(initial={"name": workspace.name, "description": workspace.description}),
-        "delete_form": forms.get("delete_form") or WorkspaceDeleteForm(),
+        "member_form": member_form,
+        "member_chosen": chosen_person(member_form, "user"),
+        # Asked once each (the template used to ask twice), and only of those who see the forms.
+        "has_candidates": can_manage and member_form.fields["user"].queryset.exists(),
+        "has_teams": can_manage and team_form.fields["team"].queryset.exists(),
+        "team_form": team_form,
+        "show": show,
         "tab": "workspaces",
     }
+    if show == "settings" or "settings_form" in forms:
+        context["show"] = "settings"
+        context["settings_form"] = forms.get("settings_form") or WorkspaceForm(
+            initial={"name": workspace.name, "description": workspace.description}
+        )
+    if show == "delete" or "delete_form" in forms:
+        context["show"] = "delete"
+        context["delete_form"] = forms.get("delete_form") or WorkspaceDeleteForm()
     for section in _sections:
         context.update(section(request, workspace))
     return context
@@ -95,8 +120,28 @@ def _form_response(request, workspace, partial, **forms):
 
 @organization_view()
 def workspace_detail(request, org, pk):
+    show = request.GET.get("show")
+    if show in ON_DEMAND:  # a form loaded on demand: 403 for those who may not use it
+        permission, partial = ON_DEMAND[show]
+        workspace = workspace_for(request.user, org, pk, permission)
+        context = _detail_context(request, workspace, show=show)
+        if request.htmx:
+            return render(request, f"workspaces/workspace_detail.html#{partial}", context)
+        return render(request, "workspaces/workspace_detail.html", context)
     workspace = workspace_for(request.user, org, pk)
     return render(request, "workspaces/workspace_detail.html", _detail_context(request, workspace))
+
+
+@require_GET
+@organization_view()
+def workspace_member_candidates(request, org, pk):
+    """The member picker's search (HTMX): a few members of the organisation without a direct role here yet."""
+    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
+    query = request.GET.get("q", "")
+    matches, more = account_selectors.search_people(selectors.member_candidates(workspace=workspace), query)
+    hint = "only members without a role here"
+    context = {"matches": matches, "more": more, "query": query.strip(), "empty_hint": hint}
+    return render(request, "partials/person_matches.html", context)
 
 
 @require_POST
@@ -160,9 +205,7 @@ def workspace_binding_role(request, org, pk, binding_pk):
         row = next(b for b in selectors.team_bindings(workspace=workspace) if b.pk == binding.pk)
         partial, context = "team-row", {"b": row}
     else:
-        access = next(
-            a for a in selectors.workspace_access(workspace=workspace) if a.direct and a.direct.pk == binding.pk
-        )
+        (access,) = selectors.access_of(workspace=workspace, users=[binding.user])
         partial, context = "access-row", {"a": access}
     context.update(
         org=org, workspace=workspace, roles=WorkspaceRole.choices, can_manage=True, row_error=error, row_saved=saved

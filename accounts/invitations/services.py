@@ -29,7 +29,7 @@ from django.utils.formats import date_format
 from accounts import audit, workspace_bindings
 from accounts.invitations.emails import deliver
 from accounts.models import Invitation, Organization, OrganizationMembership, User
-from accounts.permissions import require
+from accounts.permissions import acting_user, require
 from accounts.roles import OrgRole, WorkspaceRole, highest
 from aerodrome.validation import ErrorCollector, clean_role, normalize_email
 
@@ -169,6 +169,7 @@ def _create(*, actor, organization, entries, org_role, workspace, workspace_role
         )
     }
     now = timezone.now()
+    inviter = acting_user(actor)  # an API token invites on behalf of the person who created it
     for entry in entries:
         email = entry.strip()
         try:
@@ -198,7 +199,7 @@ def _create(*, actor, organization, entries, org_role, workspace, workspace_role
             invitation = existing
             invitation.token_hash = digest
             invitation.org_role, invitation.workspace, invitation.workspace_role = org_role, workspace, workspace_role
-            invitation.invited_by, invitation.expires_at = actor, now + INVITATION_LIFETIME
+            invitation.invited_by, invitation.expires_at = inviter, now + INVITATION_LIFETIME
             invitation.save()
             message = f"Invited {email} again (the earlier invitation had expired)."
         else:
@@ -209,7 +210,7 @@ def _create(*, actor, organization, entries, org_role, workspace, workspace_role
                 workspace=workspace,
                 workspace_role=workspace_role,
                 token_hash=digest,
-                invited_by=actor,
+                invited_by=inviter,
                 expires_at=now + INVITATION_LIFETIME,
             )
             message = f"Invited {email}."

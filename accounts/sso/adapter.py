@@ -5,24 +5,30 @@ from the connections (the one source of truth; no SocialApp rows, and SocialApp 
 A disabled connection refuses logins. Providers are never listed on the login page: the email's domain picks one
 (home realm discovery, `accounts.sso.forms.LoginForm`).
 
-On top of allauth's OpenID Connect provider (authorization code flow with PKCE, `state` kept in the session, ID
-token checked for issuer, audience and expiry) `OrganizationOIDCProvider` sends a `nonce` bound to the state and
-checks it, and passes `login_hint`. The business rules of a login live in `accounts.sso.services`.
+On top of allauth's OpenID Connect provider (authorization code flow with PKCE, `state` kept in the session)
+`OrganizationOIDCProvider` sends a `nonce` bound to the state and checks it, passes `login_hint`, and keeps
+subjects longer than allauth's uid column as a digest; `OrganizationOIDCAdapter` checks the ID token's signature
+against the provider's keys and its claims (accounts/sso/tokens.py), which allauth skips for a token that comes
+straight from the token endpoint. The business rules of a login live in `accounts.sso.services`.
 """
 
+import hashlib
 import logging
 from urllib.parse import urlsplit
 
 import jwt
 import requests
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.helpers import render_authentication_error
+from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from allauth.utils import get_request_param
 from django.db import transaction
 from django.db.models import Q
@@ -30,8 +36,10 @@ from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import SSOConnection, User
+from accounts.sso import domains as sso_domains
 from accounts.sso import http as sso_http
 from accounts.sso import services as sso
+from accounts.sso import tokens
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +55,32 @@ class NonceMismatch(OAuth2Error):
     pass
 
 
+def account_uid(sub: str) -> str:
+    """The uid an IdP subject is linked under: the subject itself when it fits allauth's uid column (so existing
+    links keep working), else a fixed-length digest of it (OpenID Connect allows subjects of 255 characters)."""
+    if len(sub) <= socialaccount_settings.UID_MAX_LENGTH:
+        return sub
+    return "sha256:" + hashlib.sha256(sub.encode()).hexdigest()
+
+
+class OrganizationOIDCAdapter(OpenIDConnectOAuth2Adapter):
+    """allauth's OpenID Connect adapter, checking the ID token's signature whatever channel brought it."""
+
+    def _decode_id_token(self, app, id_token: str) -> dict:
+        config = self.openid_config
+        issuer = str(config.get("issuer") or "")
+        if issuer.rstrip("/") != str(app.settings.get("server_url") or "").rstrip("/"):
+            raise OAuth2Error("The identity provider's OpenID configuration names another issuer.")
+        try:
+            claims = tokens.verify_id_token(
+                id_token, jwks_uri=config["jwks_uri"], issuer=issuer, client_id=app.client_id
+            )
+        except jwt.PyJWTError as error:
+            raise OAuth2Error(f"Invalid ID token: {error}") from error
+        jwtkit.verify_jti(claims)
+        return claims
+
+
 class OrganizationOIDCProvider(OpenIDConnectProvider):
     """allauth's OpenID Connect provider for one organisation's IdP, with a nonce and `login_hint`."""
 
@@ -55,6 +89,12 @@ class OrganizationOIDCProvider(OpenIDConnectProvider):
         if not hasattr(self, "_connection"):
             self._connection = sso.connection_for_provider_id(self.app.provider_id)
         return self._connection
+
+    def get_oauth2_adapter(self, request):
+        return OrganizationOIDCAdapter(request, self.app.provider_id)
+
+    def extract_uid(self, data):
+        return account_uid(super().extract_uid(data))
 
     def get_auth_params_from_request(self, request, action):
         params = super().get_auth_params_from_request(request, action)
@@ -207,7 +247,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         claims = sso.claims_of(sociallogin.account.extra_data)
         try:
             email = sso.check_sso_login(connection=connection, claims=claims)
+            verified_domain = sso_domains.is_verified(connection, sso.email_domain(email))
             if sociallogin.is_existing:
+                if not verified_domain and not sso.may_sign_in_unverified(
+                    connection=connection, user=sociallogin.user, email=email
+                ):
+                    raise sso.refuse_unverified(connection=connection, email=email)
                 if sociallogin.user.is_active:
                     sso.sso_login_sync(connection=connection, user=sociallogin.user, claims=claims)
                 return  # allauth logs them in, or explains that the account is inactive
@@ -215,6 +260,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # e.g. an email change awaiting confirmation, and may be someone else's).
             verified = Q(emailaddress__email__iexact=email, emailaddress__verified=True)
             existing = User.objects.filter(Q(email__iexact=email) | verified).distinct().first()
+            if not verified_domain and not sso.may_sign_in_unverified(
+                connection=connection, user=existing, email=email
+            ):
+                raise sso.refuse_unverified(connection=connection, email=email)
             if existing is not None:  # an account from before SSO with this address: link it
                 if not sso.may_link(connection=connection, user=existing):
                     raise sso.refuse_link(connection=connection, email=email)

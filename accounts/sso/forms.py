@@ -29,7 +29,7 @@ class LoginForm(AllauthLoginForm):
         email, password = cleaned_data.get("login"), cleaned_data.get("password")
         if self._errors or not email or password:
             return super().clean()
-        connection = sso.connection_for_email(email)
+        connection = sso.connection_for_login(self.request, email)
         if connection is not None and sso.session_bypass_link(self.request, connection.organization) is None:
             self.sso_connection = connection
         elif self.data.get("step") == "password":  # the password box was on screen, and left empty
@@ -76,8 +76,15 @@ class SSOConnectionForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Enter at least one email domain, e.g. example.com."},
-        help_text="Comma-separated. People signing in with these addresses go straight to your identity provider; "
-        "a domain can belong to one organisation only.",
+        help_text="Comma-separated. Once you verify a domain (a DNS record), people signing in with its addresses go "
+        "straight to your identity provider; one organisation at a time can hold a domain verified.",
+    )
+    groups_claim = forms.CharField(
+        label="Groups claim",
+        max_length=255,
+        required=False,
+        initial="groups",
+        help_text="The claim whose values map to teams: groups for most providers, roles for Entra ID app roles.",
     )
     default_role = forms.ChoiceField(
         label="Organisation role for new users", choices=OrgRole.choices, initial=OrgRole.MEMBER
@@ -97,6 +104,7 @@ class SSOConnectionForm(forms.Form):
                 "default_role": connection.default_role,
                 "enabled": connection.enabled,
                 "enforce_sso": connection.enforce_sso,
+                "groups_claim": connection.groups_claim,
             }
         )
 

@@ -2,11 +2,14 @@
 
 - Services owners use on /orgs/<slug>/sso/: the connection (checked against the IdP's discovery document, client
   secret write-only), group → team mappings and one-time bypass links. Each checks `sso.manage` and is audited.
-- Home realm discovery: which enabled connection manages an email address's domain.
-- Password login for domains with "enforce SSO" is refused unless a one-time bypass link is in the session.
+- Home realm discovery: which enabled connection holds an email address's domain verified (accounts/sso/domains.py);
+  for a domain not verified yet, the connection of the organisation this browser is signing in to (its invitation,
+  or its SSO sign-in link).
+- Password login for verified domains with "enforce SSO" is refused unless a one-time bypass link is in the session.
 - What every SSO login does once allauth has verified the IdP's answer (called by `accounts.sso.adapter`): refuse
-  addresses outside the connection's domains, link an existing member's account, provision new users into the
-  organisation with the default role (just in time) and sync team memberships from the `groups` claim.
+  addresses outside the connection's domains (and, for a domain not verified, anyone but the organisation's members
+  and invitees), link an existing member's account, provision new users into the organisation (just in time, with
+  their invitation's role or the default one) and sync team memberships from the connection's groups claim.
 """
 
 import hashlib
@@ -26,6 +29,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts import audit
 from accounts.models import (
+    Invitation,
     Organization,
     OrganizationMembership,
     SSOBypassLink,
@@ -35,8 +39,9 @@ from accounts.models import (
     TeamMembership,
     User,
 )
-from accounts.permissions import require
+from accounts.permissions import forget_roles, require
 from accounts.roles import OrgRole
+from accounts.sso import domains as sso_domains
 from accounts.sso import http
 from aerodrome.validation import ErrorCollector, clean_role
 
@@ -47,6 +52,7 @@ SCOPES = ["openid", "email", "profile", "groups"]
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 DISCOVERY_TIMEOUT = 5  # seconds
 BYPASS_SESSION_KEY = "sso_bypass_link"
+ORG_HINT_SESSION_KEY = "sso_organization"  # set by an organisation's SSO sign-in link (/accounts/sso/<slug>/)
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Nobody can claim the world's mailboxes for their organisation's IdP.
 PUBLIC_EMAIL_DOMAINS = frozenset(
@@ -82,18 +88,50 @@ def email_domain(email: str) -> str:
 
 
 def connections_claiming(domain: str):
-    """Connections whose domains include `domain` (at most one: domains are unique across connections)."""
+    """Connections whose domains include `domain` (several may claim it; one at most holds it verified)."""
     # A text match narrows the rows on every database backend; the exact check is done in Python.
     candidates = SSOConnection.objects.select_related("organization").filter(domains__icontains=f'"{domain}"')
     return [c for c in candidates if domain in c.domains]
 
 
 def connection_for_email(email: str) -> SSOConnection | None:
-    """The enabled connection that manages the address's domain, if any (home realm discovery)."""
+    """The enabled connection that holds the address's domain verified, if any (home realm discovery; enforcement)."""
     domain = email_domain(email)
     if not _DOMAIN.match(domain):
         return None  # no connection manages what is not a domain (and a NUL byte must not reach the database)
-    return next((c for c in connections_claiming(domain) if c.enabled), None)
+    claim = sso_domains.verified_claim(domain)
+    if claim is None or not claim.connection.enabled or domain not in claim.connection.domains:
+        return None
+    return claim.connection
+
+
+def connection_for_login(request, email: str) -> SSOConnection | None:
+    """Where a login for `email` goes: the connection holding its domain verified, else (a domain claimed but not
+    verified yet) the connection of the organisation this browser signs in to, named by the invitation it is
+    accepting or by the organisation's SSO sign-in link. Nothing here depends on whether the address has an account."""
+    connection = connection_for_email(email)
+    if connection is not None or not _DOMAIN.match(email_domain(email)):
+        return connection
+    for organization_id in _hinted_organizations(request, email):
+        hinted = SSOConnection.objects.select_related("organization").filter(organization_id=organization_id).first()
+        if hinted is not None and hinted.enabled and email_domain(email) in hinted.domains:
+            return hinted
+    return None
+
+
+def _hinted_organizations(request, email: str) -> list[int]:
+    from accounts.invitations import services as invitations
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return []
+    hinted = []
+    invitation = invitations.invitation_for_hash(session.get(invitations.SESSION_KEY))
+    if invitation is not None and invitation.status == "PENDING" and invitation.email.lower() == email.strip().lower():
+        hinted.append(invitation.organization_id)
+    if session.get(ORG_HINT_SESSION_KEY):
+        hinted.append(session[ORG_HINT_SESSION_KEY])
+    return hinted
 
 
 def callback_url(request, organization: Organization) -> str:
@@ -167,7 +205,8 @@ def discover(issuer_url: str, *, timeout: float = DISCOVERY_TIMEOUT) -> dict:
 
 
 def clean_domains(value, *, connection: SSOConnection | None = None) -> list[str]:
-    """Lower-case domains from a list or a comma/space/newline separated text; each unclaimed by other orgs."""
+    """Lower-case domains from a list or a comma/space/newline separated text; none verified by another organisation
+    (claims are pending until verified, so nobody can lock a domain away by claiming it first)."""
     items = value if isinstance(value, list | tuple) else re.split(r"[\s,;]+", value or "")
     domains = []
     for item in items:
@@ -181,10 +220,11 @@ def clean_domains(value, *, connection: SSOConnection | None = None) -> list[str
             raise ValidationError({"domains": f"“{domain}” is not an email domain (e.g. example.com)."})
         if domain in PUBLIC_EMAIL_DOMAINS:
             raise ValidationError({"domains": f"{domain} is a public email service; manage only your own domains."})
-        others = [c for c in connections_claiming(domain) if connection is None or c.pk != connection.pk]
-        if others:
+        if sso_domains.verified_elsewhere(domain, connection):
             # Which organisation it is stays private.
-            raise ValidationError({"domains": f"{domain} is already managed by another organisation's single sign-on."})
+            raise ValidationError(
+                {"domains": f"{domain} is already verified by another organisation's single sign-on."}
+            )
     return domains
 
 
@@ -196,6 +236,7 @@ def _summary(connection: SSOConnection) -> dict:
         "default_role": connection.default_role,
         "enabled": connection.enabled,
         "enforce_sso": connection.enforce_sso,
+        "groups_claim": connection.groups_claim,
     }
 
 
@@ -211,6 +252,7 @@ def sso_connection_save(
     default_role: str = OrgRole.MEMBER,
     enabled: bool = True,
     enforce_sso: bool = False,
+    groups_claim: str = "groups",
 ) -> SSOConnection:
     """Creates or updates the organisation's connection. A blank secret keeps the stored one. The issuer is
     checked through OpenID discovery whenever it changes or the connection is switched on."""
@@ -229,6 +271,9 @@ def sso_connection_save(
         errors.add("client_secret", "Enter the client secret your identity provider issued for Aerodrome.")
     domains = errors.check(clean_domains, domains, connection=connection)
     default_role = errors.check(clean_role, OrgRole, default_role, field="default_role")
+    groups_claim = (groups_claim or "").strip() or "groups"
+    if len(groups_claim) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in groups_claim):
+        errors.add("groups_claim", "Enter the claim's name as your identity provider sends it, e.g. groups or roles.")
     if enforce_sso and not enabled:
         errors.add("enforce_sso", "Single sign-on can only be enforced while the connection is enabled.")
     errors.raise_if_any()
@@ -241,9 +286,11 @@ def sso_connection_save(
     connection = connection or SSOConnection(organization=organization)
     connection.issuer_url, connection.client_id, connection.domains = issuer_url, client_id, domains
     connection.default_role, connection.enabled, connection.enforce_sso = default_role, enabled, enforce_sso
+    connection.groups_claim = groups_claim
     if client_secret:
         connection.client_secret = client_secret
     connection.save()
+    sso_domains.sync_claims(connection)
     changes = audit.diff(before, _summary(connection))
     if client_secret:
         changes["client_secret"] = "set" if creating else "replaced"  # never the value
@@ -390,7 +437,9 @@ def linked_password_login_gate(request, user: User) -> SSOBypassLink | None:
 
     providers = SocialAccount.objects.filter(user=user, provider__startswith=PROVIDER_ID_PREFIX).values("provider")
     slugs = [row["provider"][len(PROVIDER_ID_PREFIX) :] for row in providers]
-    enforcing = SSOConnection.objects.filter(organization__slug__in=slugs, enabled=True, enforce_sso=True)
+    enforcing = SSOConnection.objects.filter(
+        organization__slug__in=slugs, enabled=True, enforce_sso=True, domain_claims__verified_at__isnull=False
+    ).distinct()
     for connection in enforcing.select_related("organization"):
         link = session_bypass_link(request, connection.organization)
         if link is not None:
@@ -449,8 +498,8 @@ def claims_of(extra_data: dict) -> dict:
     return claims
 
 
-def groups_of(claims: dict) -> set[str]:
-    groups = claims.get("groups") or []
+def groups_of(claims: dict, claim: str = "groups") -> set[str]:
+    groups = claims.get(claim) or []
     if isinstance(groups, str):
         groups = [groups]
     if not isinstance(groups, list | tuple):
@@ -489,6 +538,29 @@ def check_sso_login(*, connection: SSOConnection | None, claims: dict) -> str:
     return email
 
 
+def may_sign_in_unverified(*, connection: SSOConnection, user: User | None, email: str) -> bool:
+    """Until its domain is verified, a connection serves only the organisation's members and the people it invited
+    (no just-in-time provisioning: anyone could claim a domain)."""
+    members = OrganizationMembership.objects.filter(organization=connection.organization)
+    if user is not None and members.filter(user=user).exists():
+        return True
+    return pending_invitation(organization=connection.organization, email=email) is not None
+
+
+def pending_invitation(*, organization: Organization, email: str) -> Invitation | None:
+    return Invitation.objects.pending().filter(organization=organization, email__iexact=email).order_by("pk").first()
+
+
+def refuse_unverified(*, connection: SSOConnection, email: str) -> Refusal:
+    organization = connection.organization.name
+    return Refusal(
+        "This domain is not verified yet",
+        f"{organization} has not verified @{email_domain(email)} for single sign-on yet, so only its members and the "
+        f"people it invited sign in through it. No account was created. Ask an owner of {organization} for an "
+        "invitation.",
+    )
+
+
 def may_link(*, connection: SSOConnection, user: User) -> bool:
     """An account that predates SSO is only taken over by the organisation's IdP if it already belongs to the
     organisation: a domain claim alone proves nothing about other tenants' accounts, and neither does a pending
@@ -509,14 +581,27 @@ def refuse_link(*, connection: SSOConnection, email: str) -> Refusal:
 def sso_login_sync(
     *, connection: SSOConnection, user: User, claims: dict, created: bool = False, linked: bool = False
 ) -> None:
-    """Joins the user to the organisation if needed (default role; just-in-time provisioning) and makes their
-    memberships of mapped teams match the `groups` claim. Unmapped teams are never touched."""
+    """Joins the user to the organisation if needed (just-in-time provisioning: with the role of their pending
+    invitation, which it accepts, or else the default role), makes their memberships of mapped teams match the
+    connection's groups claim (unmapped teams are never touched), and notes which claims the login carried."""
+    from accounts.invitations import services as invitations
+
     organization = connection.organization
+    SSOConnection.objects.filter(pk=connection.pk).update(
+        last_login_claims=sorted(str(name)[:255] for name in claims)[:100], last_login_at=timezone.now()
+    )
     if linked:
         audit.record(actor=user, action="sso.link", target=user, organization=organization)
-    membership, joined = OrganizationMembership.objects.get_or_create(
-        organization=organization, user=user, defaults={"role": connection.default_role}
-    )
+    invitation = None
+    if not OrganizationMembership.objects.filter(organization=organization, user=user).exists():
+        invitation = pending_invitation(organization=organization, email=user.email)
+    if invitation is not None:
+        invitations.invitation_accept(user=user, invitation=invitation)
+        membership, joined = OrganizationMembership.objects.get(organization=organization, user=user), False
+    else:
+        membership, joined = OrganizationMembership.objects.get_or_create(
+            organization=organization, user=user, defaults={"role": connection.default_role}
+        )
     if joined:
         audit.record(
             actor=user,
@@ -526,13 +611,14 @@ def sso_login_sync(
             changes={"role": [None, membership.role], "account": "created" if created else "existing"},
         )
 
-    groups = groups_of(claims)
+    groups = groups_of(claims, connection.groups_claim)
     mappings = list(connection.group_mappings.select_related("team"))
     mapped = {m.team_id: m.team for m in mappings}
     wanted = {m.team_id for m in mappings if m.group in groups}
     current = set(TeamMembership.objects.filter(user=user, team_id__in=mapped).values_list("team_id", flat=True))
     added, removed = wanted - current, current - wanted
     TeamMembership.objects.bulk_create([TeamMembership(team_id=team_id, user=user) for team_id in added])
+    forget_roles()  # bulk_create sends no signal
     TeamMembership.objects.filter(user=user, team_id__in=removed).delete()
     if added or removed:
         audit.record(

@@ -7,7 +7,7 @@ import requests
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.models import SocialApp
-from allauth.socialaccount.providers.openid_connect import views as oidc_views
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
@@ -18,8 +18,10 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import SSOBypassLink, SSOConnection, SSOGroupMapping, Team
+from accounts.models import Organization, SSOBypassLink, SSOConnection, SSODomain, SSOGroupMapping, Team
+from accounts.sso import domains as sso_domains
 from accounts.sso import services as sso
+from accounts.sso.adapter import OrganizationOIDCAdapter
 from accounts.sso.forms import GroupMappingForm, SSOConnectionForm
 from accounts.tenancy import organization_view
 from aerodrome.site import absolute_url
@@ -37,7 +39,11 @@ def _context(request, org, connection, **extra):
     teams = Team.objects.filter(organization=org).order_by("name")
     mappings = connection.group_mappings.select_related("team").order_by("group") if connection else []
     links = SSOBypassLink.objects.filter(organization=org).select_related("created_by", "used_by")
+    claims = list(connection.domain_claims.all()) if connection else []
     return {
+        "domain_claims": claims,
+        "any_verified": any(claim.verified_at for claim in claims),
+        "org_sign_in_url": absolute_url(reverse("sso_org_sign_in", args=[org.slug])),
         "org": org,
         "connection": connection,
         "form": extra.pop("form", None) or SSOConnectionForm.for_connection(connection),
@@ -109,6 +115,27 @@ def sso_mapping_remove(request, org, pk):
 
 @require_POST
 @organization_view("sso.manage")
+def sso_domain_verify(request, org, pk):
+    """The owner published the TXT record: check it now (HTMX swaps the domains card, with the outcome)."""
+    claim = get_object_or_404(
+        SSODomain.objects.select_related("connection__organization"), connection__organization=org, pk=pk
+    )
+    outcome = {"claim_id": claim.pk}
+    try:
+        claim = sso_domains.sso_domain_verify(actor=request.user, claim=claim)
+    except ValidationError as error:
+        outcome.update(ok=False, message=" ".join(error.messages))
+    else:
+        outcome.update(ok=True, message=f"{claim.domain} is verified.")
+    context = _context(request, org, claim.connection, domain_outcome=outcome)
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#domains", context)
+    (messages.success if outcome["ok"] else messages.error)(request, outcome["message"])
+    return redirect(reverse("sso_settings", args=[org.slug]) + "#sso-domains")
+
+
+@require_POST
+@organization_view("sso.manage")
 def sso_bypass_create(request, org):
     connection = get_object_or_404(SSOConnection, organization=org)
     link, token = sso.sso_bypass_link_create(actor=request.user, organization=org)
@@ -133,10 +160,21 @@ def sso_bypass_create(request, org):
 def login_realm(request):
     """How the login page should continue for an email address: at an IdP, or with a password."""
     email = request.GET.get("email", "")
-    connection = sso.connection_for_email(email) if "@" in email else None
+    connection = sso.connection_for_login(request, email) if "@" in email else None
     if connection is None or sso.session_bypass_link(request, connection.organization) is not None:
         return JsonResponse({"sso": False, "password": True})
     return JsonResponse({"sso": True, "password": not connection.enforce_sso})
+
+
+@require_GET
+@never_cache
+def org_sign_in(request, slug):
+    """An organisation's SSO sign-in link: the login page then sends addresses of the domains its connection claims
+    to its identity provider, verified or not (a domain not verified yet serves its members and invitees only)."""
+    organization = get_object_or_404(Organization, slug=slug, sso_connection__enabled=True)
+    request.session[sso.ORG_HINT_SESSION_KEY] = organization.pk
+    messages.info(request, f"Sign in to {organization.name} with your organisation's address.")
+    return redirect("account_login")
 
 
 @require_GET
@@ -167,14 +205,27 @@ def bypass_link(request, token):
 
 
 def oidc_callback(request, provider_id):
-    """allauth's OpenID Connect callback, with a readable page instead of a server error when the IdP cannot be
-    reached (or answers nonsense) before allauth's own error handling starts (its OpenID discovery)."""
+    """allauth's OpenID Connect callback (with Aerodrome's adapter, which checks the ID token's signature), with a
+    readable page instead of a server error when the IdP cannot be reached, answers nonsense, or anything else
+    unexpected goes wrong while its answer is handled."""
     try:
-        return oidc_views.callback(request, provider_id=provider_id)
+        view = OAuth2CallbackView.adapter_view(OrganizationOIDCAdapter(request, provider_id))
+        return view(request)
+    except SocialApp.DoesNotExist:
+        raise Http404("No such identity provider.") from None
+    except Http404:
+        raise
     except (requests.RequestException, ValueError, KeyError) as exc:
         logger.warning("SSO callback for %s failed: %r", provider_id, exc)
-        try:
-            provider = get_social_adapter(request).get_provider(request, provider_id)
-        except SocialApp.DoesNotExist:
-            raise Http404("No such identity provider.") from None
-        return render_authentication_error(request, provider, exception=exc)
+        return _callback_error(request, provider_id, exc)
+    except Exception as exc:  # never a server error page for an SSO login: the person gets words, the log the trace
+        logger.exception("SSO callback for %s failed unexpectedly", provider_id)
+        return _callback_error(request, provider_id, exc)
+
+
+def _callback_error(request, provider_id, exc):
+    try:
+        provider = get_social_adapter(request).get_provider(request, provider_id)
+    except SocialApp.DoesNotExist:
+        raise Http404("No such identity provider.") from None
+    return render_authentication_error(request, provider, exception=exc)

@@ -1,6 +1,7 @@
-"""/api/v1/organizations/ and /api/v1/organizations/{slug}/members/ with the three personas."""
+"""/api/v1/organizations/ and its members/ and invitations/ with the three personas."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Organization, OrganizationMembership
 from accounts.roles import OrgRole, WorkspaceRole
@@ -412,3 +413,15 @@ def test_schema_endpoint_answers(tenancy):
 def test_docs_page_answers(tenancy):
     response = api_client().get("/api/v1/docs/")
     assert response.status_code == 200
+
+
+def test_an_organisation_token_invites_on_behalf_of_its_creator(tenancy, smtp_server):
+    from accounts.tokens import services as tokens
+
+    _, plaintext = tokens.token_create(actor=tenancy.owner, organization=tenancy.org, role=OrgRole.OWNER, name="CI")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    response = client.post(invitations_url(), {"emails": ["robot-invited@acme.test"]}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["results"][0]["invitation"]["invited_by"]["email"] == "owner@acme.test"
+    assert smtp_server.recipients == [["robot-invited@acme.test"]]

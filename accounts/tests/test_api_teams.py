@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.models import AuditEvent, Team, TeamMembership
+from accounts.models import AuditEvent, Invitation, Team, TeamMembership
 from accounts.roles import WorkspaceRole
 from accounts.tests.api_helpers import (
     api_client,
@@ -317,9 +317,14 @@ def test_a_membership_of_another_team_is_404_under_this_one(tenancy, team):
     assert TeamMembership.objects.filter(pk=elsewhere.pk).exists()
 
 
-def test_new_user_added_to_the_organisation_can_join_a_team(tenancy, team):
+def test_an_account_joins_a_team_only_once_it_has_accepted_its_invitation(tenancy, team):
+    from accounts.invitations import services as invitations
+
     newcomer = UserFactory(email="late@acme.test")
     client = api_client(tenancy.owner)
-    response = client.post("/api/v1/organizations/acme/members/", {"email": newcomer.email}, format="json")
+    response = client.post("/api/v1/organizations/acme/invitations/", {"emails": [newcomer.email]}, format="json")
     assert response.status_code == 201
+    refused = client.post(team_members_url(team), {"email": newcomer.email}, format="json")
+    assert refused.status_code == 400  # invited is not yet a member
+    invitations.invitation_accept(user=newcomer, invitation=Invitation.objects.get(email=newcomer.email))
     assert client.post(team_members_url(team), {"email": newcomer.email}, format="json").status_code == 201

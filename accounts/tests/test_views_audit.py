@@ -2,6 +2,7 @@
 
 import datetime
 
+import factory
 import pytest
 from django.urls import reverse
 
@@ -121,13 +122,41 @@ def test_audit_log_filters_by_actor(login, tenancy):
     body = text(login(tenancy.owner).get(audit_url(), {"actor": tenancy.member.pk}))
     assert "<code>organization.leave</code>" in body
     assert "<code>team.create</code>" not in body
-    assert f'<option value="{tenancy.member.pk}" selected>' in body
+    # The actor picker shows who is chosen, and holds their id for the next filter.
+    assert f'value="{tenancy.member.name_and_email}"' in body
+    assert f'name="actor" id="id_actor" value="{tenancy.member.pk}"' in body
 
 
-def test_audit_log_only_offers_the_organisations_people_as_actors(login, tenancy):
+def actors_url(q: str) -> str:
+    return reverse("audit_actor_candidates", args=["acme"]) + f"?q={q}"
+
+
+def test_audit_log_lists_no_one_in_its_actor_filter_until_searched(login, tenancy):
+    people = UserFactory.create_batch(30, email=factory.Sequence(lambda n: f"colleague{n}@acme.test"))
+    for person in people:
+        MembershipFactory(organization=tenancy.org, user=person)
     body = text(login(tenancy.owner).get(audit_url()))
-    assert f'<option value="{tenancy.member.pk}"' in body
-    assert f'<option value="{tenancy.outsider.pk}"' not in body
+    assert not any(person.email in body for person in people)
+    assert reverse("audit_actor_candidates", args=["acme"]) in body
+
+
+def test_audit_actor_search_answers_the_organisations_people_only(login, tenancy):
+    client = login(tenancy.owner)
+    body = text(client.get(actors_url("member"), **HTMX))
+    assert f'data-person-id="{tenancy.member.pk}"' in body
+    assert "outsider@globex.test" not in text(client.get(actors_url("outsider"), **HTMX))
+    assert "outsider@globex.test" not in text(client.get(actors_url(""), **HTMX))
+
+
+def test_audit_actor_search_is_for_those_who_may_read_the_log(login, tenancy):
+    assert login(tenancy.member).get(actors_url("o"), **HTMX).status_code == 403
+    assert login(tenancy.outsider).get(actors_url("o"), **HTMX).status_code == 404
+
+
+def test_audit_log_refuses_an_actor_from_another_organisation(login, tenancy):
+    event(tenancy.org, tenancy.owner, "team.create", target=tenancy.owner)
+    body = text(login(tenancy.owner).get(audit_url(), {"actor": tenancy.outsider.pk}))
+    assert "Select a valid choice" in body
 
 
 def test_audit_log_filters_by_action(login, tenancy):

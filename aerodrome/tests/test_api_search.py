@@ -5,6 +5,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from accounts.invitations import services as invitations
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.api_helpers import api_client, assert_error
 from accounts.tests.factories import (
@@ -45,6 +46,7 @@ def world(tenancy):
     services.queue_create(actor=owner, deployment=sales, name="heavy-etl")
     services.variable_set(actor=owner, deployment=sales, key="TEAM_NAME", value="growth")
     services.variable_set(actor=owner, deployment=sales, key="REGION", value="eu")
+    invitations.invitations_create(actor=owner, organization=org, emails=["grace@navy.test", "ada@example.test"])
     return {"team": team, "sales": sales}
 
 
@@ -55,6 +57,12 @@ def cases(world, tenancy):
     return {
         "api-organization-list": ("/api/v1/organizations/", "ACME", "slug", {"acme"}),
         "api-organization-member-list": ("/api/v1/organizations/acme/members/", "zimmer", "user", {"Zoe Zimmer"}),
+        "api-organization-invitation-list": (
+            "/api/v1/organizations/acme/invitations/",
+            "navy",
+            "email",
+            {"grace@navy.test"},
+        ),
         "api-team-list": ("/api/v1/organizations/acme/teams/", "data", "name", {"Data platform"}),
         "api-team-member-list": (f"/api/v1/organizations/acme/teams/{team}/members/", "zoe", "user", {"Zoe Zimmer"}),
         "api-organization-audit-list": (

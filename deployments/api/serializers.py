@@ -8,6 +8,8 @@ Secrets are write-only: a cluster's kubeconfig and database admin URL and a secr
 in requests and never appear in a response (`has_kubeconfig`, `has_database_admin_url`, `value: null`).
 """
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -348,6 +350,9 @@ class QuotaSerializer(serializers.Serializer):
     memory_quantity = serializers.CharField(help_text="As Kubernetes writes it, e.g. `8192Mi`.")
 
 
+QUOTA_CPU_STEP = Decimal("0.1")  # QuotaSerializer.cpu's decimal places
+
+
 class DeploymentSerializer(serializers.ModelSerializer):
     organization = serializers.SlugField(source="workspace.organization.slug", read_only=True)
     workspace = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -420,16 +425,16 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(QuotaSerializer)
     def get_quota(self, deployment):
+        # What QuotaSerializer would answer, built directly: a serializer per row (its fields deep-copied for each of
+        # a list's rows) cost more than the Deployment's other fields together.
         figures = quota.for_deployment(deployment)
-        return QuotaSerializer(
-            {
-                "cpu": figures.cpu,
-                "memory_mib": figures.memory_mib,
-                "pods": figures.pods,
-                "cpu_quantity": figures.cpu_quantity,
-                "memory_quantity": figures.memory_quantity,
-            }
-        ).data
+        return {
+            "cpu": f"{figures.cpu.quantize(QUOTA_CPU_STEP):f}",
+            "memory_mib": figures.memory_mib,
+            "pods": figures.pods,
+            "cpu_quantity": figures.cpu_quantity,
+            "memory_quantity": figures.memory_quantity,
+        }
 
 
 class QueueSpecSerializer(WorkerQueueCreateSerializer):

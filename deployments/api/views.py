@@ -28,7 +28,7 @@ from aerodrome.api.errors import ErrorSerializer
 from aerodrome.api.pagination import CursorPagination
 from aerodrome.api.schema import not_found
 from aerodrome.validation import ErrorCollector
-from deployments import airflow_login, selectors, services
+from deployments import airflow_login, cluster_services, selectors, services
 from deployments.api.serializers import (
     ClusterCreateSerializer,
     ClusterReplaceSerializer,
@@ -92,7 +92,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             Organization.objects, request.user, view_permission="organization.view", slug=data.pop("organization")
         )
         self.require("cluster.manage", organization)
-        cluster = services.cluster_create(actor=request.user, organization=organization, **data)
+        cluster = cluster_services.cluster_create(actor=request.user, organization=organization, **data)
         return self.present(cluster, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -116,7 +116,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         # A platform cluster has no organisation, so nobody but platform staff holds `cluster.manage` on it.
         self.require("cluster.manage", cluster)
         data = self.validated(serializer_class)
-        services.cluster_update(actor=self.request.user, cluster=cluster, **data)
+        cluster_services.cluster_update(actor=self.request.user, cluster=cluster, **data)
         return self.present(cluster)
 
     @extend_schema(
@@ -126,7 +126,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     def destroy(self, request, pk=None):
         cluster = self.get_object()
         self.require("cluster.manage", cluster)
-        services.cluster_delete(actor=request.user, cluster=cluster)
+        cluster_services.cluster_delete(actor=request.user, cluster=cluster)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -140,7 +140,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     def test_connection(self, request, pk=None):
         cluster = self.get_object()
         self.require("cluster.manage", cluster)
-        cluster = services.cluster_test_connection(actor=request.user, cluster=cluster)
+        cluster = cluster_services.cluster_test_connection(actor=request.user, cluster=cluster)
         outcome = {
             "ok": cluster.last_check_ok,
             "message": cluster.last_check_message,
@@ -195,7 +195,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             .prefetch_related("queues")
         )
         if self.action == "list":
-            deployments = self._filtered(deployments)
+            deployments = selectors.for_listing(self._filtered(deployments))
         return deployments
 
     def _filtered(self, deployments):

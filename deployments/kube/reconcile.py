@@ -52,6 +52,12 @@ class Outcome:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     pruned: list[str] = field(default_factory=list)
+    listed: dict = field(default_factory=dict, repr=False)  # what the cluster held before the apply
+    recorded: dict = field(default_factory=dict, repr=False)  # row fields still to write when the run closes
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.pruned)
 
 
 # ------------------------------------------------------------------------------------------------- bookkeeping
@@ -141,12 +147,17 @@ def event(
     DeploymentEvent.objects.create(deployment_id=deployment_id, **same)
 
 
-def set_status(deployment_id: int, status: str, reason: str, *, generation: int | None = None, **fields) -> bool:
-    """Sets status unless the desired state moved on (when `generation` is given). Returns whether it did."""
+def set_status(
+    deployment_id: int, status: str, reason: str, *, generation: int | None = None, current=None, **fields
+) -> bool:
+    """Sets status unless the desired state moved on (when `generation` is given). Returns whether it did.
+    `current`: the (status, reason) a run loaded at the start of its pass, so an unchanged status costs no query (a
+    change made meanwhile asked for a reconcile, so the run goes round again and sets it from a fresh row)."""
     rows = Deployment.objects.filter(pk=deployment_id)
     if generation is not None:
         rows = rows.filter(generation=generation)
-    current = rows.values_list("status", "status_reason").first()
+    if current is None:
+        current = rows.values_list("status", "status_reason").first()
     if current is None:
         return False
     if current != (status, reason[:1000]):
@@ -216,7 +227,7 @@ def current_objects(gateway, spec) -> dict[ObjectRef, dict]:
 
 def apply(gateway, spec, objects: list[dict]) -> Outcome:
     outcome = Outcome(status=Status.DEPLOYING)
-    existing = current_objects(gateway, spec)
+    existing = outcome.listed = current_objects(gateway, spec)
     wanted = set()
     for obj in objects:
         desired = stamp(obj)
@@ -239,11 +250,19 @@ def apply(gateway, spec, objects: list[dict]) -> Outcome:
     return outcome
 
 
-def readiness(gateway, spec) -> list[str]:
-    """The workloads not ready yet, as 'name ready/wanted'; empty when everything is up."""
+WORKLOADS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"))
+
+
+def readiness(gateway, spec, listed: dict[ObjectRef, dict] | None = None) -> list[str]:
+    """The workloads not ready yet, as 'name ready/wanted'; empty when everything is up. `listed`: the objects
+    `current_objects` just read, when nothing was applied since (their status is current): no second read."""
     waiting = []
-    for api_version, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")):
-        for obj in gateway.list(api_version, kind, spec.namespace, render.owned_selector(spec)):
+    for api_version, kind in WORKLOADS:
+        if listed is not None:
+            workloads = [obj for ref, obj in listed.items() if (ref.api_version, ref.kind) == (api_version, kind)]
+        else:
+            workloads = gateway.list(api_version, kind, spec.namespace, render.owned_selector(spec))
+        for obj in workloads:
             wanted = obj.get("spec", {}).get("replicas", 1)
             ready = (obj.get("status") or {}).get("readyReplicas", 0)
             if ready < wanted:
@@ -316,32 +335,41 @@ def _converge(deployment: Deployment) -> Outcome:
     _ensure_database(deployment, spec)
     outcome = apply(gateway, spec, objects)
     recorded = {"observed_generation": spec.generation, "last_reconciled_at": now}
-    if outcome.created or outcome.updated or outcome.pruned or not deployment.applied_manifest:
+    if outcome.changed or not deployment.applied_manifest:
         recorded["applied_manifest"] = render.to_yaml(render.redact(objects))  # costly: only when it changed
-    Deployment.objects.filter(pk=deployment.pk).update(**recorded)
-    if outcome.created or outcome.updated or outcome.pruned:
+    if outcome.changed:
+        Deployment.objects.filter(pk=deployment.pk).update(**recorded)
         event(
             deployment.pk,
             "Applied",
             f"Applied generation {spec.generation}: {_summary(outcome)}.",
             generation=spec.generation,
         )
-    outcome.status = observe(deployment.pk, gateway=gateway, spec=spec)
+    else:
+        outcome.recorded = recorded  # nothing applied: written with the run's closing update (scheduling.converged)
+    for name, value in recorded.items():
+        setattr(deployment, name, value)
+    # Readiness from the objects just listed when nothing was applied; after an apply their status is stale.
+    listed = None if outcome.changed else outcome.listed
+    outcome.status = observe(deployment.pk, gateway=gateway, spec=spec, deployment=deployment, listed=listed)
     return outcome
 
 
-def observe(deployment_id: int, *, gateway=None, spec=None) -> str:
+def observe(deployment_id: int, *, gateway=None, spec=None, deployment=None, listed=None) -> str:
     """Sets HEALTHY when every workload is ready; otherwise DEPLOYING until READINESS_TIMEOUT_SECONDS since the
-    last apply, then UNHEALTHY. Returns the status it set."""
-    deployment = _load(deployment_id)
+    last apply, then UNHEALTHY. Returns the status it set. A run passes the row it loaded (as it recorded it) and,
+    when it applied nothing, the objects it listed."""
+    known = deployment is not None  # the run's own row: its status as loaded at the start of this pass
+    deployment = deployment or _load(deployment_id)
     if deployment is None or deployment.is_deleted or deployment.cluster_id is None:
         return deployment.status if deployment else Status.DELETED
     if deployment.observed_generation != deployment.generation:
         return deployment.status  # a newer desired state is not applied yet: its reconcile observes it
     spec = spec or selectors.deployment_spec(deployment)
     gateway = gateway or clusters.gateway_for(deployment.cluster)
-    waiting = readiness(gateway, spec)
+    waiting = readiness(gateway, spec, listed)
     generation = deployment.generation
+    current = (deployment.status, deployment.status_reason) if known else None
     if not waiting:
         if deployment.status != Status.HEALTHY:
             event(
@@ -351,20 +379,21 @@ def observe(deployment_id: int, *, gateway=None, spec=None) -> str:
                 level=DeploymentEvent.Level.SUCCESS,
                 generation=generation,
             )
-        set_status(deployment_id, Status.HEALTHY, "Every component is ready.", generation=generation)
-        Deployment.objects.filter(pk=deployment_id, first_healthy_at__isnull=True).update(
-            first_healthy_at=timezone.now()
-        )
+        set_status(deployment_id, Status.HEALTHY, "Every component is ready.", generation=generation, current=current)
+        if deployment.first_healthy_at is None or not known:
+            Deployment.objects.filter(pk=deployment_id, first_healthy_at__isnull=True).update(
+                first_healthy_at=timezone.now()
+            )
         return Status.HEALTHY
     since = deployment.last_reconciled_at or deployment.status_changed_at
     reason = f"Waiting for {', '.join(waiting[:4])}{' and more' if len(waiting) > 4 else ''} to become ready."
     if timezone.now() - since > timedelta(seconds=settings.READINESS_TIMEOUT_SECONDS):
         if deployment.status != Status.UNHEALTHY:
             event(deployment_id, "Unhealthy", reason, level=DeploymentEvent.Level.WARNING, generation=generation)
-        set_status(deployment_id, Status.UNHEALTHY, reason, generation=generation)
+        set_status(deployment_id, Status.UNHEALTHY, reason, generation=generation, current=current)
         return Status.UNHEALTHY
     status = deployment.status if deployment.status == Status.UNHEALTHY else Status.DEPLOYING
-    set_status(deployment_id, status, reason, generation=generation)
+    set_status(deployment_id, status, reason, generation=generation, current=current)
     return status
 
 
@@ -423,7 +452,7 @@ def run(deployment_id: int) -> Outcome | None:
                     scheduling.converged(deployment_id, started=started)
                     return Outcome(status=Status.DELETED)
                 outcome = _converge(deployment)
-                if not scheduling.converged(deployment_id, started=started):
+                if not scheduling.converged(deployment_id, started=started, **outcome.recorded):
                     break
             return outcome
         finally:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from deployments.models import Deployment
@@ -171,12 +171,21 @@ def gave_up(deployment_id: int) -> None:
     Deployment.objects.filter(pk=deployment_id).update(reconcile_requested_at=None, next_attempt_at=None)
 
 
-def converged(deployment_id: int, *, started: datetime) -> bool:
+def converged(deployment_id: int, *, started: datetime, **recorded) -> bool:
     """A pass that began at `started` succeeded: the retry chain ends, and the request it served is done unless
-    another came meanwhile. Returns whether a reconcile is still wanted (then the run goes round again)."""
-    answered(deployment_id)
+    another came meanwhile; `recorded` are more fields of the row to write with it. One update, then whether a
+    reconcile is still wanted (then the run goes round again)."""
     rows = Deployment.objects.filter(pk=deployment_id)
-    rows.filter(reconcile_requested_at__lte=started).update(reconcile_requested_at=None)
+    served = Case(
+        When(reconcile_requested_at__lte=started, then=Value(None)),
+        default=F("reconcile_requested_at"),
+        output_field=DateTimeField(),
+    )
+    # The retry chain's three fields are reset together (as `answered` does; with no attempts they are unset).
+    rows.update(
+        reconcile_attempts=0, reconcile_failing_since=None, next_attempt_at=None, reconcile_requested_at=served,
+        **recorded,
+    )  # fmt: skip
     return rows.filter(WANTED).exists()
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
-from deployments import metadata_db, selectors, services, tasks
+from deployments import cluster_services, metadata_db, selectors, tasks
 from deployments.kube import reconcile, scheduling
 from deployments.models import Cluster, Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
@@ -51,7 +51,7 @@ def test_test_connection_refuses_an_organisation_cluster_whose_server_resolves_t
 ):
     cluster = make_cluster(organization=tenancy.org, url=by_name(kube, "localhost"))
 
-    services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
 
     cluster.refresh_from_db()
     assert cluster.last_check_ok is False
@@ -64,7 +64,7 @@ def test_test_connection_of_a_platform_cluster_is_exempt(tenancy, kube, strict_o
     staff = User.objects.create_superuser(email="staff@aerodrome.test", password=PASSWORD)
     cluster = make_cluster(organization=None, url=by_name(kube, "localhost"))
 
-    services.cluster_test_connection(actor=staff, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=staff, cluster=cluster)
 
     cluster.refresh_from_db()
     assert cluster.last_check_ok is True and cluster.last_check_message.startswith("Connected: Kubernetes v")
@@ -74,7 +74,7 @@ def test_test_connection_connects_to_the_address_it_checked(tenancy, kube, fake_
     fake_dns["k8s.tenant.test"] = ["127.0.0.1"]  # only the policy knows this name: a second lookup would fail
     cluster = make_cluster(organization=tenancy.org, url=by_name(kube, "k8s.tenant.test"))
 
-    services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
 
     cluster.refresh_from_db()
     assert cluster.last_check_message.startswith("Connected: Kubernetes v")
@@ -187,7 +187,7 @@ def test_organisation_cluster_addresses_the_policy_refuses_are_refused_on_save(
     values = {"name": "c", "kubeconfig": kubeconfig_for("https://93.184.215.14"), "ingress_base_domain": "a.acme.io"}
 
     with pytest.raises(ValidationError) as refused:
-        services.cluster_create(actor=tenancy.owner, organization=tenancy.org, **values | fields)
+        cluster_services.cluster_create(actor=tenancy.owner, organization=tenancy.org, **values | fields)
 
     assert words in " ".join(refused.value.message_dict[field])
     assert "pw" not in str(refused.value)
@@ -197,16 +197,18 @@ def test_organisation_cluster_addresses_the_policy_refuses_are_refused_on_save(
 def test_an_update_is_checked_too_and_a_name_that_does_not_resolve_yet_is_saved(tenancy, strict_outbound):
     cluster = make_cluster(organization=tenancy.org, url="https://93.184.215.14")
     with pytest.raises(ValidationError) as refused:
-        services.cluster_update(actor=tenancy.owner, cluster=cluster, prometheus_url="http://127.0.0.1:9090")
+        cluster_services.cluster_update(actor=tenancy.owner, cluster=cluster, prometheus_url="http://127.0.0.1:9090")
     assert "127.0.0.1 is a loopback address" in refused.value.message_dict["prometheus_url"][0]
 
-    services.cluster_update(actor=tenancy.owner, cluster=cluster, prometheus_url="https://prometheus.acme.invalid")
+    cluster_services.cluster_update(
+        actor=tenancy.owner, cluster=cluster, prometheus_url="https://prometheus.acme.invalid"
+    )
     assert Cluster.objects.get(pk=cluster.pk).prometheus_url == "https://prometheus.acme.invalid"
 
 
 def test_a_platform_cluster_may_point_at_any_address(strict_outbound):
     staff = User.objects.create_superuser(email="staff@aerodrome.test", password=PASSWORD)
-    cluster = services.cluster_create(
+    cluster = cluster_services.cluster_create(
         actor=staff,
         organization=None,
         name="in-house",

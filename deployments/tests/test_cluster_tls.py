@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from accounts.models import AuditEvent
-from deployments import selectors, services
+from deployments import cluster_services, selectors
 from deployments.kube.render import render
 from deployments.models import Cluster, Deployment
 from deployments.tests.certificates import make_certificate, private_key_pem
@@ -36,7 +36,7 @@ def test_owner_sets_a_cluster_issuer_and_the_deployments_on_it_get_a_certificate
     assert Deployment.objects.get(pk=deployment.pk).ui_url == f"http://{deployment.release_name}.{DOMAIN}"
     Deployment.objects.filter(pk=deployment.pk).update(reconcile_requested_at=None)
 
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, tls_mode="CLUSTER_ISSUER", tls_cluster_issuer="letsencrypt-prod"
     )
 
@@ -66,7 +66,7 @@ def test_owner_sets_a_cluster_issuer_and_the_deployments_on_it_get_a_certificate
 )
 def test_cluster_issuer_must_be_a_kubernetes_name(tenancy, cluster, issuer, message):
     with pytest.raises(ValidationError) as caught:
-        services.cluster_update(
+        cluster_services.cluster_update(
             actor=tenancy.owner, cluster=cluster, tls_mode="CLUSTER_ISSUER", tls_cluster_issuer=issuer
         )
     assert message in caught.value.message_dict["tls_cluster_issuer"][0]
@@ -75,7 +75,9 @@ def test_cluster_issuer_must_be_a_kubernetes_name(tenancy, cluster, issuer, mess
 
 def test_an_unknown_tls_mode_is_refused(tenancy, cluster):
     with pytest.raises(ValidationError) as caught:
-        services.cluster_update(actor=tenancy.owner, cluster=cluster, tls_mode="ISSUER", tls_cluster_issuer="ca")
+        cluster_services.cluster_update(
+            actor=tenancy.owner, cluster=cluster, tls_mode="ISSUER", tls_cluster_issuer="ca"
+        )
     assert "not a valid TLS mode" in caught.value.message_dict["tls_mode"][0]
 
 
@@ -83,7 +85,7 @@ def test_wildcard_certificate_is_rendered_into_each_namespace_and_its_key_stays_
     certificate, key = wildcard
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
 
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, tls_mode="CERTIFICATE", tls_certificate=certificate, tls_private_key=key
     )
 
@@ -101,10 +103,10 @@ def test_wildcard_certificate_is_rendered_into_each_namespace_and_its_key_stays_
 
 def test_blank_certificate_and_key_keep_the_stored_ones(tenancy, cluster, wildcard):
     certificate, key = wildcard
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, tls_mode="CERTIFICATE", tls_certificate=certificate, tls_private_key=key
     )
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner,
         cluster=cluster,
         name="renamed",
@@ -122,12 +124,12 @@ def test_blank_certificate_and_key_keep_the_stored_ones(tenancy, cluster, wildca
 
 def test_a_new_certificate_needs_its_own_key(tenancy, cluster, wildcard):
     certificate, key = wildcard
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, tls_mode="CERTIFICATE", tls_certificate=certificate, tls_private_key=key
     )
     renewed, _ = make_certificate(f"*.{DOMAIN}")
     with pytest.raises(ValidationError) as caught:
-        services.cluster_update(actor=tenancy.owner, cluster=cluster, tls_certificate=renewed)
+        cluster_services.cluster_update(actor=tenancy.owner, cluster=cluster, tls_certificate=renewed)
     assert caught.value.message_dict == {"tls_private_key": ["This key does not belong to the certificate."]}
 
 
@@ -150,7 +152,7 @@ def test_a_wildcard_certificate_must_be_readable_match_its_key_cover_the_domain_
 ):
     certificate, key = make()
     with pytest.raises(ValidationError) as caught:
-        services.cluster_update(
+        cluster_services.cluster_update(
             actor=tenancy.owner,
             cluster=cluster,
             tls_mode="CERTIFICATE",
@@ -163,20 +165,20 @@ def test_a_wildcard_certificate_must_be_readable_match_its_key_cover_the_domain_
 
 def test_changing_the_domain_checks_the_stored_certificate_against_it(tenancy, cluster, wildcard):
     certificate, key = wildcard
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, tls_mode="CERTIFICATE", tls_certificate=certificate, tls_private_key=key
     )
     with pytest.raises(ValidationError) as caught:
-        services.cluster_update(actor=tenancy.owner, cluster=cluster, ingress_base_domain="airflow.other.test")
+        cluster_services.cluster_update(actor=tenancy.owner, cluster=cluster, ingress_base_domain="airflow.other.test")
     assert "must be for *.airflow.other.test" in caught.value.message_dict["tls_certificate"][0]
 
 
 def test_switching_tls_off_forgets_the_certificate_and_key(tenancy, cluster, wildcard):
     certificate, key = wildcard
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, tls_mode="CERTIFICATE", tls_certificate=certificate, tls_private_key=key
     )
-    services.cluster_update(actor=tenancy.owner, cluster=cluster, tls_mode="NONE")
+    cluster_services.cluster_update(actor=tenancy.owner, cluster=cluster, tls_mode="NONE")
     stored = Cluster.objects.get(pk=cluster.pk)
     assert (stored.tls_mode, stored.tls_certificate, stored.tls_private_key) == ("NONE", "", "")
     assert AuditEvent.objects.filter(action="cluster.update").first().changes == {
@@ -188,7 +190,7 @@ def test_switching_tls_off_forgets_the_certificate_and_key(tenancy, cluster, wil
 
 def test_a_member_cannot_change_the_tls_setting(tenancy, cluster):
     with pytest.raises(PermissionDenied):
-        services.cluster_update(
+        cluster_services.cluster_update(
             actor=tenancy.member, cluster=cluster, tls_mode="CLUSTER_ISSUER", tls_cluster_issuer="letsencrypt"
         )
     assert Cluster.objects.get(pk=cluster.pk).tls_mode == "NONE"
@@ -197,7 +199,7 @@ def test_a_member_cannot_change_the_tls_setting(tenancy, cluster):
 def test_a_new_cluster_may_come_with_its_tls_setting(tenancy, kube):
     from deployments.tests.factories import kubeconfig_for
 
-    created = services.cluster_create(
+    created = cluster_services.cluster_create(
         actor=tenancy.owner,
         organization=tenancy.org,
         name="us",

@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from accounts.models import AuditEvent
-from deployments import services
+from deployments import cluster_services, services
 from deployments.models import Cluster, Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 
 
 def test_owner_adds_a_cluster_with_an_encrypted_kubeconfig(tenancy, kube):
-    cluster = services.cluster_create(
+    cluster = cluster_services.cluster_create(
         actor=tenancy.owner,
         organization=tenancy.org,
         name="prod-eu",
@@ -32,7 +32,7 @@ def test_owner_adds_a_cluster_with_an_encrypted_kubeconfig(tenancy, kube):
 
 def test_a_password_inside_a_url_never_reaches_the_audit_trail(tenancy):
     cluster = make_cluster(organization=tenancy.org)
-    services.cluster_update(
+    cluster_services.cluster_update(
         actor=tenancy.owner, cluster=cluster, prometheus_url="https://scraper:prom-pa55@prom.acme.io/api"
     )
     entry = AuditEvent.objects.get(action="cluster.update")
@@ -41,7 +41,7 @@ def test_a_password_inside_a_url_never_reaches_the_audit_trail(tenancy):
 
 def test_a_blank_kubeconfig_on_update_keeps_the_stored_one(tenancy, kube):
     cluster = make_cluster(organization=tenancy.org, url=kube.url)
-    services.cluster_update(actor=tenancy.owner, cluster=cluster, name="renamed", kubeconfig="")
+    cluster_services.cluster_update(actor=tenancy.owner, cluster=cluster, name="renamed", kubeconfig="")
     assert Cluster.objects.get(pk=cluster.pk).kubeconfig == kubeconfig_for(kube.url)
 
 
@@ -63,7 +63,7 @@ def test_a_blank_kubeconfig_on_update_keeps_the_stored_one(tenancy, kube):
 def test_bad_cluster_input_is_refused(tenancy, kube, fields, field):
     values = {"name": "c", "kubeconfig": kubeconfig_for(kube.url), "ingress_base_domain": "a.example.com", **fields}
     with pytest.raises(ValidationError) as caught:
-        services.cluster_create(actor=tenancy.owner, organization=tenancy.org, **values)
+        cluster_services.cluster_create(actor=tenancy.owner, organization=tenancy.org, **values)
     assert field in caught.value.message_dict
     assert "pa%zz" not in str(caught.value)
     assert not Cluster.objects.exists()
@@ -73,9 +73,9 @@ def test_members_cannot_manage_clusters_and_outsiders_cannot_see_them(tenancy, k
     cluster = make_cluster(organization=tenancy.org, url=kube.url)
     platform = make_cluster(organization=None, name="shared")
     with pytest.raises(PermissionDenied):
-        services.cluster_update(actor=tenancy.member, cluster=cluster, name="x")
+        cluster_services.cluster_update(actor=tenancy.member, cluster=cluster, name="x")
     with pytest.raises(ValidationError, match="platform staff"):
-        services.cluster_update(actor=tenancy.owner, cluster=platform, name="x")
+        cluster_services.cluster_update(actor=tenancy.owner, cluster=platform, name="x")
     assert set(Cluster.objects.for_actor(tenancy.member)) == {cluster, platform}
     assert set(Cluster.objects.for_actor(tenancy.outsider)) == {platform}
 
@@ -83,7 +83,7 @@ def test_members_cannot_manage_clusters_and_outsiders_cannot_see_them(tenancy, k
 def test_test_connection_reports_the_kubernetes_version(tenancy, kube):
     cluster = make_cluster(organization=tenancy.org, url=kube.url)
 
-    services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
 
     cluster.refresh_from_db()
     assert cluster.last_check_ok is True
@@ -95,7 +95,7 @@ def test_test_connection_explains_an_unreachable_cluster(tenancy, settings):
     settings.KUBE_RETRIES, settings.KUBE_BACKOFF_MS = 1, 1
     cluster = make_cluster(organization=tenancy.org, url="http://127.0.0.1:1")
 
-    services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
 
     cluster.refresh_from_db()
     assert cluster.last_check_ok is False
@@ -106,7 +106,7 @@ def test_a_cluster_in_use_cannot_be_deleted(tenancy, kube):
     cluster = make_cluster(organization=tenancy.org, url=kube.url)
     make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     with pytest.raises(ValidationError, match="still run on"):
-        services.cluster_delete(actor=tenancy.owner, cluster=cluster)
+        cluster_services.cluster_delete(actor=tenancy.owner, cluster=cluster)
 
 
 def _kubeconfig(user: dict, cluster: dict | None = None) -> str:
@@ -150,7 +150,7 @@ def test_a_kubeconfig_may_not_run_commands_or_read_files_on_our_machines(tenancy
     marker = tmp_path / "ran"
     kubeconfig = _kubeconfig(user or _exec_user(marker), cluster)
     with pytest.raises(ValidationError) as caught:
-        services.cluster_create(
+        cluster_services.cluster_create(
             actor=tenancy.owner, organization=tenancy.org, name="c", ingress_base_domain="a.b.io", kubeconfig=kubeconfig
         )
     assert named in " ".join(caught.value.message_dict["kubeconfig"])
@@ -162,7 +162,7 @@ def test_a_stored_kubeconfig_that_runs_commands_is_never_used(tenancy, tmp_path)
     marker = tmp_path / "ran"
     cluster = make_cluster(organization=tenancy.org, kubeconfig=_kubeconfig(_exec_user(marker)))
 
-    services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
+    cluster_services.cluster_test_connection(actor=tenancy.owner, cluster=cluster)
 
     assert not marker.exists()
     cluster.refresh_from_db()
@@ -181,7 +181,7 @@ def test_a_stored_kubeconfig_that_runs_commands_is_never_used(tenancy, tmp_path)
 )
 def test_a_malformed_kubeconfig_is_refused_with_a_message(tenancy, kubeconfig):
     with pytest.raises(ValidationError) as caught:
-        services.cluster_create(
+        cluster_services.cluster_create(
             actor=tenancy.owner, organization=tenancy.org, name="c", ingress_base_domain="a.b.io", kubeconfig=kubeconfig
         )
     assert "kubeconfig" in caught.value.message_dict
@@ -193,9 +193,9 @@ def test_a_cluster_cannot_be_deleted_while_deleted_deployments_are_torn_down_on_
     services.deployment_delete(actor=tenancy.owner, deployment=deployment, confirm_name=deployment.name)
 
     with pytest.raises(ValidationError, match="being removed"):
-        services.cluster_delete(actor=tenancy.owner, cluster=cluster)
+        cluster_services.cluster_delete(actor=tenancy.owner, cluster=cluster)
     assert Deployment.objects.get(pk=deployment.pk).cluster == cluster  # its teardown still knows where to go
 
     Deployment.objects.filter(pk=deployment.pk).update(status=Deployment.Status.DELETED)
-    services.cluster_delete(actor=tenancy.owner, cluster=cluster)
+    cluster_services.cluster_delete(actor=tenancy.owner, cluster=cluster)
     assert not Cluster.objects.filter(pk=cluster.pk).exists()

@@ -49,6 +49,44 @@
     stack.appendChild(toast);
   }
 
+  // Person pickers (templates/partials/person_picker.html): a click on a match puts the person in the form's hidden
+  // field (a change event, so a filter form refreshes); typing something else or emptying the box lets go of them.
+  document.addEventListener("click", function (e) {
+    var match = e.target.closest("[data-person-id]");
+    var picker = match && match.closest("[data-person-picker]");
+    if (!picker) return;
+    var value = picker.querySelector("[data-person-value]");
+    var search = picker.querySelector("[data-person-search]");
+    value.value = match.dataset.personId;
+    search.value = match.dataset.personLabel;
+    search.classList.remove("is-invalid");
+    picker.querySelector(".person-matches").innerHTML = "";
+    search.setAttribute("aria-expanded", "false");
+    value.dispatchEvent(new Event("change", { bubbles: true }));
+    search.focus();
+  });
+  document.addEventListener("input", function (e) {
+    if (!e.target.matches("[data-person-search]")) return;
+    var value = e.target.closest("[data-person-picker]").querySelector("[data-person-value]");
+    if (value.value) {
+      value.value = "";
+      value.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+  // The search box's own change (it belongs to no form) must not reach a form that filters on change.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-person-search]")) e.stopPropagation();
+  }, true);
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || !e.target.closest || !e.target.closest("[data-person-picker]")) return;
+    e.target.closest("[data-person-picker]").querySelector(".person-matches").innerHTML = "";
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail.target.classList.contains("person-matches")) return;
+    var search = e.detail.target.closest("[data-person-picker]").querySelector("[data-person-search]");
+    search.setAttribute("aria-expanded", e.detail.target.querySelector("[data-person-id]") ? "true" : "false");
+  });
+
   // A failed request should never fail silently.
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;

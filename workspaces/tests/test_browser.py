@@ -28,7 +28,9 @@ def test_owner_creates_workspace_adds_member_changes_role_and_sees_it_audited(pa
     expect(page.get_by_text("Workspace “Marketing Analytics” created.")).to_be_visible()
 
     form = page.locator("#add-member-form")
-    form.get_by_label("Member").select_option(label=tenancy.member.name_and_email)
+    form.get_by_label("Member").fill("mo mem")  # search-as-you-type: a few matches, then a click
+    form.get_by_role("option", name=tenancy.member.email).click()
+    expect(form.get_by_label("Member")).to_have_value(tenancy.member.name_and_email)
     form.get_by_role("button", name="Add member").click()
     row = page.locator("#access-table tr", has_text=tenancy.member.email)
     expect(row.get_by_test_id("effective-role")).to_have_text("Member")
@@ -48,3 +50,57 @@ def test_owner_creates_workspace_adds_member_changes_role_and_sees_it_audited(pa
     expect(audit_row).to_contain_text(tenancy.owner.email)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "audit-log.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_pickers_search_as_you_type_and_rarely_used_forms_load_on_demand(page, live_server, tenancy):
+    """In an organisation of many people: the member picker and the audit log's actor filter search as one types;
+    the workspace's settings and delete forms appear when asked for."""
+    from accounts.models import OrganizationMembership, User
+    from accounts.tests.page_helpers import browser_login
+
+    people = User.objects.bulk_create(
+        User(email=f"person{i:02d}@acme.test", full_name=f"Person {i:02d}") for i in range(40)
+    )
+    OrganizationMembership.objects.bulk_create(OrganizationMembership(organization=tenancy.org, user=u) for u in people)
+    browser_login(page, live_server, tenancy.owner)
+    page.goto(f"/orgs/acme/workspaces/{tenancy.workspace.pk}/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "workspace-page.png"), full_page=True)
+
+    form = page.locator("#add-member-form")
+    form.get_by_label("Member").fill("person 1")
+    matches = form.locator("[data-person-id]")
+    expect(matches.first).to_contain_text("person10@acme.test")  # by address: Person 10 to 19 match
+    expect(matches).to_have_count(8)  # 10 match: a few are shown, and a word that more do
+    expect(form.get_by_text("and more match")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "workspace-member-picker.png"))
+    form.get_by_label("Member").fill("person 17")
+    form.get_by_role("option", name="person17@acme.test").click()
+    expect(form.get_by_label("Member")).to_have_value("Person 17 <person17@acme.test>")
+    form.get_by_role("button", name="Add member").click()
+    expect(page.locator("#access-table tr", has_text="person17@acme.test")).to_be_visible()
+
+    page.locator("#workspace-settings-card").get_by_role("link", name="Edit").click()
+    settings_form = page.locator("#workspace-settings-form")
+    expect(settings_form.get_by_label("Workspace name")).to_have_value("Analytics")
+    page.locator("#delete-workspace-card").get_by_role("link", name="Delete…").click()
+    delete_form = page.locator("#delete-workspace-form")
+    expect(delete_form.get_by_role("button", name="Delete workspace")).to_be_disabled()
+    settings_form.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "workspace-forms-on-demand.png"), full_page=True)
+    settings_form.get_by_label("Workspace name").fill("Analytics EU")
+    settings_form.get_by_role("button", name="Save").click()
+    expect(page.locator("#workspace-name")).to_have_text("Analytics EU")
+
+    page.goto("/orgs/acme/audit/")
+    actor = page.get_by_label("Actor")
+    actor.fill("olive")
+    page.get_by_role("option", name=tenancy.owner.email).click()
+    expect(page).to_have_url(re.compile(rf"actor={tenancy.owner.pk}"))
+    expect(page.locator("#audit-table")).to_contain_text("workspace.member_add")
+    expect(page.locator("#audit-table tbody tr")).to_have_count(2)  # the owner's two changes
+    actor.fill("person 0")
+    expect(page.locator("[data-person-id]").first).to_contain_text("person00@acme.test")
+    expect(page.locator("[data-person-id]")).to_have_count(8)
+    page.screenshot(path=str(ARTIFACTS / "audit-actor-picker.png"))

@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from django.utils import timezone
+
 from accounts.models import SSOConnection, SSOGroupMapping, Team
+from accounts.sso.domains import sync_claims
 from accounts.tests.factories import TeamFactory
 from accounts.tests.sso.oidc_harness import CLIENT_ID, CLIENT_SECRET
 
@@ -16,15 +19,15 @@ class SSOSetup:
     unmapped_team: Team  # managed by hand, never touched by SSO
 
 
-def configure_sso(org, issuer: str, **fields) -> SSOSetup:
+def configure_sso(org, issuer: str, *, verified: bool = True, **fields) -> SSOSetup:
+    """Acme's connection to the test IdP for acme.test, a domain it has verified unless `verified=False`."""
+    fields.setdefault("domains", ["acme.test"])
     connection = SSOConnection.objects.create(
-        organization=org,
-        issuer_url=issuer,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        domains=["acme.test"],
-        **fields,
+        organization=org, issuer_url=issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, **fields
     )
+    sync_claims(connection)
+    if verified:
+        connection.domain_claims.update(verified_at=timezone.now(), checked_at=timezone.now())
     data_team = TeamFactory(organization=org, name="Data Engineering")
     platform_team = TeamFactory(organization=org, name="Platform")
     unmapped_team = TeamFactory(organization=org, name="Hand-picked")

@@ -19,6 +19,7 @@ from accounts.models import (
     OrganizationMembership,
     SSOBypassLink,
     SSOConnection,
+    SSODomain,
     TeamMembership,
     User,
 )
@@ -144,12 +145,13 @@ def test_disabling_a_connection_needs_no_reachable_issuer(tenancy, idp):
     assert connection.enabled is False
 
 
-def test_email_domains_are_unique_across_organisations_without_naming_the_other(tenancy, idp):
+def test_a_domain_verified_by_one_organisation_cannot_be_claimed_by_another_without_naming_it(tenancy, idp):
     save(tenancy.owner, tenancy.org, issuer_url=idp.issuer)
+    SSODomain.objects.filter(domain="acme.test").update(verified_at=timezone.now())
     with pytest.raises(ValidationError) as error:
         save(tenancy.outsider, tenancy.other_org, issuer_url=idp.issuer, domains="globex.test, ACME.test")
     message = error.value.message_dict["domains"][0]
-    assert "acme.test is already managed by another organisation" in message
+    assert "acme.test is already verified by another organisation" in message
     assert "Acme" not in message
     assert SSOConnection.objects.count() == 1
 

@@ -264,3 +264,44 @@ def test_owner_configures_sso_maps_a_group_and_creates_a_bypass_link(page, tenan
     expect(page.get_by_test_id("new-bypass")).to_contain_text("shown only once")
     expect(page.get_by_label("Bypass link")).to_have_value(re.compile(r"/accounts/sso/bypass/[\w-]+/$"))
     screenshot(page, "sso-settings.png")
+
+
+def test_owner_sees_domain_statuses_and_verifies_a_pending_domain(page, tenancy, browser_idp, dns_server):
+    from django.utils import timezone
+
+    from accounts.models import SSOConnection, SSODomain
+
+    # The owner's own domain (acme.test) is not among them: they sign in with a password.
+    domains = ["acme.example", "acme-data.example", "acme-labs.example"]
+    setup = configure_sso(tenancy.org, browser_idp.issuer, domains=domains)
+    SSODomain.objects.filter(domain="acme-data.example").update(verified_at=None)
+    SSODomain.objects.filter(domain="acme-labs.example").update(verified_at=None, lost_at=timezone.now())
+    SSOConnection.objects.filter(pk=setup.connection.pk).update(
+        last_login_claims=["aud", "email", "email_verified", "exp", "groups", "iat", "iss", "name", "sub"],
+        last_login_at=timezone.now(),
+    )
+    pending = SSODomain.objects.get(domain="acme-data.example")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(tenancy.owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/orgs/{tenancy.org.slug}/sso/")
+    rows = page.get_by_test_id("sso-domain")
+    expect(rows).to_have_count(3)
+    expect(page.locator('[data-status="verified"]')).to_contain_text("Verified")
+    expect(page.locator('[data-status="lost"]')).to_contain_text("Verification lost")
+    row = page.locator(f"#sso-domain-{pending.pk}")
+    expect(row).to_contain_text("Pending")
+    expect(row.get_by_test_id("sso-record-name")).to_have_text("_aerodrome.acme-data.example")
+    expect(row.get_by_test_id("sso-record-value")).to_have_text(pending.record_value)
+    expect(page.get_by_test_id("sso-last-claims")).to_contain_text("email_verified")
+    page.locator("#sso-domains").scroll_into_view_if_needed()
+    screenshot(page, "sso-domains-pending.png")
+
+    row.get_by_role("button", name="Verify").click()
+    expect(page.get_by_test_id("sso-domain-outcome")).to_contain_text("No TXT record")
+    dns_server.publish(pending.record_name, pending.record_value)
+    page.locator(f"#sso-domain-{pending.pk}").get_by_role("button", name="Verify").click()
+    expect(page.get_by_test_id("sso-domain-outcome")).to_contain_text("acme-data.example is verified.")
+    expect(page.locator('[data-status="verified"]')).to_have_count(2)
+    screenshot(page, "sso-domains-verified.png")

@@ -19,7 +19,17 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken, AuditEvent, Organization, OrganizationMembership, Team, TeamMembership, User
+from accounts.invitations import services as invitations
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Organization,
+    OrganizationMembership,
+    Team,
+    TeamMembership,
+    User,
+)
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.api_helpers import assert_error
 from accounts.tests.factories import (
@@ -87,7 +97,10 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-organization-detail", "PATCH"): org_owner_only(200),
     ("api-organization-leave", "POST"): row(403),  # a token is no member: it cannot leave
     ("api-organization-member-list", "GET"): row(403, org_owner=200, org_member=200),
-    ("api-organization-member-list", "POST"): org_owner_only(201),
+    ("api-organization-invitation-list", "GET"): org_owner_only(200),
+    ("api-organization-invitation-list", "POST"): org_owner_only(201),
+    ("api-organization-invitation-detail", "DELETE"): org_owner_only(204),
+    ("api-organization-invitation-resend", "POST"): org_owner_only(200),
     ("api-organization-member-detail", "PATCH"): org_owner_only(200),
     ("api-organization-member-detail", "DELETE"): org_owner_only(204),
     ("api-team-list", "GET"): row(200),  # empty for workspace and Deployment tokens
@@ -147,6 +160,7 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
 LEVEL = {
     "api-organization": "organization",
     "api-organization-member": "organization",
+    "api-organization-invitation": "organization",
     "api-team": "organization",
     "api-team-member": "organization",
     "api-cluster": "organization",
@@ -170,7 +184,7 @@ SLICES_BY_LEVEL = {
 BODY = {
     ("api-organization-list", "POST"): lambda s: {"name": "Token Corp"},
     ("api-organization-detail", "PATCH"): lambda s: {"name": "Renamed"},
-    ("api-organization-member-list", "POST"): lambda s: {"email": "stranger@example.test", "role": "MEMBER"},
+    ("api-organization-invitation-list", "POST"): lambda s: {"emails": ["stranger@example.test"]},
     ("api-organization-member-detail", "PATCH"): lambda s: {"role": "OWNER"},
     ("api-team-list", "POST"): lambda s: {"name": "Matrix team"},
     ("api-team-detail", "PATCH"): lambda s: {"name": "Renamed team"},
@@ -216,6 +230,7 @@ PREPARE = {("api-workspace-detail", "DELETE"): _move_deployments_out}  # run in 
 NO_BODY = {
     ("api-organization-leave", "POST"),
     ("api-token-rotate", "POST"),
+    ("api-organization-invitation-resend", "POST"),
     ("api-cluster-test-connection", "POST"),
     ("api-deployment-reconcile", "POST"),
     ("api-deployment-airflow-token", "POST"),
@@ -311,6 +326,7 @@ class Slice:
     bindable_user: User  # a member of the organisation without a role on the workspace
     deployment: Deployment
     token: ApiToken
+    invitation: Invitation | None = None
 
 
 def _deployment(actor, workspace, name) -> Deployment:
@@ -355,9 +371,10 @@ def world(tenancy, settings):
     target_marketing = token(WorkspaceRole.MEMBER, "target-marketing", workspace=marketing)[0]
     member_membership = OrganizationMembership.objects.get(organization=org, user=member)
     member_binding = WorkspaceRoleBinding.objects.get(workspace=analytics, user=member)
+    [invited] = invitations.invitations_create(actor=owner, organization=org, emails=["guest@example.test"])
     own = Slice(
         org, member_membership, team, in_team, newcomer, cluster, analytics, member_binding, newcomer, sales,
-        target_analytics,
+        target_analytics, invited.invitation,
     )  # fmt: skip
 
     # Organisation globex, with one of everything.
@@ -381,6 +398,9 @@ def world(tenancy, settings):
         token=tokens.token_create(actor=outsider, role="MEMBER", name="globex-ci", workspace=tenancy.other_workspace)[
             0
         ],
+        invitation=invitations.invitations_create(actor=outsider, organization=other, emails=["guest@globex.test"])[
+            0
+        ].invitation,
     )
     slices = {
         "own": own,
@@ -397,6 +417,7 @@ def world(tenancy, settings):
 LOOKUP = {  # the detail route's object in a slice
     "api-organization": lambda s: s.org.slug,
     "api-organization-member": lambda s: s.membership.pk,
+    "api-organization-invitation": lambda s: s.invitation.pk,
     "api-team": lambda s: s.team.pk,
     "api-team-member": lambda s: s.team_membership.pk,
     "api-token": lambda s: s.token.pk,

@@ -5,6 +5,8 @@ import hashlib
 import re
 from decimal import Decimal
 
+import yaml
+
 from deployments.catalog import Size
 from deployments.kube.spec import DeploymentSpec
 
@@ -160,3 +162,12 @@ def disruption_budget(spec: DeploymentSpec, component: str) -> dict:
         "metadata": meta(spec, dns_name(spec.release_name, component), component),
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(spec, component)}},
     }
+
+
+_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def safe_yaml(data) -> str:
+    """What `yaml.safe_dump(data, sort_keys=False)` writes, from libyaml's emitter when PyYAML has it (the same text,
+    several times faster than the pure-Python one)."""
+    return yaml.dump(data, Dumper=_SAFE_DUMPER, sort_keys=False)

@@ -4,8 +4,6 @@ ConfigMap, the settings users may not override, and the digests that roll exactl
 import hashlib
 import json
 
-import yaml
-
 from deployments import catalog
 from deployments.kube.render import async_engine, webserver_config
 from deployments.kube.render.base import (
@@ -23,6 +21,7 @@ from deployments.kube.render.base import (
     is_v3,
     labels,
     meta,
+    safe_yaml,
     service_account_name,
 )
 from deployments.kube.render.pods import airflow_container, airflow_pod_security, airflow_volumes, task_pod_size
@@ -192,7 +191,7 @@ def objects(spec: DeploymentSpec) -> list[dict]:
     if webserver_config.configured(spec):
         data[webserver_config.FILE] = webserver_config.source(spec)
     if not spec.is_celery:
-        data["pod_template_file.yaml"] = yaml.safe_dump(_pod_template(spec), sort_keys=False)
+        data["pod_template_file.yaml"] = safe_yaml(_pod_template(spec))
     return [
         {
             "apiVersion": "v1",

@@ -1,8 +1,6 @@
 """The statsd exporter that turns Airflow's metrics into Prometheus ones: its mappings ConfigMap, Deployment and
 Service."""
 
-import yaml
-
 from deployments import catalog
 from deployments.kube.render.base import (
     STATSD,
@@ -12,6 +10,7 @@ from deployments.kube.render.base import (
     meta,
     port,
     resources,
+    safe_yaml,
     service,
     service_account_name,
 )
@@ -56,13 +55,16 @@ _STATSD_MAPPINGS = {
 }
 
 
+_STATSD_MAPPINGS_YAML = safe_yaml(_STATSD_MAPPINGS)  # the same for every Deployment
+
+
 def configuration(spec: DeploymentSpec) -> list[dict]:
     return [
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": meta(spec, dns_name(spec.release_name, STATSD), STATSD),
-            "data": {"mappings.yml": yaml.safe_dump(_STATSD_MAPPINGS, sort_keys=False)},
+            "data": {"mappings.yml": _STATSD_MAPPINGS_YAML},
         }
     ]
 

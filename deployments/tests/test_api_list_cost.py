@@ -1,0 +1,84 @@
+"""What listing Deployments costs (the API's list and the workspace page's card): a fixed number of queries however
+many Deployments there are, and none of the columns a list does not show (the stored manifest, secrets to decrypt
+per row: the Deployment's generated secrets, its cluster's kubeconfig and database URL)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.tests.api_helpers import api_client
+from deployments import quota, services
+from deployments.models import Deployment, WorkerQueue
+from deployments.tests.factories import make_cluster, make_deployment
+
+pytestmark = pytest.mark.django_db
+
+NOT_LISTED = ('"applied_manifest"', '"generated_secrets"', '"kubeconfig"', '"database_admin_url"')
+
+
+def add_deployments(workspace, cluster, n: int, start: int = 0) -> None:
+    deployments = Deployment.objects.bulk_create(
+        Deployment(
+            workspace=workspace,
+            cluster=cluster,
+            name=f"d{i:03d}",
+            release_name=f"rel-{i}",
+            generated_secrets={"fernet_key": "x"},
+            applied_manifest="kind: ConfigMap\n" * 100,
+        )
+        for i in range(start, start + n)
+    )
+    WorkerQueue.objects.bulk_create(WorkerQueue(deployment=d, name="default") for d in deployments)
+
+
+def captured(client, url, **headers) -> list[str]:
+    client.get(url, **headers)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.fixture
+def cluster(tenancy):
+    return make_cluster(organization=tenancy.org)
+
+
+def test_the_api_list_asks_the_same_queries_for_3_or_60_deployments(tenancy, cluster):
+    client = api_client(tenancy.owner)
+    url = f"/api/v1/deployments/?workspace={tenancy.workspace.pk}"
+    add_deployments(tenancy.workspace, cluster, 3)
+    few = captured(client, url)
+    add_deployments(tenancy.workspace, cluster, 57, start=3)
+    many = captured(client, url)
+    assert len(many) == len(few) <= 5, "\n".join(many)
+
+
+def test_the_api_list_reads_no_manifest_or_secret_columns(tenancy, cluster):
+    add_deployments(tenancy.workspace, cluster, 5)
+    sql = captured(api_client(tenancy.owner), f"/api/v1/deployments/?workspace={tenancy.workspace.pk}")
+    listing = [q for q in sql if 'FROM "deployments_deployment"' in q]
+    assert listing and not [column for column in NOT_LISTED if any(column in q for q in listing)]
+
+
+def test_the_workspace_page_lists_deployments_without_manifest_or_secret_columns(login, tenancy, cluster):
+    add_deployments(tenancy.workspace, cluster, 5)
+    url = reverse("workspace_detail", args=["acme", tenancy.workspace.pk])
+    sql = captured(login(tenancy.owner), url)
+    listing = [q for q in sql if 'FROM "deployments_deployment"' in q]
+    assert listing and not [column for column in NOT_LISTED if any(column in q for q in listing)]
+
+
+def test_listed_quota_is_the_one_render_applies(tenancy, cluster):
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
+    services.queue_create(actor=tenancy.owner, deployment=deployment, name="heavy", worker_type="A20", max_workers=7)
+    body = api_client(tenancy.owner).get(f"/api/v1/deployments/?workspace={tenancy.workspace.pk}").json()
+    figures = quota.for_deployment(Deployment.objects.get(pk=deployment.pk))
+    assert body["results"][0]["quota"] == {
+        "cpu": str(figures.cpu),
+        "memory_mib": figures.memory_mib,
+        "pods": figures.pods,
+        "cpu_quantity": figures.cpu_quantity,
+        "memory_quantity": figures.memory_quantity,
+    }
