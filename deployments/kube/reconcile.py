@@ -292,7 +292,7 @@ def _ensure_database(deployment, spec) -> None:
 
 def _load(deployment_id: int) -> Deployment | None:
     return (
-        Deployment.objects.select_related("cluster", "workspace__organization")
+        Deployment.objects.select_related("cluster", "workspace__organization", "oauth_client")
         .prefetch_related("queues", "variables")
         .filter(pk=deployment_id)
         .first()
