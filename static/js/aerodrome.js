@@ -105,9 +105,14 @@
     changingPage = next.pathname !== location.pathname;
     if (changingPage && document.activeElement) document.activeElement.blur();
   });
-  document.addEventListener("htmx:afterSwap", function (e) {
+  function toTop(e) {
     if (e.detail.target !== document.body || !changingPage) return;
-    changingPage = false;
     window.scrollTo({ top: 0, behavior: "instant" });  // not smoothly: Tabler makes scrolling smooth
+  }
+  // Again once settled: settling (attributes, focus) may nudge the scroll after the swap.
+  document.addEventListener("htmx:afterSwap", toTop);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    toTop(e);
+    if (e.detail.target === document.body) changingPage = false;
   });
 })();
