@@ -43,7 +43,7 @@ from accounts.permissions import forget_roles, require
 from accounts.roles import OrgRole
 from accounts.sso import domains as sso_domains
 from accounts.sso import http
-from aerodrome.validation import ErrorCollector, clean_role
+from aerodrome.validation import ErrorCollector, clean_role, has_control_characters
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,11 @@ def sso_connection_save(
         errors.add("client_id", "Enter the client ID your identity provider issued for Aerodrome.")
     elif len(client_id) > 255:
         errors.add("client_id", "The client ID can be at most 255 characters long.")
+    elif has_control_characters(client_id):
+        errors.add("client_id", "The client ID cannot contain control characters such as line breaks.")
     client_secret = (client_secret or "").strip()
+    if has_control_characters(client_secret):
+        errors.add("client_secret", "The client secret cannot contain control characters such as line breaks.")
     if creating and not client_secret:
         errors.add("client_secret", "Enter the client secret your identity provider issued for Aerodrome.")
     domains = errors.check(clean_domains, domains, connection=connection)

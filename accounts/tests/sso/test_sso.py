@@ -112,6 +112,15 @@ def test_a_new_connection_needs_a_client_secret(tenancy, idp):
     assert "client_secret" in error.value.message_dict
 
 
+@pytest.mark.parametrize("field", ["client_id", "client_secret"])
+def test_control_characters_in_the_client_credentials_are_refused_next_to_the_field(tenancy, idp, field):
+    """A pasted ID or secret carrying a line break inside would be sent to the IdP as is and fail every login."""
+    with pytest.raises(ValidationError) as caught:
+        save(tenancy.owner, tenancy.org, issuer_url=idp.issuer, **{field: "aero\ndrome"})
+    assert "control characters" in caught.value.message_dict[field][0]
+    assert not SSOConnection.objects.exists()
+
+
 def test_an_unreachable_issuer_is_refused_with_a_clear_error(tenancy):
     with pytest.raises(ValidationError) as error:
         save(tenancy.owner, tenancy.org, issuer_url=f"http://127.0.0.1:{closed_port()}")
