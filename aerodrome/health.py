@@ -40,3 +40,20 @@ def readyz(request):
     if problems:
         return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class ProbeMiddleware:
+    """Answers the probes before anything checks the Host header: Kubernetes probes a pod at its IP, which
+    ALLOWED_HOSTS does not (and need not) list. First in MIDDLEWARE, so no redirect or session touches them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path_info)
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aerodrome.health.ProbeMiddleware",  # probes name the pod's IP as their host: answered before the host check
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aerodrome.api.middleware.ApiErrorMiddleware",  # outside the others: every /api/ error leaves as JSON
@@ -271,9 +272,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
 # HTTPS in production (README "Production"): plain HTTP is redirected, except the probes, which the orchestrator
-# calls inside the cluster; HSTS then keeps browsers on HTTPS. Off by default: HSTS cannot be undone quickly.
+# calls inside the cluster (aerodrome.health.ProbeMiddleware answers them first); HSTS then keeps browsers on HTTPS.
+# Off by default: HSTS cannot be undone quickly.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
