@@ -11,9 +11,8 @@ RUN useradd --create-home aerodrome && mkdir -p /app/var && chown aerodrome /app
 USER aerodrome
 
 # collectstatic (with the production storage: hashed names, compressed copies) only needs settings to import;
-# these values are not used at run time.
+# this key is not used at run time. What serving needs (SITE_URL, EMAIL_URL, OIDC_RSA_PRIVATE_KEY) comes at run time.
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret DATABASE_URL=sqlite:////tmp/build.db \
-    SITE_URL=https://build.invalid EMAIL_URL=smtp://build.invalid OIDC_RSA_PRIVATE_KEY=build-only-not-a-key \
     python manage.py collectstatic --noinput
 
 EXPOSE 8000

@@ -28,8 +28,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Links that leave the page (invitation emails, SSO bypass links) start with SITE_URL (aerodrome/site.py). In DEBUG
 # it may stay unset: links then use the address the request came to.
 SITE_URL = env_str("SITE_URL", "")
+# What serving needs outside DEBUG but build steps (collectstatic, makemigrations) do not: the web server and the
+# worker refuse to start while any is missing (aerodrome/serving.py); `check --deploy` reports it.
+MISSING_TO_SERVE = []
 if not DEBUG and not SITE_URL:
-    raise ImproperlyConfigured(
+    MISSING_TO_SERVE.append(
         "SITE_URL is required outside DEBUG: the address people open Aerodrome at, e.g. https://aerodrome.example.com "
         "(invitation emails link to it)."
     )
@@ -161,12 +164,12 @@ SSO_BYPASS_LINK_HOURS = env_int("SSO_BYPASS_LINK_HOURS", 24)
 # one confidential authorization-code client per Deployment, consent-free, ID tokens signed RS256 with
 # OIDC_RSA_PRIVATE_KEY (a PEM; required outside DEBUG, where a key is made once under VAR_DIR).
 OIDC_RSA_PRIVATE_KEY = env_str("OIDC_RSA_PRIVATE_KEY", "")
-if not OIDC_RSA_PRIVATE_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "OIDC_RSA_PRIVATE_KEY is required outside DEBUG: the RSA private key (PEM) that signs the ID tokens "
-            "Aerodrome gives Airflow, e.g. from `openssl genrsa 2048`."
-        )
+if not OIDC_RSA_PRIVATE_KEY and not DEBUG:
+    MISSING_TO_SERVE.append(
+        "OIDC_RSA_PRIVATE_KEY is required outside DEBUG: the RSA private key (PEM) that signs the ID tokens "
+        "Aerodrome gives Airflow, e.g. from `openssl genrsa 2048`."
+    )
+elif not OIDC_RSA_PRIVATE_KEY:
     from aerodrome.oidc_keys import development_key
 
     OIDC_RSA_PRIVATE_KEY = development_key(VAR_DIR / "oidc-development-key.pem")
@@ -223,7 +226,7 @@ CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemca
 _email_url = env_str("EMAIL_URL", "consolemail://" if DEBUG else "")
 _email = environ.Env.email_url_config(_email_url) if _email_url else {"EMAIL_BACKEND": ""}
 if not DEBUG and not _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
-    raise ImproperlyConfigured(
+    MISSING_TO_SERVE.append(
         "EMAIL_URL must name a mail server outside DEBUG, e.g. smtp+tls://user:password@mail.example.com:587 "
         f"(got {_email_url.split(':', 1)[0] + '://' if _email_url else 'nothing'})."
     )

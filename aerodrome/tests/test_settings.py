@@ -84,14 +84,14 @@ def test_debug_is_off_and_cookies_secure_unless_asked_for(tmp_path):
 @pytest.mark.parametrize("email_url", [None, "consolemail://", "filemail:///tmp/mail", "memorymail://"])
 def test_production_refuses_to_start_without_a_real_mail_server(tmp_path, email_url):
     env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "SITE_URL": "https://aerodrome.example.com"}
-    result = _import_settings("import aerodrome.settings", **env, **({"EMAIL_URL": email_url} if email_url else {}))
+    result = _import_settings("import aerodrome.wsgi", **env, **({"EMAIL_URL": email_url} if email_url else {}))
     assert result.returncode != 0
     assert "EMAIL_URL must name a mail server" in result.stderr, result.stderr
 
 
 def test_production_refuses_to_start_without_site_url(tmp_path):
     env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "EMAIL_URL": "smtp://mail.example.com"}
-    result = _import_settings("import aerodrome.settings", **env)
+    result = _import_settings("import aerodrome.wsgi", **env)
     assert result.returncode != 0
     assert "SITE_URL is required" in result.stderr, result.stderr
 
@@ -99,7 +99,7 @@ def test_production_refuses_to_start_without_site_url(tmp_path):
 def test_production_refuses_to_start_without_the_key_that_signs_airflow_logins(tmp_path):
     env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "EMAIL_URL": "smtp://mail.example.com"}
     env["SITE_URL"] = "https://aerodrome.example.com"
-    result = _import_settings("import aerodrome.settings", **env, OIDC_RSA_PRIVATE_KEY="")
+    result = _import_settings("import aerodrome.wsgi", **env, OIDC_RSA_PRIVATE_KEY="")
     assert result.returncode != 0
     assert "OIDC_RSA_PRIVATE_KEY is required outside DEBUG" in result.stderr, result.stderr
 
@@ -122,3 +122,16 @@ def test_development_needs_neither_mail_server_nor_site_url(tmp_path):
     code = "import aerodrome.settings as s; print(s.MAILERS['default']['BACKEND'], repr(s.SITE_URL))"
     result = _import_settings(code, DEBUG="true", VAR_DIR=str(tmp_path))
     assert result.stdout.split() == ["django.core.mail.backends.console.EmailBackend", "''"], result.stderr
+
+
+def test_build_steps_run_without_what_only_serving_needs(tmp_path):
+    """collectstatic (the Dockerfile's build step) and makemigrations need neither SITE_URL, a mail server nor the
+    OIDC key; the server refuses to start without them (the tests above)."""
+    env = {"SECRET_KEY": "x" * 50, "VAR_DIR": str(tmp_path), "STATIC_MANIFEST": "true", "OIDC_RSA_PRIVATE_KEY": ""}
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'aerodrome.settings'); django.setup();"
+        "from django.core.management import call_command;"
+        "call_command('makemigrations', '--check', '--dry-run'); call_command('collectstatic', '--noinput', '-v0')"
+    )
+    result = _import_settings(code, **env)
+    assert result.returncode == 0, result.stderr[-3000:]
