@@ -185,22 +185,26 @@ def _binding(workspace, binding_pk) -> WorkspaceRoleBinding:
     )
 
 
+def _change_role(request, binding) -> tuple[str | None, str | None]:
+    """An inline role change of a binding (workspace page or team page): (error, confirmation) for its row."""
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError({"role": "Choose a role."})
+        services.workspace_binding_change_role(actor=request.user, binding=binding, role=form.cleaned_data["role"])
+    except ValidationError as exc:
+        binding.refresh_from_db()
+        return " ".join(exc.messages), None
+    return None, f"Role changed to {binding.get_role_display()}."
+
+
 @require_POST
 @organization_view()
 def workspace_binding_role(request, org, pk, binding_pk):
     """Inline role change (HTMX): answers with the updated row."""
     workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
     binding = _binding(workspace, binding_pk)
-    form = RoleForm(request.POST)
-    error = saved = None
-    try:
-        if not form.is_valid():
-            raise ValidationError({"role": "Choose a role."})
-        services.workspace_binding_change_role(actor=request.user, binding=binding, role=form.cleaned_data["role"])
-        saved = f"Role changed to {binding.get_role_display()}."
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-        binding.refresh_from_db()
+    error, saved = _change_role(request, binding)
     if binding.team_id:
         row = next(b for b in selectors.team_bindings(workspace=workspace) if b.pk == binding.pk)
         partial, context = "team-row", {"b": row}
@@ -322,16 +326,7 @@ def team_workspace_role(request, org, pk, binding_pk):
     workspace.manage_members on the binding's workspace."""
     team = account_selectors.team_for(request.user, org, pk, "team.manage")
     binding = _team_binding(team, binding_pk)
-    form = RoleForm(request.POST)
-    error = saved = None
-    try:
-        if not form.is_valid():
-            raise ValidationError({"role": "Choose a role."})
-        services.workspace_binding_change_role(actor=request.user, binding=binding, role=form.cleaned_data["role"])
-        saved = f"Role changed to {binding.get_role_display()}."
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-        binding.refresh_from_db()
+    error, saved = _change_role(request, binding)
     context = {
         "org": org,
         "team": team,
