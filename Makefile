@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # pyenv's shims exist for versions that are not selected, so try each interpreter instead of trusting `command -v`.
 PYTHON := $(shell for p in python3.14 python3.13 python3.12; do $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && echo $$p && break; done)
 
-.PHONY: run test install install-dev browser pgbouncer airflow-venv test-idp services check-python lint migrations-check pytest vendor clean
+.PHONY: run test install install-dev browser pgbouncer engines airflow-venv test-idp services check-python lint migrations-check pytest vendor clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Aerodrome needs Python 3.12 or newer (Django 6.1). Install it (e.g. 'pyenv install 3.12') and retry." >&2; exit 1; fi
@@ -30,7 +30,7 @@ run: install
 	DEBUG=$${DEBUG:-true} bash scripts/run-dev.sh
 
 ## make test: install everything the tests need, start PostgreSQL and Redis if needed, lint, check migrations, test.
-test: install-dev browser pgbouncer airflow-venv test-idp services lint migrations-check pytest
+test: install-dev browser pgbouncer engines airflow-venv test-idp services lint migrations-check pytest
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -45,6 +45,18 @@ pgbouncer:
 	  echo "Installing Debian's pgbouncer for the pgbouncer tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
 	  || { echo "Could not install pgbouncer (run as root, or: sudo apt-get install pgbouncer)" >&2; exit 1; }; \
+	fi
+
+# The monitoring and deploy tests run the real engines from Debian: Prometheus (with promtool), Alertmanager (with
+# amtool) and the distribution registry, each started by a fixture on a free port with a generated config.
+ENGINES := prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager docker-registry:docker-registry
+engines:
+	@missing=""; for pair in $(ENGINES); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing for the monitoring and deploy tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	  || { echo "Could not install$$missing (run as root, or: sudo apt-get install$$missing)" >&2; exit 1; }; \
 	fi
 
 # The real-Airflow tests run Airflow 3.1 (and its FAB and Celery providers) from a venv of their own, on Python 3.12
