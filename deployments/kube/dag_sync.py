@@ -31,7 +31,7 @@ TIMEOUT = 30
 
 
 def log(message):
-    sys.stderr.write("dag-sync: %s\n" % message)
+    sys.stderr.write(f"dag-sync: {message}\n")
     sys.stderr.flush()
 
 
@@ -46,9 +46,9 @@ def _get(url, token):
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT)
     except urllib.error.HTTPError as error:
-        raise SyncError("%s answered %s" % (url, error.code))
+        raise SyncError(f"{url} answered {error.code}") from None
     except (urllib.error.URLError, OSError) as error:
-        raise SyncError("cannot reach %s: %s" % (url, error))
+        raise SyncError(f"cannot reach {url}: {error}") from None
 
 
 def current_version(root):
@@ -63,9 +63,9 @@ def _safe_members(archive):
         name = member.name
         parts = [part for part in name.split("/") if part not in ("", ".")]
         if name.startswith("/") or ".." in parts or "\\" in name:
-            raise SyncError("unsafe path in the archive: %r" % name)
+            raise SyncError(f"unsafe path in the archive: {name!r}")
         if not (member.isreg() or member.isdir()):
-            raise SyncError("not a regular file or directory: %r" % name)
+            raise SyncError(f"not a regular file or directory: {name!r}")
         member.name = "/".join(parts) or "."
         member.mode = 0o755 if member.isdir() else 0o644
         member.uid = member.gid = 0
@@ -85,13 +85,13 @@ def _download(url, token, size, sha256, workdir):
                     break
                 length += len(chunk)
                 if length > size:
-                    raise SyncError("the download is longer than the bundle's %d bytes" % size)
+                    raise SyncError(f"the download is longer than the bundle's {size} bytes")
                 digest.update(chunk)
                 out.write(chunk)
         if length != size:
-            raise SyncError("the download stopped at %d of %d bytes" % (length, size))
+            raise SyncError(f"the download stopped at {length} of {size} bytes")
         if digest.hexdigest() != sha256:
-            raise SyncError("the download's SHA-256 is %s, not %s" % (digest.hexdigest(), sha256))
+            raise SyncError(f"the download's SHA-256 is {digest.hexdigest()}, not {sha256}")
         return path
     except BaseException:
         os.unlink(path)
@@ -116,7 +116,7 @@ def _unpack(archive_path, target):
                     shutil.copyfileobj(source, out, CHUNK)
     except (tarfile.TarError, OSError, EOFError) as error:
         shutil.rmtree(partial, ignore_errors=True)
-        raise SyncError("cannot unpack the archive: %s" % error)
+        raise SyncError(f"cannot unpack the archive: {error}") from None
     except SyncError:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -148,7 +148,7 @@ def sync(url, token, root):
         try:
             wanted = json.loads(response.read().decode())
         except ValueError:
-            raise SyncError("Aerodrome's answer is not JSON")
+            raise SyncError("Aerodrome's answer is not JSON") from None
     have = current_version(root)
     sha256 = wanted.get("sha256") or EMPTY
     if sha256 == have:
@@ -165,7 +165,7 @@ def sync(url, token, root):
             os.unlink(archive)
     _flip(root, sha256)
     _prune(root, {sha256, have})
-    log("DAGs now at %s (were %s)" % (sha256, have))
+    log(f"DAGs now at {sha256} (were {have})")
     return sha256
 
 
@@ -180,14 +180,14 @@ def main(argv):
                 sync(url, token, root)
                 return 0
             except SyncError as error:
-                log("attempt %d: %s" % (attempt + 1, error))
+                log(f"attempt {attempt + 1}: {error}")
                 time.sleep(min(2**attempt, interval))
         return 1
     while True:
         try:
             sync(url, token, root)
         except SyncError as error:
-            log("%s; keeping the DAGs in place" % error)
+            log(f"{error}; keeping the DAGs in place")
         time.sleep(interval)
 
 
