@@ -10,7 +10,8 @@ does the same). Anything wrong (Aerodrome unreachable, a truncated or corrupted 
 the DAGs in place and is tried again next round. Airflow's dags_folder is `<root>/current`.
 
 Environment: AERODROME_DAG_SYNC_URL (the Deployment's sync endpoint), AERODROME_DAG_SYNC_TOKEN, DAGS_ROOT
-(default /opt/airflow/dags), DAG_SYNC_INTERVAL (seconds, default 30).
+(default /opt/airflow/dags), DAG_SYNC_INTERVAL (seconds, default 30), DAG_SYNC_ATTEMPTS (tries of --once,
+default 6).
 """
 
 import hashlib
@@ -175,13 +176,15 @@ def main(argv):
     root = os.environ.get("DAGS_ROOT", "/opt/airflow/dags")
     interval = float(os.environ.get("DAG_SYNC_INTERVAL", "30"))
     if "--once" in argv:
-        for attempt in range(6):
+        attempts = int(os.environ.get("DAG_SYNC_ATTEMPTS", "6"))
+        for attempt in range(attempts):
             try:
                 sync(url, token, root)
                 return 0
             except SyncError as error:
                 log(f"attempt {attempt + 1}: {error}")
-                time.sleep(min(2**attempt, interval))
+                if attempt + 1 < attempts:
+                    time.sleep(min(2**attempt, interval))
         return 1
     while True:
         try:
