@@ -120,6 +120,8 @@ def check(upload) -> Checked:
                     digest.update(chunk)
                     length += len(chunk)
                 files[path] = [length, digest.hexdigest()]
+        while stream.read(CHUNK):  # to the gzip trailer: a truncated or corrupted archive fails its CRC here
+            pass
     except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as error:
         raise ValidationError(f"This is not a readable .tar.gz archive ({type(error).__name__}).") from None
     finally:
