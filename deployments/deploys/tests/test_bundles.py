@@ -94,7 +94,9 @@ def test_size_and_file_count_limits(settings, tenancy, deployment):
     many = archive({f"dags/{n}.py": b"x" for n in range(4)})
     assert_field_error(post_dags(tenancy.owner, deployment, many), "dags", "more than 3 entries")
     settings.DAG_BUNDLE_MAX_BYTES = 100
-    assert_field_error(post_dags(tenancy.owner, deployment, archive({"a.py": os.urandom(5000)})), "dags", "the limit is")
+    assert_field_error(
+        post_dags(tenancy.owner, deployment, archive({"a.py": os.urandom(5000)})), "dags", "the limit is"
+    )
     assert not Deploy.objects.exists()
 
 
