@@ -38,6 +38,17 @@ def diff(deploy: Deploy) -> dict:
     return {"image": image, "files": bundles.diff_files(before, after)}
 
 
+def rollback_diff(deploy: Deploy) -> dict:
+    """What rolling back to `deploy` would change against what runs now (same shape as `diff`)."""
+    deployment = deploy.deployment
+    image = deployment.image
+    image_change = {"from": image, "to": deploy.result_image} if image != deploy.result_image else None
+    return {
+        "image": image_change,
+        "files": bundles.diff_files(_files(deployment.dag_bundle), _files(deploy.result_bundle)),
+    }
+
+
 def _files(bundle) -> dict:
     if bundle is None:
         return {}
