@@ -5,7 +5,7 @@ import hmac
 from hashlib import sha256
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from deployments.deploys import bundles
 from deployments.deploys.models import Deploy, RegistryCredential
@@ -77,9 +77,21 @@ def sync_url(deployment) -> str:
     return settings.SITE_URL.rstrip("/") + f"/dag-sync/{deployment.release_name}/"
 
 
+def has_registry_credentials():
+    """An annotation for a Deployment queryset: whether its workspace or cluster has registry credentials (so
+    reconcile reads them only when there are some)."""
+    return Exists(
+        RegistryCredential.objects.filter(
+            Q(workspace_id=OuterRef("workspace_id")) | Q(cluster_id=OuterRef("cluster_id"))
+        )
+    )
+
+
 def registry_auths(deployment) -> tuple[tuple[str, str, str], ...]:
     """(registry, username, password) for its pods' image pull secret: the workspace's credentials, then the
     cluster's for registries the workspace has none for."""
+    if getattr(deployment, "has_registry_credentials", True) is False:
+        return ()
     owners = Q(workspace_id=deployment.workspace_id)
     if deployment.cluster_id:
         owners |= Q(cluster_id=deployment.cluster_id)

@@ -43,6 +43,7 @@ from accounts.tests.factories import (
 from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services as deployment_services
+from deployments.deploys.tests.conftest import docker_registry  # noqa: F401 - the real registry, as a fixture
 from deployments.models import Cluster, Deploy, Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 from workspaces.models import Workspace, WorkspaceRoleBinding
@@ -154,8 +155,7 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
     ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-list", "GET"): DEPLOYMENT_READ,
-    # AUTHOR and up; allowed callers meet the registry check (nothing listens there): 400, nothing deployed.
-    ("api-deployment-deploy-list", "POST"): deployment_write(400),
+    ("api-deployment-deploy-list", "POST"): deployment_write(201),  # AUTHOR and up (an image from a real registry)
     ("api-deployment-deploy-detail", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
@@ -220,7 +220,7 @@ BODY = {
     ("api-deployment-queue-detail", "PATCH"): lambda s: {"max_workers": 5},
     ("api-deployment-variable-list", "POST"): lambda s: {"key": "MATRIX", "value": "x"},
     ("api-deployment-variable-detail", "PATCH"): lambda s: {"value": "changed"},
-    ("api-deployment-deploy-list", "POST"): lambda s: {"image": "127.0.0.1:1/acme/airflow:v1"},
+    ("api-deployment-deploy-list", "POST"): lambda s: {"image": IMAGE["ref"]},
     ("api-deployment-deploy-rollback", "POST"): lambda s: {"description": "matrix"},
 }
 QUERY = {
@@ -356,10 +356,16 @@ def _deployment(actor, workspace, name) -> Deployment:
     return deployment
 
 
+IMAGE = {}  # the image deploys name, pushed to the real registry by `world`
+
+
 @pytest.fixture
-def world(tenancy, settings):
+def world(tenancy, settings, docker_registry):  # noqa: F811 - the fixture imported above
     settings.KUBE_RETRIES = 0  # test-connection on an unreachable cluster answers at once
     settings.KUBE_REQUEST_TIMEOUT = 1
+    settings.DEPLOY_INSECURE_REGISTRIES = [docker_registry.host]
+    docker_registry.push("matrix/airflow", "v1", content="matrix")
+    IMAGE["ref"] = f"{docker_registry.host}/matrix/airflow:v1"
     owner, member, org = tenancy.owner, tenancy.member, tenancy.org
     newcomer = UserFactory(email="newcomer@acme.test")
     MembershipFactory(organization=org, user=newcomer, role=OrgRole.MEMBER)
