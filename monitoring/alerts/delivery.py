@@ -33,12 +33,11 @@ def notify(*, workspace, channels: Iterable[Channel], notice: Notice, deployment
     the Notification, or None when there is nothing to send: no channel, or a resolved notice already sent."""
     if notice.status not in (FIRING, RESOLVED):
         raise ValueError(f"A notice is firing or resolved, not {notice.status!r}.")
-    chosen = []
-    for channel in channels:
-        if channel.workspace_id != workspace.pk:
-            logger.error("Channel %s is not of workspace %s; not notified of %s", channel.pk, workspace.pk, notice.key)
-        elif channel.enabled:
-            chosen.append(channel)
+    given = {channel.pk for channel in channels}
+    chosen = list(Channel.objects.filter(pk__in=given, workspace=workspace, enabled=True).order_by("pk"))
+    strangers = given - set(Channel.objects.filter(pk__in=given, workspace=workspace).values_list("pk", flat=True))
+    if strangers:
+        logger.error("Channels %s are not of workspace %s: not notified", sorted(strangers), workspace.pk)
     if notice.resolved and _resolve_already_sent(workspace, notice.key):
         return None
     if not chosen:
@@ -112,7 +111,7 @@ def attempt(delivery_id: int, *, max_attempts: int | None = None) -> int | None:
     max_attempts = max_attempts or settings.NOTIFICATION_MAX_ATTEMPTS
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update()
+            Delivery.objects.select_for_update(of=("self",))
             .select_related("notification", "channel")
             .filter(pk=delivery_id, status=Delivery.Status.PENDING)
             .first()

@@ -71,7 +71,8 @@ def channel_create(*, actor, workspace: Workspace, **fields) -> Channel:
 @transaction.atomic
 def channel_update(*, actor, channel: Channel, **fields) -> Channel:
     require(actor, "channel.manage", channel)
-    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    Channel.objects.select_for_update().filter(pk=channel.pk).exists()  # one change at a time: secrets merge
+    channel.refresh_from_db()
     cleaned = clean_channel(fields, workspace=channel.workspace, channel=channel)
     summary = _summary(cleaned, before=channel)
     for key, value in cleaned.items():
