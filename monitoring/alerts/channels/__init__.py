@@ -15,6 +15,15 @@ KINDS: dict[str, ModuleType] = {
     Channel.Kind.WEBHOOK: webhook,
 }
 SECRET_FIELDS = ("url", "routing_key", "api_key", "signing_secret")
+# The input each kind takes besides name and enabled.
+FIELDS: dict[str, tuple[str, ...]] = {
+    Channel.Kind.EMAIL: ("addresses",),
+    Channel.Kind.SLACK: ("url",),
+    Channel.Kind.TEAMS: ("url",),
+    Channel.Kind.PAGERDUTY: ("routing_key",),
+    Channel.Kind.OPSGENIE: ("api_key",),
+    Channel.Kind.WEBHOOK: ("url", "signing_secret"),
+}
 
 
 def kind(channel_or_kind) -> ModuleType:
