@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts import audit
 from accounts.permissions import acting_user, require
 from aerodrome.validation import ErrorCollector, clean_name
-from monitoring.alerts.channels import KINDS, SECRET_FIELDS, kind
+from monitoring.alerts.channels import FIELDS, KINDS, SECRET_FIELDS, kind
 from monitoring.alerts.channels.models import Channel, Delivery
 from workspaces.models import Workspace
 
@@ -28,6 +28,10 @@ def clean_channel(fields: dict, *, workspace: Workspace, channel: Channel | None
         errors.add("kind", f"Choose a kind: {', '.join(str(label) for label in Channel.Kind.labels)}.")
     else:
         cleaned["kind"] = chosen
+        label = Channel.Kind(chosen).label
+        for name in sorted(set().union(*FIELDS.values()) - set(FIELDS[chosen])):
+            if fields.get(name) not in (None, "", []):
+                errors.add(name, f"{label} channels do not take this field.")
         config, secrets = kind(chosen).clean(fields, errors, channel=channel)
         cleaned["config"] = config
         cleaned["secrets"] = {**(channel.secrets if channel else {}), **secrets}
