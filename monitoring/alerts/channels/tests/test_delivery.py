@@ -110,7 +110,7 @@ def test_a_resolved_alert_sends_exactly_one_resolve_notice(
 def test_a_channel_answering_500_is_retried_then_failed_while_the_others_succeed(
     tenancy, channels, receiver, settings, django_capture_on_commit_callbacks
 ):
-    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    settings.NOTIFICATION_MAX_ATTEMPTS, settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 3, 30
     receiver.answer("/slack/services/T000/B000/XXXX", 500)
     notification = send(tenancy, channels, django_capture_on_commit_callbacks)
 
