@@ -29,6 +29,7 @@ class Receiver:
         self.requests: list[Received] = []
         self._answers: dict[str, list[int]] = {}
         self.delays: dict[str, float] = {}  # path -> seconds to wait before answering (a slow service)
+        self.headers: dict[str, dict[str, str]] = {}  # path -> extra headers of its answers (Retry-After...)
         self._lock = threading.Lock()
         receiver = self
 
@@ -45,6 +46,8 @@ class Receiver:
                 answer = b'{"status":"ok"}' if status < 400 else b'{"error":"nope"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                for name, value in receiver.headers.get(path, {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
