@@ -56,6 +56,11 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "deployment.deploy": WorkspaceRole.AUTHOR,  # image and DAG deploys, rollbacks (deployments/deploys)
     "channel.view": WorkspaceRole.MEMBER,
     "channel.manage": WorkspaceRole.AUTHOR,
+    # A workspace's image registry credentials (deployments/deploys): members see which registries have some (host,
+    # username, who set them), operators set and delete them, as they already choose the image and the secret
+    # variables of every Deployment. Passwords are write-only for everyone.
+    "registry_credential.view": WorkspaceRole.MEMBER,
+    "registry_credential.manage": WorkspaceRole.OPERATOR,
 }
 
 # What a workspace or Deployment token may do at its organisation's level (see the module's docstring).

@@ -6,6 +6,7 @@ class DeploymentsConfig(AppConfig):
 
     def ready(self):
         from accounts.tokens import views as token_views
+        from deployments.deploys.credential_views import workspace_section as registry_credentials_section
         from deployments.token_views import DeploymentTokenPage
         from deployments.views import deployment_list_context
         from workspaces import views as workspace_views
@@ -14,3 +15,4 @@ class DeploymentsConfig(AppConfig):
         # it) and the workspace page's Deployments card are registered with them here.
         token_views.register(DeploymentTokenPage)
         workspace_views.register_section(deployment_list_context)
+        workspace_views.register_section(registry_credentials_section)

@@ -13,6 +13,7 @@ from accounts.permissions import can
 from accounts.tenancy import get_for_actor, organization_view
 from aerodrome.views import add_errors, done, invalid
 from deployments import cluster_services
+from deployments.deploys.credential_views import Owner, credentials_context
 from deployments.forms import ClusterForm
 from deployments.models import Cluster
 
@@ -61,8 +62,17 @@ def cluster_list(request, org):
     return render(request, "deployments/cluster_list.html", _cluster_list_context(request, org))
 
 
-def _cluster_form_context(org, form, cluster=None) -> dict:
-    return {"org": org, "form": form, "cluster": cluster, "tab": "clusters"}
+def _cluster_form_context(org, form, cluster=None, request=None) -> dict:
+    context = {"org": org, "form": form, "cluster": cluster, "tab": "clusters"}
+    if cluster is not None and request is not None:  # its registry credentials, in a card below the form
+        context |= credentials_context(request, Owner(cluster, org, "cluster"))
+    return context
+
+
+def cluster_form_page(request, org, cluster, *, status=200, **extra):
+    """The cluster's edit page (its credentials card answering a plain browser's refused form with `extra`)."""
+    context = _cluster_form_context(org, ClusterForm(cluster=cluster), cluster, request) | extra
+    return render(request, "deployments/cluster_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,8 +97,7 @@ def cluster_create(request, org):
 def cluster_update(request, org, pk):
     cluster = _cluster(request, org, pk, "cluster.manage")
     if request.method == "GET":
-        form = ClusterForm(cluster=cluster)
-        return render(request, "deployments/cluster_form.html", _cluster_form_context(org, form, cluster))
+        return cluster_form_page(request, org, cluster)
     form = ClusterForm(request.POST, cluster=cluster)
     if form.is_valid():
         try:
@@ -99,7 +108,8 @@ def cluster_update(request, org, pk):
             messages.success(request, f"Cluster “{cluster.name}” saved.")
             return done(request, reverse("cluster_list", args=[org.slug]))
     cluster.refresh_from_db()
-    return invalid(request, "deployments/cluster_form.html", "cluster-form", _cluster_form_context(org, form, cluster))
+    context = _cluster_form_context(org, form, cluster, request)
+    return invalid(request, "deployments/cluster_form.html", "cluster-form", context)
 
 
 @require_POST

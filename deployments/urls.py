@@ -1,9 +1,12 @@
 from django.urls import path
 
 from deployments import cluster_views, token_views, views
+from deployments.deploys import credential_views
 from deployments.deploys import views as deploy_views
 
 D = "deployments/<int:pk>/"
+WRC = "workspaces/<int:workspace_pk>/registry-credentials/"
+CRC = "clusters/<int:cluster_pk>/registry-credentials/"
 
 # Mounted under /orgs/<org_slug>/
 urlpatterns = [
@@ -36,4 +39,31 @@ urlpatterns = [
     path("clusters/<int:pk>/edit/", cluster_views.cluster_update, name="cluster_update"),
     path("clusters/<int:pk>/test/", cluster_views.cluster_test, name="cluster_test"),
     path("clusters/<int:pk>/delete/", cluster_views.cluster_delete, name="cluster_delete"),
+    path(WRC, credential_views.workspace_registry_credentials, name="workspace_registry_credentials"),
+    path(f"{WRC}add/", credential_views.workspace_registry_credential_add, name="workspace_registry_credential_add"),
+    path(
+        f"{WRC}<int:pk>/", credential_views.workspace_registry_credential_row, name="workspace_registry_credential_row"
+    ),
+    path(
+        f"{WRC}<int:pk>/edit/",
+        credential_views.workspace_registry_credential_edit,
+        name="workspace_registry_credential_edit",
+    ),
+    path(
+        f"{WRC}<int:pk>/delete/",
+        credential_views.workspace_registry_credential_delete,
+        name="workspace_registry_credential_delete",
+    ),
+    path(f"{CRC}add/", credential_views.cluster_registry_credential_add, name="cluster_registry_credential_add"),
+    path(f"{CRC}<int:pk>/", credential_views.cluster_registry_credential_row, name="cluster_registry_credential_row"),
+    path(
+        f"{CRC}<int:pk>/edit/",
+        credential_views.cluster_registry_credential_edit,
+        name="cluster_registry_credential_edit",
+    ),
+    path(
+        f"{CRC}<int:pk>/delete/",
+        credential_views.cluster_registry_credential_delete,
+        name="cluster_registry_credential_delete",
+    ),
 ]

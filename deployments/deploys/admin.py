@@ -48,10 +48,11 @@ class RegistryCredentialForm(forms.ModelForm):
 @admin.register(RegistryCredential)
 class RegistryCredentialAdmin(admin.ModelAdmin):
     form = RegistryCredentialForm
-    list_display = ["registry", "username", "workspace", "cluster", "updated_at"]
+    list_display = ["registry", "username", "workspace", "cluster", "updated_at", "set_by_label"]
     search_fields = ["registry", "username"]
 
     def save_model(self, request, obj, form, change):
+        obj.set_by, obj.set_by_label = request.user, str(request.user)
         super().save_model(request, obj, form, change)
         owner = obj.workspace or obj.cluster
         audit.record(

@@ -117,6 +117,9 @@ class RegistryCredential(models.Model):
     username = models.CharField(max_length=255)
     password = EncryptedTextField()
     updated_at = models.DateTimeField(auto_now=True)
+    # Who set them last (a person, or an API token by its name): shown beside them, never the password.
+    set_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    set_by_label = models.CharField(max_length=254, blank=True)
 
     class Meta:
         ordering = ["registry"]

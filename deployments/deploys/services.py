@@ -257,37 +257,155 @@ def _abandon(deployment_id: int) -> None:
 # ------------------------------------------------------------------------------------------------- registries
 
 
+REGISTRY_HOST_HELP = "Enter the registry's host (and port, if any), e.g. ghcr.io or registry.example.com:5000."
+
+
+def clean_registry_host(value) -> str:
+    """A registry host as pods and image references name it (lowercase `host[:port]`), or a clear error."""
+    host = (value or "").strip().lower()
+    if not host:
+        raise ValidationError({"registry": REGISTRY_HOST_HELP})
+    if "://" in host:
+        raise ValidationError(
+            {"registry": f"Enter only the host, without “{host.split('://')[0]}://”. " + REGISTRY_HOST_HELP}
+        )
+    if "/" in host:
+        raise ValidationError(
+            {
+                "registry": "Enter only the host, without a path: credentials cover every "
+                "repository of a registry. " + REGISTRY_HOST_HELP
+            }
+        )
+    if len(host) > 255 or not registry.HOST.match(host):
+        raise ValidationError({"registry": f"“{host}” is not a registry host. " + REGISTRY_HOST_HELP})
+    return host
+
+
+def _clean_username(username) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": "Enter the username (for a token, whatever the registry expects)."})
+    if len(username) > 255 or any(c.isspace() or c == ":" for c in username):
+        raise ValidationError({"username": "A username has no spaces nor “:” and is at most 255 characters."})
+    return username
+
+
+def _clean_password(password) -> str:
+    if not password:
+        raise ValidationError({"password": "Enter the password or access token."})
+    if len(password) > 4096 or any(c in "\r\n" for c in password):
+        raise ValidationError({"password": "A password or token is one line of at most 4,096 characters."})
+    return password
+
+
+def _owner_of(*, actor, workspace, cluster):
+    """The workspace or cluster the credentials belong to, once the actor may manage its credentials."""
+    if (workspace is None) == (cluster is None):
+        raise ValueError("Registry credentials belong to a workspace or a cluster.")
+    if workspace is not None:
+        require(actor, "registry_credential.manage", workspace)
+        return workspace
+    require(actor, "cluster.manage", cluster)
+    return cluster
+
+
+def _reconcile_users_of(credential: RegistryCredential) -> None:
+    """Every live Deployment the credentials concern renders its image pull secret again."""
+    owner = (
+        {"workspace_id": credential.workspace_id} if credential.workspace_id else {"cluster_id": credential.cluster_id}
+    )
+    for deployment in Deployment.objects.live().filter(**owner):
+        deployment_services._request_reconcile(deployment)
+
+
+def _audit(actor, action: str, credential: RegistryCredential, changes: dict) -> None:
+    owner = credential.workspace or credential.cluster
+    audit.record(actor=actor, action=action, target=credential, organization=owner.organization, changes=changes)
+
+
+def _set_by(actor) -> dict:
+    label = actor.name if is_token(actor) else str(actor)
+    return {"set_by": acting_user(actor), "set_by_label": label[:254]}
+
+
+@transaction.atomic
+def registry_credential_create(
+    *, actor, registry_host: str, username: str, password: str, workspace=None, cluster=None
+) -> RegistryCredential:
+    """New credentials for pods of a workspace's Deployments (its operators) or of a cluster's (the organisation's
+    owners) to pull from `registry_host`. One set per registry: a second is refused (edit the first). The password
+    is encrypted and never shown again; every Deployment concerned renders its image pull secret again."""
+    _owner_of(actor=actor, workspace=workspace, cluster=cluster)
+    host = clean_registry_host(registry_host)
+    username = _clean_username(username)
+    password = _clean_password(password)
+    owner = {"workspace": workspace} if workspace is not None else {"cluster": cluster}
+    if RegistryCredential.objects.filter(registry=host, **owner).exists():
+        where = "this workspace" if workspace is not None else "this cluster"
+        raise ValidationError({"registry": f"{host} already has credentials in {where}; edit them instead."})
+    credential = RegistryCredential.objects.create(
+        registry=host, username=username, password=password, **owner, **_set_by(actor)
+    )
+    _audit(actor, "registry_credential.set", credential, {"registry": host, "username": username, "password": "set"})
+    _reconcile_users_of(credential)
+    return credential
+
+
+@transaction.atomic
+def registry_credential_update(
+    *, actor, credential: RegistryCredential, username: str | None = None, password: str | None = None
+) -> RegistryCredential:
+    """Changes the username and/or the password (None or blank keeps the stored password). The registry stays:
+    moving stored credentials to another host would hand them to that host without anyone typing them again."""
+    _owner_of(actor=actor, workspace=credential.workspace, cluster=credential.cluster)
+    credential = RegistryCredential.objects.select_for_update().get(pk=credential.pk)
+    changes = {}
+    if username is not None:
+        username = _clean_username(username)
+        if username != credential.username:
+            changes["username"] = [credential.username, username]
+            credential.username = username
+    if password:
+        credential.password = _clean_password(password)
+        changes["password"] = "replaced"
+    if not changes:
+        return credential
+    for field, value in _set_by(actor).items():
+        setattr(credential, field, value)
+    credential.save()
+    _audit(actor, "registry_credential.set", credential, {"registry": credential.registry, **changes})
+    _reconcile_users_of(credential)
+    return credential
+
+
 @transaction.atomic
 def registry_credential_set(
     *, actor, registry_host: str, username: str, password: str, workspace=None, cluster=None
 ) -> RegistryCredential:
-    """Sets (or replaces) the credentials pods use to pull from `registry_host`: a workspace's (its owners) or
-    a cluster's (the organisation's owners). The password is encrypted and never shown again; every Deployment
-    it concerns is reconciled to render the image pull secret."""
-    if (workspace is None) == (cluster is None):
-        raise ValueError("Registry credentials belong to a workspace or a cluster.")
-    owner = workspace or cluster
-    require(actor, "workspace.update" if workspace is not None else "cluster.manage", owner)
-    registry_host = (registry_host or "").strip().lower()
-    if not registry.HOST.match(registry_host) or "/" in registry_host:
-        raise ValidationError({"registry": "Enter the registry's host (and port), e.g. registry.example.com:5000."})
-    if not username or not password:
-        raise ValidationError({"password": "Enter a username and a password (or token)."})
-    credential, created = RegistryCredential.objects.update_or_create(
-        workspace=workspace,
-        cluster=cluster,
-        registry=registry_host,
-        defaults={"username": username, "password": password},
+    """Creates the credentials for `registry_host`, or replaces the username and password of those there are."""
+    _owner_of(actor=actor, workspace=workspace, cluster=cluster)
+    host = clean_registry_host(registry_host)
+    owner = {"workspace": workspace} if workspace is not None else {"cluster": cluster}
+    existing = RegistryCredential.objects.filter(registry=host, **owner).first()
+    if existing is None:
+        return registry_credential_create(
+            actor=actor, registry_host=host, username=username, password=password, **owner
+        )
+    return registry_credential_update(
+        actor=actor, credential=existing, username=username, password=_clean_password(password)
     )
-    organization = workspace.organization if workspace is not None else cluster.organization
-    audit.record(
-        actor=actor,
-        action="registry_credential.set",
-        target=credential,
-        organization=organization,
-        changes={"registry": registry_host, "username": username, "password": "set" if created else "replaced"},
+
+
+@transaction.atomic
+def registry_credential_delete(*, actor, credential: RegistryCredential) -> None:
+    """Removes the credentials; the Deployments concerned render their pull secret without them (images already
+    on a node keep running; pulling them again from a private registry then fails)."""
+    _owner_of(actor=actor, workspace=credential.workspace, cluster=credential.cluster)
+    _audit(
+        actor,
+        "registry_credential.delete",
+        credential,
+        {"registry": credential.registry, "username": credential.username},
     )
-    deployments = Deployment.objects.live().filter(**({"workspace": workspace} if workspace else {"cluster": cluster}))
-    for deployment in deployments:
-        deployment_services._request_reconcile(deployment)
-    return credential
+    _reconcile_users_of(credential)
+    credential.delete()
