@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from deployments.api import views
 from deployments.deploys import api as deploys_api
+from deployments.deploys import credential_api
 
 DEPLOYMENT = r"deployments/(?P<deployment_pk>[0-9]+)"
 
@@ -14,5 +15,7 @@ router.register(rf"{DEPLOYMENT}/queues", views.WorkerQueueViewSet, basename="api
 router.register(rf"{DEPLOYMENT}/variables", views.VariableViewSet, basename="api-deployment-variable")
 router.register(rf"{DEPLOYMENT}/events", views.DeploymentEventViewSet, basename="api-deployment-event")
 router.register(rf"{DEPLOYMENT}/deploys", deploys_api.DeployViewSet, basename="api-deployment-deploy")
+
+router.registry.extend(credential_api.router.registry)
 
 urlpatterns = router.urls

@@ -103,6 +103,14 @@ class Deploy(models.Model):
         return self.status in (self.Status.DEPLOYED, self.Status.FAILED)
 
 
+class RegistryCredentialQuerySet(models.QuerySet):
+    def for_actor(self, actor, permission: str = "registry_credential.view"):
+        """A workspace's credentials the actor may reach with `permission` (a cluster's are reached through their
+        cluster, whose managers are the organisation's owners)."""
+        tenancy = permissions.Tenancy(organization="workspace__organization", workspace="workspace")
+        return self.filter(workspace__isnull=False).filter(tenancy.q(actor, permission))
+
+
 class RegistryCredential(models.Model):
     """How pods pull images from one registry: a workspace's (its Deployments) or a cluster's (every Deployment on
     it). The password is encrypted and write-only; render turns the credentials into an image pull secret."""
@@ -120,6 +128,8 @@ class RegistryCredential(models.Model):
     # Who set them last (a person, or an API token by its name): shown beside them, never the password.
     set_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     set_by_label = models.CharField(max_length=254, blank=True)
+
+    objects = RegistryCredentialQuerySet.as_manager()
 
     class Meta:
         ordering = ["registry"]
