@@ -44,7 +44,7 @@ from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services as deployment_services
 from deployments.deploys.tests.conftest import docker_registry  # noqa: F401 - the real registry, as a fixture
-from deployments.models import Cluster, Deploy, Deployment
+from deployments.models import Cluster, Deploy, Deployment, RegistryCredential
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
@@ -84,6 +84,10 @@ DEPLOYMENT_READ = row(200, org_member=404)
 
 def deployment_write(code):  # OPERATOR and above, on the Deployment
     return row(code, org_member=404, ws_member=403, dep_member=403)
+
+
+def registry_credential_write(code):  # OPERATOR and above, on the workspace
+    return row(code, org_member=404, ws_member=403, dep_operator=404, dep_member=404)
 
 
 def token_manage(code):  # a token is visible only to whoever manages it
@@ -160,6 +164,12 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
+    # Registry credentials: members read them (never the password), operators and owners change them.
+    ("api-registry-credential-list", "GET"): WORKSPACE_READ,
+    ("api-registry-credential-list", "POST"): registry_credential_write(201),
+    ("api-registry-credential-detail", "GET"): WORKSPACE_READ,
+    ("api-registry-credential-detail", "PATCH"): registry_credential_write(200),
+    ("api-registry-credential-detail", "DELETE"): registry_credential_write(204),
 }
 
 # Where each resource lives: which targets other than "own" it is called on.
@@ -179,6 +189,7 @@ LEVEL = {
     "api-deployment-event": "deployment",
     "api-deployment-deploy": "deployment",
     "api-organization-audit": "organization",
+    "api-registry-credential": "workspace",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
 SLICES_BY_LEVEL = {
@@ -222,6 +233,8 @@ BODY = {
     ("api-deployment-variable-detail", "PATCH"): lambda s: {"value": "changed"},
     ("api-deployment-deploy-list", "POST"): lambda s: {"image": IMAGE["ref"]},
     ("api-deployment-deploy-rollback", "POST"): lambda s: {"description": "matrix"},
+    ("api-registry-credential-list", "POST"): lambda s: {"registry": "quay.io", "username": "u", "password": "p"},
+    ("api-registry-credential-detail", "PATCH"): lambda s: {"password": "changed"},
 }
 QUERY = {
     ("api-workspace-detail", "DELETE"): lambda s: {"confirm_name": s.workspace.name},
@@ -454,7 +467,18 @@ LOOKUP = {  # the detail route's object in a slice
     "api-deployment-queue": lambda s: "etl",
     "api-deployment-variable": lambda s: "GREETING",
     "api-deployment-deploy": lambda s: Deploy.objects.filter(deployment=s.deployment).order_by("pk")[0].pk,
+    "api-registry-credential": lambda s: _registry_credential(s).pk,
 }
+
+
+def _registry_credential(s):
+    """The slice's workspace's credentials (made inside the call's savepoint, so rolled back with it)."""
+    credential, _ = RegistryCredential.objects.get_or_create(
+        workspace=s.workspace, registry="ghcr.io", defaults={"username": "robot", "password": "pull-secret"}
+    )
+    return credential
+
+
 PARENT = {
     "organization_slug": lambda s: s.org.slug,
     "team_pk": lambda s: s.team.pk,
