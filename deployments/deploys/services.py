@@ -257,27 +257,21 @@ def _abandon(deployment_id: int) -> None:
 # ------------------------------------------------------------------------------------------------- registries
 
 
-REGISTRY_HOST_HELP = "Enter the registry's host (and port, if any), e.g. ghcr.io or registry.example.com:5000."
-
-
 def clean_registry_host(value) -> str:
     """A registry host as pods and image references name it (lowercase `host[:port]`), or a clear error."""
     host = (value or "").strip().lower()
     if not host:
-        raise ValidationError({"registry": REGISTRY_HOST_HELP})
+        raise ValidationError({"registry": "Enter the registry's host, e.g. ghcr.io or registry.example.com:5000."})
     if "://" in host:
-        raise ValidationError(
-            {"registry": f"Enter only the host, without “{host.split('://')[0]}://”. " + REGISTRY_HOST_HELP}
-        )
+        raise ValidationError({"registry": f"Enter only the host, without “{host.split('://')[0]}://”."})
     if "/" in host:
         raise ValidationError(
-            {
-                "registry": "Enter only the host, without a path: credentials cover every "
-                "repository of a registry. " + REGISTRY_HOST_HELP
-            }
+            {"registry": "Enter only the host, without a path: credentials cover every repository of a registry."}
         )
     if len(host) > 255 or not registry.HOST.match(host):
-        raise ValidationError({"registry": f"“{host}” is not a registry host. " + REGISTRY_HOST_HELP})
+        raise ValidationError(
+            {"registry": f"“{host}” is not a registry host: letters, digits, dots and hyphens, then :port if any."}
+        )
     return host
 
 

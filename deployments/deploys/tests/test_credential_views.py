@@ -81,7 +81,7 @@ def test_an_operator_may_manage_them(client, tenancy):
         ("https://ghcr.io", "without “https://”"),
         ("ghcr.io/acme", "without a path"),
         ("bad host!", "is not a registry host"),
-        ("", "host (and port, if any), e.g. ghcr.io"),
+        ("", "e.g. ghcr.io or registry.example.com:5000"),
         ("ghcr.io", "ghcr.io already has credentials in this workspace; edit them instead."),
     ],
 )
