@@ -43,7 +43,7 @@ def pull_config(deployment) -> dict:
 def test_the_workspace_page_links_to_the_credentials(client, tenancy, credential):
     client.force_login(tenancy.member)
     html = client.get(f"/orgs/acme/workspaces/{tenancy.workspace.pk}/").content.decode()
-    assert 'id="workspace-registry-credentials-card"' in html and "1 private registry" in html
+    assert 'id="workspace-registry-credentials-card"' in html
     assert base(tenancy) in html
 
 
