@@ -2,6 +2,7 @@
 many Deployments there are, and none of the columns a list does not show (the stored manifest, secrets to decrypt
 per row: the Deployment's generated secrets, its cluster's kubeconfig and database URL)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -118,3 +119,19 @@ def test_each_listed_deployment_is_what_getting_it_answers(tenancy):
     assert len(listed) == 3
     for row in listed:
         assert row == client.get(f"/api/v1/deployments/{row['id']}/").json()
+
+
+def test_the_workspace_page_counts_its_deployments_without_their_queues(login, tenancy, cluster):
+    """The card's page count used to group every Deployment of the workspace with its queues (a join over all of
+    them): it counts the Deployments alone, and only the rows shown count their queues."""
+    add_deployments(tenancy.workspace, cluster, 30)  # more than one page of the card
+    WorkerQueue.objects.create(deployment=Deployment.objects.get(name="d000"), name="heavy")
+    client = login(tenancy.owner)
+    url = reverse("workspace_detail", args=["acme", tenancy.workspace.pk])
+    sql = captured(client, url)
+    counts = [q for q in sql if q.startswith("SELECT COUNT(*)") and '"deployments_deployment"' in q]
+    assert counts and not [q for q in counts if "deployments_workerqueue" in q], counts
+    page = client.get(url).content.decode()
+    rows = re.findall(r'<tr id="deployment-\d+">(.*?)</tr>', page, flags=re.S)
+    assert len(rows) == 25
+    assert "2 queues" in rows[0] and all("1 queue<" in row for row in rows[1:]), rows[0]
