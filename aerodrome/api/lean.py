@@ -11,10 +11,12 @@ read the way DRF reads it.
 Use it as a read-only serializer's `Meta.list_serializer_class`.
 """
 
+import datetime
 from collections.abc import Callable, Mapping
 
 from django.db.models.manager import BaseManager
-from rest_framework import fields, relations, serializers
+from rest_framework import ISO_8601, fields, relations, serializers
+from rest_framework.settings import api_settings
 
 Plan = list[tuple[str, Callable, Callable | None]]
 
@@ -28,6 +30,24 @@ _CONVERTERS = {
 
 def _identity(value):
     return value
+
+
+def _datetime_converter(field: fields.DateTimeField) -> Callable:
+    """DRF's ISO 8601 representation of an aware datetime, its time zone looked up once per list instead of per
+    value; anything else (naive values, strings, other formats) goes through the field itself."""
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if output_format is None or output_format.lower() != ISO_8601 or zone is None:
+        return field.to_representation
+    slow = field.to_representation
+
+    def convert(value):
+        if type(value) is not datetime.datetime or value.tzinfo is None:
+            return slow(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
 
 
 def _reader(field: fields.Field) -> Callable:
@@ -85,8 +105,11 @@ def plan(serializer: serializers.Serializer) -> Callable[[object], dict]:
         elif isinstance(field, relations.RelatedField | serializers.HiddenField):
             steps.append((name, field.get_attribute, field.to_representation))
         else:
-            convert = _CONVERTERS.get(type(field).to_representation)
-            steps.append((name, _reader(field), convert or field.to_representation))
+            if type(field).to_representation is fields.DateTimeField.to_representation:
+                convert = _datetime_converter(field)
+            else:
+                convert = _CONVERTERS.get(type(field).to_representation) or field.to_representation
+            steps.append((name, _reader(field), convert))
     fallback = serializer.to_representation
 
     def represent(instance) -> dict:
