@@ -89,6 +89,8 @@ def parse_content(content: str) -> Parsed | None:
             rest = match["rest"] or ""
             loc = _LOC.search(rest)
             source = loc["loc"] if loc else (match["logger"] or "")
+            if loc:
+                rest = rest[: loc.start()] + rest[loc.end() :]
             return Parsed(canonical_level(match["level"]), source, (match["message"] + rest).strip())
         if match := _PGBOUNCER.match(content):
             return Parsed(canonical_level(match["level"]), "pgbouncer", match["message"])
