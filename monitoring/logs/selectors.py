@@ -28,7 +28,7 @@ from monitoring.logs.components import Component, component_of, deployment_compo
 from monitoring.logs.parsing import RANK, iso_from_nanos, parse_content, timestamp_nanos
 from monitoring.logs.query import Cursor, LogQuery
 
-GATEWAY_RETRIES = 1  # a person is waiting: one retry of a blip, then say the cluster is unreachable
+GATEWAY_RETRIES = 1  # a person is waiting: one retry of a blip (at most KUBE_RETRIES), then say so
 READERS = 8  # containers read at once
 NO_CLUSTER = (
     "This Deployment is on the built-in manifests-only cluster: Aerodrome renders its Kubernetes objects but applies "
@@ -117,7 +117,9 @@ def read_logs(deployment, query: LogQuery, *, max_lines: int | None = None) -> L
     try:
         gateway = clusters.gateway_for(deployment.cluster)
         pods = gateway.pods(
-            deployment.namespace, pod_selector(deployment.release_name, list(query.components)), retries=GATEWAY_RETRIES
+            deployment.namespace,
+            pod_selector(deployment.release_name, list(query.components)),
+            retries=min(GATEWAY_RETRIES, settings.KUBE_RETRIES),
         )
     except GatewayError as error:
         raise LogsUnavailable(f"The cluster {deployment.cluster.name} cannot be reached: {error.reason}") from None
@@ -227,7 +229,9 @@ def _options(query: LogQuery, start: int) -> LogOptions:
 
 def _read(gateway, namespace: str, stream: _Stream, options: LogOptions) -> None:
     try:
-        stream.text = gateway.pod_log(namespace, stream.pod, stream.container, options, retries=GATEWAY_RETRIES)
+        stream.text = gateway.pod_log(
+            namespace, stream.pod, stream.container, options, retries=min(GATEWAY_RETRIES, settings.KUBE_RETRIES)
+        )
     except PodGone:
         stream.error = Notice(
             "gone", f"Pod {stream.pod} went away while its log was read (replaced or deleted); its lines are left out."
