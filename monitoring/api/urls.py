@@ -1,11 +1,16 @@
-"""Routes of the monitoring API; `aerodrome/api/urls.py` mounts them under /api/v1/."""
+"""Routes of the monitoring API; `aerodrome/api/urls.py` mounts them under /api/v1/.
 
-from rest_framework.routers import SimpleRouter
+The logs are one answer (lines, cursor, notices), not a paginated list of objects, so they are a plain route, not
+a router's `-list` one (whose conventions, `results` and `?search=` over items, do not fit)."""
 
-from deployments.api.urls import DEPLOYMENT
+from django.urls import path
+
 from monitoring.api import views
 
-router = SimpleRouter()
-router.register(rf"{DEPLOYMENT}/logs", views.DeploymentLogViewSet, basename="api-deployment-log")
-
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "deployments/<int:deployment_pk>/logs/",
+        views.DeploymentLogViewSet.as_view({"get": "list"}, basename="api-deployment-logs"),
+        name="api-deployment-logs",
+    ),
+]

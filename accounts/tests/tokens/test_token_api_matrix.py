@@ -153,7 +153,7 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "PATCH"): deployment_write(200),
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
     ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
-    ("api-deployment-log-list", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
+    ("api-deployment-logs", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
 }
 
@@ -172,7 +172,7 @@ LEVEL = {
     "api-deployment-queue": "deployment",
     "api-deployment-variable": "deployment",
     "api-deployment-event": "deployment",
-    "api-deployment-log": "deployment",
+    "api-deployment-logs": "deployment",
     "api-organization-audit": "organization",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
