@@ -51,7 +51,8 @@ def test_create_from_a_file_then_inspect_feeds_back_into_create(aerodrome, world
     twin = aerodrome("deployment", "create", "-f", "twin.yaml", "--name", "Marketing ETL copy", "-o", "json", env=ci)
     assert twin.returncode == 0, twin.stderr
     twin_id = json.loads(twin.stdout)["id"]
-    assert f"Warning: API_KEY was not set (its value is null in the file): aerodrome deployment variable set {twin_id} API_KEY --secret" in twin.stderr
+    hint = f"aerodrome deployment variable set {twin_id} API_KEY --secret"
+    assert f"Warning: API_KEY was not set (its value is null in the file): {hint}" in twin.stderr
     again = yaml.safe_load(aerodrome("deployment", "inspect", twin_id, env=ci).stdout)
     assert again["configuration"] == {**document["configuration"], "name": "Marketing ETL copy"}
     assert again["worker_queues"] == document["worker_queues"]
@@ -91,7 +92,14 @@ def test_update_with_options_or_a_file_changes_only_what_differs(aerodrome, worl
     ci = as_token(world, world.owner_token)
 
     flags = aerodrome(
-        "deployment", "update", world.deployment_id, "--description", "Nightly sales", "--set", "scheduler_replicas=2", env=ci
+        "deployment",
+        "update",
+        world.deployment_id,
+        "--description",
+        "Nightly sales",
+        "--set",
+        "scheduler_replicas=2",
+        env=ci,
     )
     assert flags.returncode == 0, flags.stderr
     assert "Changed configuration: description, scheduler_replicas" in flags.stderr

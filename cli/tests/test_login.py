@@ -36,7 +36,7 @@ def test_a_bad_token_is_refused_in_one_line_and_nothing_is_saved(aerodrome, worl
     result = aerodrome("login", world.url, env={"AERODROME_TOKEN": "aero_nope1234_" + "x" * 43})
 
     assert result.returncode == 1
-    assert result.error_lines == [f"Error: Invalid API token. Check the token (AERODROME_TOKEN). (HTTP 401)"]
+    assert result.error_lines == ["Error: Invalid API token. Check the token (AERODROME_TOKEN). (HTTP 401)"]
     assert not aerodrome.config_path.exists()
 
 
@@ -70,7 +70,9 @@ def test_contexts_switch_between_servers(aerodrome, world):
 
     unknown = aerodrome("--context", "nope", "deployment", "list")
     assert unknown.returncode == 1
-    assert unknown.error_lines == ["Error: There is no context named 'nope' (contexts: acme, globex); log in with `aerodrome login URL`."]
+    assert unknown.error_lines == [
+        "Error: There is no context named 'nope' (contexts: acme, globex); log in with `aerodrome login URL`."
+    ]
 
 
 def test_ci_needs_no_login_only_the_url_and_token(aerodrome, world):

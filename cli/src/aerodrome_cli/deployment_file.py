@@ -1,17 +1,17 @@
 """The deployment file: what `deployment inspect` prints and `deployment create -f` / `update -f` read.
 
-    configuration:           # what the Deployment is (the API's Deployment fields that can be set)
-      workspace: 3
-      name: Sales pipelines
-      ...
-    worker_queues:           # Celery executor: its queues
-      - {name: default, worker_type: A5, min_workers: 1, max_workers: 10, concurrency: null}
-    environment_variables:   # a secret's value is null: Aerodrome never shows it again
-      - {key: GREETING, value: hello, is_secret: false}
-    metadata:                # what Aerodrome says about it; ignored by create and update
-      id: 12
-      status: HEALTHY
-      ...
+configuration:           # what the Deployment is (the API's Deployment fields that can be set)
+  workspace: 3
+  name: Sales pipelines
+  ...
+worker_queues:           # Celery executor: its queues
+  - {name: default, worker_type: A5, min_workers: 1, max_workers: 10, concurrency: null}
+environment_variables:   # a secret's value is null: Aerodrome never shows it again
+  - {key: GREETING, value: hello, is_secret: false}
+metadata:                # what Aerodrome says about it; ignored by create and update
+  id: 12
+  status: HEALTHY
+  ...
 """
 
 from pathlib import Path
@@ -69,7 +69,11 @@ def from_api(deployment: dict, variables: list[dict]) -> dict:
             {field: queue.get(field) for field in QUEUE_FIELDS} for queue in deployment.get("queues", [])
         ]
     document["environment_variables"] = [
-        {"key": v["key"], "value": None if v.get("is_secret") else v.get("value"), "is_secret": bool(v.get("is_secret"))}
+        {
+            "key": v["key"],
+            "value": None if v.get("is_secret") else v.get("value"),
+            "is_secret": bool(v.get("is_secret")),
+        }
         for v in variables
     ]
     document["metadata"] = {field: deployment.get(field) for field in METADATA_FIELDS}
@@ -88,7 +92,9 @@ def read(path: str) -> dict:
         where = f" (line {mark.line + 1})" if mark else ""
         raise CLIError(f"{path} is not valid YAML{where}.") from None
     if not isinstance(document, dict) or not isinstance(document.get("configuration"), dict):
-        raise CLIError(f"{path} is not a deployment file: it needs a `configuration` mapping (see `deployment inspect`).")
+        raise CLIError(
+            f"{path} is not a deployment file: it needs a `configuration` mapping (see `deployment inspect`)."
+        )
     unknown = sorted(set(document) - set(SECTIONS))
     if unknown:
         raise CLIError(f"{path}: unknown section(s) {', '.join(unknown)}; a deployment file has {', '.join(SECTIONS)}.")

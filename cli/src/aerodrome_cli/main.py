@@ -108,8 +108,7 @@ def context_list(output: str) -> None:
     data = config.load()
     current = data.get("current-context")
     rows = [
-        {"name": name, "url": entry.get("url"), "current": name == current}
-        for name, entry in data["contexts"].items()
+        {"name": name, "url": entry.get("url"), "current": name == current} for name, entry in data["contexts"].items()
     ]
     emit(rows, output, columns=[("CURRENT", lambda r: "*" if r["current"] else ""), ("NAME", "name"), ("URL", "url")])
 
@@ -136,7 +135,7 @@ def context_delete(ctx: click.Context, name: str) -> None:
 
 
 def _register() -> None:
-    from aerodrome_cli.commands import deploys, deployments, logs
+    from aerodrome_cli.commands import deployments, deploys, logs
 
     cli.add_command(deployments.deployment)
     cli.add_command(deploys.deploy)

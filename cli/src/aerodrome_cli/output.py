@@ -100,5 +100,5 @@ def emit_value(value, output: str) -> None:
     elif output == "json":
         sys.stdout.write(json.dumps(value) + "\n")
     else:
-        sys.stdout.write(("null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)))
+        sys.stdout.write("null" if value is None else str(value).lower() if isinstance(value, bool) else str(value))
         sys.stdout.write("\n")

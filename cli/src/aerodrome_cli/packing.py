@@ -7,9 +7,10 @@ applies to its folder and everything below it, in one of two syntaxes, chosen by
 - `glob`: gitignore patterns (`!` re-includes), matched with pathspec's GitWildMatchPattern like Airflow does; a
   pattern with a `/` at its start or in its middle is relative to the `.airflowignore`'s folder, else it matches a
   file or folder name at any depth.
-Comments (`#` to the end of the line) and blank lines are skipped. `.git` and `__pycache__` folders are never
-packed. Symbolic links are followed (Airflow follows them too) and packed as the files they point at, so the
-archive holds only regular files.
+Comments (`#` to the end of the line) and blank lines are skipped. Airflow's quirks are kept, so exactly what it
+would read is shipped: in glob syntax a pattern ending in `/` (`scratch/`) ignores nothing; write `scratch`.
+`.git` and `__pycache__` folders are never packed. Symbolic links are followed (Airflow follows them too) and
+packed as the files they point at, so the archive holds only regular files.
 """
 
 import gzip
@@ -18,6 +19,7 @@ import os
 import re
 import stat
 import tarfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +62,9 @@ def _compile(pattern: str, syntax: str, base_dir: Path, definition_file: Path) -
     if pattern.strip() == "/":
         return None  # matches nothing in gitignore
     relative_to = definition_file.parent if pattern.startswith("/") or "/" in pattern.rstrip("/") else None
-    return _Rule(syntax, GitWildMatchPattern(pattern), relative_to)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # pathspec prefers newer classes; Airflow uses this one
+        return _Rule(syntax, GitWildMatchPattern(pattern), relative_to)
 
 
 def _ignored(path: Path, rules: list[_Rule], syntax: str) -> bool:
@@ -105,23 +109,26 @@ def pack(folder: Path, destination: Path, *, syntax: str) -> Packed:
         raise CLIError(f"{folder} is not a folder: --dags takes the DAGs folder.")
     packed = Packed(path=destination)
     folder = folder.resolve()
-    with destination.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as zipped:
-        with tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as archive:
-            for path in files_to_pack(folder, syntax):
-                try:
-                    info = path.stat()  # follows links: the file pointed at
-                except OSError:
-                    raise CLIError(f"{path} is a broken link; remove it or add it to {IGNORE_FILE}.") from None
-                if not stat.S_ISREG(info.st_mode):
-                    continue  # sockets, pipes, devices: not DAG code
-                name = path.relative_to(folder).as_posix()
-                entry = tarfile.TarInfo(name)
-                entry.size = info.st_size
-                entry.mtime = int(info.st_mtime)  # Airflow notices changed files by their time
-                entry.mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
-                with path.open("rb") as stream:
-                    archive.addfile(entry, stream)
-                packed.files.append(name)
+    with (
+        destination.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as archive,
+    ):
+        for path in files_to_pack(folder, syntax):
+            try:
+                info = path.stat()  # follows links: the file pointed at
+            except OSError:
+                raise CLIError(f"{path} is a broken link; remove it or add it to {IGNORE_FILE}.") from None
+            if not stat.S_ISREG(info.st_mode):
+                continue  # sockets, pipes, devices: not DAG code
+            name = path.relative_to(folder).as_posix()
+            entry = tarfile.TarInfo(name)
+            entry.size = info.st_size
+            entry.mtime = int(info.st_mtime)  # Airflow notices changed files by their time
+            entry.mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
+            with path.open("rb") as stream:
+                archive.addfile(entry, stream)
+            packed.files.append(name)
     packed.size = destination.stat().st_size
     digest = hashlib.sha256()
     with destination.open("rb") as stream:

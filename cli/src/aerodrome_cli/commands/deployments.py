@@ -95,7 +95,9 @@ def create(session, path: str, workspace: int | None, name: str | None, output: 
         created = session.client.post("deployments/", payload)
     except ApiError as error:
         if error.status == 404:
-            raise CLIError(f"There is no workspace {payload['workspace']} that this token can see. (HTTP 404)") from None
+            raise CLIError(
+                f"There is no workspace {payload['workspace']} that this token can see. (HTTP 404)"
+            ) from None
         raise deployment_file.as_file_error(error, path) from None
     for key in skipped:
         stderr.print(
@@ -108,7 +110,9 @@ def create(session, path: str, workspace: int | None, name: str | None, output: 
 
 @deployment.command()
 @deployment_id_argument()
-@click.option("-f", "--file", "path", metavar="FILE", help="Apply this deployment file's configuration, queues and variables.")
+@click.option(
+    "-f", "--file", "path", metavar="FILE", help="Apply this deployment file's configuration, queues and variables."
+)
 @click.option("--name")
 @click.option("--description")
 @click.option("--image-repository")

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from aerodrome_cli import packing
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
-from aerodrome_cli.errors import CLIError, TIMED_OUT
+from aerodrome_cli.errors import TIMED_OUT, CLIError
 from aerodrome_cli.output import emit, output_option, stderr
 
 FINAL = ("DEPLOYED", "FAILED")
@@ -67,9 +67,9 @@ class DeployGroup(click.Group):
 
 
 def wait_option(command):
-    command = click.option(
-        "--poll-interval", type=float, default=2.0, hidden=True, envvar="AERODROME_POLL_SECONDS"
-    )(command)
+    command = click.option("--poll-interval", type=float, default=2.0, hidden=True, envvar="AERODROME_POLL_SECONDS")(
+        command
+    )
     command = click.option(
         "--timeout", type=click.IntRange(min=1), default=900, show_default=True, help="Seconds --wait waits."
     )(command)
@@ -243,4 +243,3 @@ def deploy_rollback(
     finish(
         session.client, deployment_id, created, wait=wait, timeout=timeout, poll_interval=poll_interval, output=output
     )
-

@@ -160,7 +160,8 @@ def variable_set(
     results = []
     for name, text in wanted.items():
         outcome = set_one(client, deployment_id, existing, name, text, secret)
-        results.append({"key": name, "outcome": outcome, "is_secret": secret or existing.get(name, {}).get("is_secret")})
+        is_secret = secret or bool(existing.get(name, {}).get("is_secret"))
+        results.append({"key": name, "outcome": outcome, "is_secret": is_secret})
     if output != "table":
         emit(results, output)
         return
