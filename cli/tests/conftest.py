@@ -12,6 +12,7 @@ import pytest
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import BindingFactory, MembershipFactory, UserFactory
 from accounts.tokens import services as tokens
+from deployments.tests.conftest import fake_cluster, kube  # noqa: F401  (the fake cluster, for logs)
 from deployments.tests.factories import make_deployment
 
 EXECUTABLE = Path(sys.executable).parent / "aerodrome"
@@ -108,3 +109,15 @@ def world(transactional_db, tenancy, live_server) -> World:
         outsider_token=outsider_token,
         tenancy=tenancy,
     )
+
+
+@pytest.fixture
+def bundle_storage(settings, tmp_path):
+    """DAG archives the live server stores, in a folder of the test's own."""
+    storages = dict(settings.STORAGES)
+    storages["dag_bundles"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "dag-bundles")},
+    }
+    settings.STORAGES = storages
+    return tmp_path / "dag-bundles"
