@@ -7,10 +7,13 @@ import time
 
 import pytest
 
+from accounts.roles import WorkspaceRole
+from accounts.tokens import services as tokens
 from deployments.deploys import services as deploys
 from deployments.deploys.models import Deploy
 from deployments.deploys.tests.registry_engine import Registry
 from deployments.models import Deployment
+from deployments.tests.factories import make_deployment
 
 from .conftest import EXECUTABLE
 from .helpers import as_token
@@ -154,3 +157,24 @@ def test_nothing_to_deploy_says_what_to_give(aerodrome, world):
 
     assert result.returncode == 1
     assert result.error_lines == ["Error: Say what to deploy: --dags PATH, --image REF, or both."]
+
+
+def test_a_deployment_token_logs_in_and_deploys_to_its_own_deployment_only(aerodrome, world, bundle_storage, tmp_path):
+    owner = world.tenancy.owner
+    deployment = Deployment.objects.get(pk=world.deployment_id)
+    sibling = make_deployment(actor=owner, workspace=world.tenancy.workspace, name="Sibling")
+    _, token = tokens.token_create(actor=owner, deployment=deployment, role=WorkspaceRole.AUTHOR, name="Orders CI")
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "orders.py").write_text("# orders\n")
+
+    login = aerodrome("login", world.url, "--token-stdin", input=token + "\n")
+    deployed = aerodrome("deploy", world.deployment_id, "--dags", "dags", "--wait", "-o", "json")
+    elsewhere = aerodrome("deploy", sibling.pk, "--dags", "dags")
+
+    assert login.returncode == 0, login.stderr
+    assert deployed.returncode == 0, deployed.stderr
+    assert json.loads(deployed.stdout)["deployed_by"] == "Orders CI"
+    assert (
+        elsewhere.error_lines[-1] == f"Error: There is no Deployment {sibling.pk} that this token can see. (HTTP 404)"
+    )
+    assert not Deploy.objects.filter(deployment=sibling).exists()

@@ -165,3 +165,8 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except Exception as error:  # noqa: BLE001 - a bug still ends in one readable line (AERODROME_DEBUG=1: traceback)
+        if os.environ.get("AERODROME_DEBUG"):
+            raise
+        click.echo(f"Error: unexpected {type(error).__name__}: {error} (AERODROME_DEBUG=1 shows where)", err=True)
+        sys.exit(1)

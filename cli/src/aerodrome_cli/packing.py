@@ -23,8 +23,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pathspec.patterns import GitWildMatchPattern
-
 from aerodrome_cli.errors import CLIError
 
 IGNORE_FILE = ".airflowignore"
@@ -43,7 +41,7 @@ class Packed:
 @dataclass(frozen=True)
 class _Rule:
     syntax: str
-    pattern: object  # re.Pattern or GitWildMatchPattern
+    pattern: object  # re.Pattern, or pathspec's GitWildMatchPattern
     relative_to: Path | None
 
 
@@ -62,6 +60,8 @@ def _compile(pattern: str, syntax: str, base_dir: Path, definition_file: Path) -
     if pattern.strip() == "/":
         return None  # matches nothing in gitignore
     relative_to = definition_file.parent if pattern.startswith("/") or "/" in pattern.rstrip("/") else None
+    from pathspec.patterns import GitWildMatchPattern  # here: only a DAG deploy needs it (start-up time)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # pathspec prefers newer classes; Airflow uses this one
         return _Rule(syntax, GitWildMatchPattern(pattern), relative_to)

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from aerodrome_cli import packing
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
@@ -147,6 +146,8 @@ def deploy_create(
 
 
 def _upload(client, path: str, fields: dict, packed: packing.Packed) -> dict:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     columns = [TextColumn("Uploading"), BarColumn(), DownloadColumn(), TransferSpeedColumn()]
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("upload", total=packed.size)
@@ -180,12 +181,19 @@ def finish(client, deployment_id: int, deploy_: dict, *, wait: bool, timeout: in
 def follow(client, deployment_id: int, deploy_: dict, *, timeout: int, poll_interval: float) -> dict:
     deadline = time.monotonic() + timeout
     seen = deploy_["status"]
-    while deploy_["status"] not in FINAL and time.monotonic() < deadline:
-        time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
-        deploy_ = client.get(f"deployments/{deployment_id}/deploys/{deploy_['id']}/")
-        if deploy_["status"] != seen:
-            seen = deploy_["status"]
-            stderr.print(f"Deploy {deploy_['id']}: {seen}.", highlight=False)
+    try:
+        while deploy_["status"] not in FINAL and time.monotonic() < deadline:
+            time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
+            deploy_ = client.get(f"deployments/{deployment_id}/deploys/{deploy_['id']}/")
+            if deploy_["status"] != seen:
+                seen = deploy_["status"]
+                stderr.print(f"Deploy {deploy_['id']}: {seen}.", highlight=False)
+    except KeyboardInterrupt:
+        raise CLIError(
+            f"Stopped waiting; deploy {deploy_['id']} goes on "
+            f"(`aerodrome deploy inspect {deployment_id} {deploy_['id']}`).",
+            exit_code=130,
+        ) from None
     return deploy_
 
 
