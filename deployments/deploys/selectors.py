@@ -5,7 +5,7 @@ import hmac
 from hashlib import sha256
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from deployments.deploys import bundles
 from deployments.deploys.models import Deploy, RegistryCredential
@@ -38,6 +38,17 @@ def diff(deploy: Deploy) -> dict:
     return {"image": image, "files": bundles.diff_files(before, after)}
 
 
+def rollback_diff(deploy: Deploy) -> dict:
+    """What rolling back to `deploy` would change against what runs now (same shape as `diff`)."""
+    deployment = deploy.deployment
+    image = deployment.image
+    image_change = {"from": image, "to": deploy.result_image} if image != deploy.result_image else None
+    return {
+        "image": image_change,
+        "files": bundles.diff_files(_files(deployment.dag_bundle), _files(deploy.result_bundle)),
+    }
+
+
 def _files(bundle) -> dict:
     if bundle is None:
         return {}
@@ -66,9 +77,21 @@ def sync_url(deployment) -> str:
     return settings.SITE_URL.rstrip("/") + f"/dag-sync/{deployment.release_name}/"
 
 
+def has_registry_credentials():
+    """An annotation for a Deployment queryset: whether its workspace or cluster has registry credentials (so
+    reconcile reads them only when there are some)."""
+    return Exists(
+        RegistryCredential.objects.filter(
+            Q(workspace_id=OuterRef("workspace_id")) | Q(cluster_id=OuterRef("cluster_id"))
+        )
+    )
+
+
 def registry_auths(deployment) -> tuple[tuple[str, str, str], ...]:
     """(registry, username, password) for its pods' image pull secret: the workspace's credentials, then the
     cluster's for registries the workspace has none for."""
+    if getattr(deployment, "has_registry_credentials", True) is False:
+        return ()
     owners = Q(workspace_id=deployment.workspace_id)
     if deployment.cluster_id:
         owners |= Q(cluster_id=deployment.cluster_id)

@@ -221,6 +221,9 @@ def observed(deployment_id: int, status: str, reason: str, generation: int | Non
     """Provisioning set the Deployment's status: settle the deploys waiting for that generation (or an older one).
     HEALTHY (or RENDERED without a cluster) deploys them; UNHEALTHY or FAILED fails them with provisioning's
     reason. A status for an older generation settles nothing newer."""
+    if status == Deployment.Status.DELETED:
+        _abandon(deployment_id)
+        return
     outcome = SETTLING.get(status)
     if outcome is None:
         return
@@ -242,6 +245,13 @@ def observed(deployment_id: int, status: str, reason: str, generation: int | Non
             else:
                 text = reason
             _finish(deploy, deployment, outcome, text)
+
+
+def _abandon(deployment_id: int) -> None:
+    """The Deployment is gone: its unfinished deploys fail, and none starts."""
+    Deploy.objects.filter(deployment_id=deployment_id, status__in=Deploy.ACTIVE).update(
+        status=Status.FAILED, status_reason="The Deployment was deleted.", finished_at=timezone.now()
+    )
 
 
 # ------------------------------------------------------------------------------------------------- registries

@@ -28,7 +28,14 @@ def _context(request, deployment, **extra) -> dict:
     current = (
         Deploy.objects.filter(deployment=deployment, status=Deploy.Status.DEPLOYED).order_by("-finished_at").first()
     )
-    rows = [{"deploy": deploy, "diff": selectors.diff(deploy)} for deploy in page]
+    can_deploy = can(request.user, "deployment.deploy", deployment)
+    rows = []
+    for deploy in page:
+        deploy.deployment = deployment  # one row for all: its image and bundle are what runs now
+        row = {"deploy": deploy, "diff": selectors.diff(deploy)}
+        if can_deploy and deploy.status == Deploy.Status.DEPLOYED and (current is None or deploy.pk != current.pk):
+            row["rollback_diff"] = selectors.rollback_diff(deploy)
+        rows.append(row)
     return deployment_layout(
         request,
         deployment,
@@ -37,7 +44,7 @@ def _context(request, deployment, **extra) -> dict:
         rows=rows,
         current_id=current.pk if current else None,
         active=any(row["deploy"].status in Deploy.ACTIVE for row in rows),
-        can_deploy=can(request.user, "deployment.deploy", deployment),
+        can_deploy=can_deploy,
         **extra,
     )
 

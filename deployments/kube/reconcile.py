@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from deployments import airflow_login, metadata_db, selectors
+from deployments.deploys import selectors as deploys_selectors
 from deployments.deploys import services as deploys
 from deployments.kube import checks, clusters, render, scheduling
 from deployments.kube.gateway import ObjectRef
@@ -299,6 +300,7 @@ def _load(deployment_id: int) -> Deployment | None:
     return (
         Deployment.objects.select_related("cluster", "workspace__organization", "oauth_client")
         .prefetch_related("queues", "variables")
+        .annotate(has_registry_credentials=deploys_selectors.has_registry_credentials())  # usually none: no query
         .filter(pk=deployment_id)
         .first()
     )

@@ -15,6 +15,13 @@ def docker_registry(tmp_path_factory):
     registry.stop()
 
 
+@pytest.fixture(scope="session")
+def private_docker_registry(tmp_path_factory):
+    registry = Registry(tmp_path_factory.mktemp("private-registry"), credentials=("robot", "pull-s3cret")).start()
+    yield registry
+    registry.stop()
+
+
 @pytest.fixture
 def registry(docker_registry, settings):
     """The registry, spoken to over plain HTTP (it has no certificate)."""

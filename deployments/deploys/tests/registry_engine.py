@@ -18,11 +18,23 @@ BINARY = "/usr/bin/docker-registry"
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 
+def _bcrypt(password: str) -> str:
+    """A bcrypt hash for htpasswd, from libxcrypt through the standard library (no extra dependency)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))
+
+
 class Registry:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, credentials: tuple[str, str] | None = None):
         self.workdir = workdir
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.credentials = credentials  # (username, password): htpasswd auth, answered with a Basic challenge
 
     @property
     def host(self) -> str:
@@ -36,12 +48,17 @@ class Registry:
         storage = self.workdir / "storage"
         storage.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "config.yml"
-        config.write_text(
+        text = (
             "version: 0.1\n"
             "log:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n"
             f"http:\n  addr: {self.host}\n  secret: {secrets.token_hex(16)}\n"
         )
+        if self.credentials:
+            htpasswd = self.workdir / "htpasswd"
+            htpasswd.write_text(f"{self.credentials[0]}:{_bcrypt(self.credentials[1])}\n")
+            text += f"auth:\n  htpasswd:\n    realm: aerodrome-test\n    path: {htpasswd}\n"
+        config.write_text(text)
         log = open(self.workdir / "registry.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [BINARY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -54,7 +71,7 @@ class Registry:
         if self.process.poll() is not None:
             raise AssertionError(f"docker-registry exited: {(self.workdir / 'registry.log').read_text()[-2000:]}")
         try:
-            return requests.get(f"{self.url}/v2/", timeout=1).status_code == 200
+            return requests.get(f"{self.url}/v2/", timeout=1, auth=self.credentials).status_code == 200
         except requests.RequestException:
             return False
 
@@ -65,7 +82,7 @@ class Registry:
 
     def _blob(self, repository: str, data: bytes) -> dict:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        started = requests.post(f"{self.url}/v2/{repository}/blobs/uploads/", timeout=10)
+        started = requests.post(f"{self.url}/v2/{repository}/blobs/uploads/", timeout=10, auth=self.credentials)
         assert started.status_code == 202, started.text
         location = started.headers["Location"]
         if location.startswith("/"):
@@ -76,6 +93,7 @@ class Registry:
             data=data,
             headers={"Content-Type": "application/octet-stream"},
             timeout=10,
+            auth=self.credentials,
         )
         assert done.status_code == 201, done.text
         return {"digest": digest, "size": len(data)}
@@ -97,6 +115,7 @@ class Registry:
             data=body,
             headers={"Content-Type": MANIFEST_V2},
             timeout=10,
+            auth=self.credentials,
         )
         assert response.status_code == 201, response.text
         digest = "sha256:" + hashlib.sha256(body).hexdigest()

@@ -236,3 +236,29 @@ def test_registry_credentials_render_an_image_pull_secret_and_stay_write_only(te
     with connection.cursor() as cursor:
         cursor.execute("SELECT password FROM deployments_registrycredential")
         assert "s3cret-pull" not in cursor.fetchone()[0]  # encrypted at rest
+
+
+def test_deleting_the_deployment_fails_its_unfinished_deploys(tenancy, deployment):
+    from deployments import services as deployment_services
+
+    cluster = make_cluster(organization=tenancy.org)
+    Deployment.objects.filter(pk=deployment.pk).update(cluster=cluster, status=Deployment.Status.HEALTHY)
+    deployment.refresh_from_db()
+    fields = {"kind": "IMAGE", "image": "r.test/a:v1", "image_repository": "r.test/a", "image_tag": "v1"}
+    running = services._create(
+        actor=tenancy.owner,
+        deployment=deployment,
+        fields={**fields, "image_digest": "sha256:" + "1" * 64},
+        checked=None,
+    )
+    queued = services._create(
+        actor=tenancy.owner,
+        deployment=deployment,
+        fields={**fields, "image_digest": "sha256:" + "2" * 64},
+        checked=None,
+    )
+    deployment_services.deployment_delete(actor=tenancy.owner, deployment=deployment, confirm_name=deployment.name)
+    reconcile.set_status(deployment.pk, Deployment.Status.DELETED, "Deleted.")
+    for deploy in (running, queued):
+        deploy.refresh_from_db()
+        assert deploy.status == "FAILED" and deploy.status_reason == "The Deployment was deleted."

@@ -144,3 +144,29 @@ def test_references_name_docker_hub_like_docker_does():
     assert (ref.repository, ref.tag, ref.name) == ("library/python", "latest", "python")
     ref = registry_client.parse("localhost:5000/team/dags@sha256:" + "a" * 64)
     assert (ref.registry, ref.repository, ref.digest) == ("localhost:5000", "team/dags", "sha256:" + "a" * 64)
+
+
+def test_a_private_registry_is_resolved_with_the_workspaces_credentials(private_docker_registry, settings, tenancy):
+    from deployments.deploys import services
+
+    registry = private_docker_registry
+    settings.DEPLOY_INSECURE_REGISTRIES = [registry.host]
+    digest = registry.push("team/airflow", "v1", content="private")
+    deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace)
+    # Without credentials the registry's challenge cannot be answered: a clear refusal.
+    refused = deploy_image(tenancy.owner, deployment, f"{registry.host}/team/airflow:v1")
+    assert_field_error(refused, "image", "needs credentials")
+    services.registry_credential_set(
+        actor=tenancy.owner, workspace=tenancy.workspace, registry_host=registry.host, username="robot", password="nope"
+    )
+    assert_field_error(deploy_image(tenancy.owner, deployment, f"{registry.host}/team/airflow:v1"), "image", "refused")
+    services.registry_credential_set(
+        actor=tenancy.owner,
+        workspace=tenancy.workspace,
+        registry_host=registry.host,
+        username="robot",
+        password="pull-s3cret",
+    )
+    response = deploy_image(tenancy.owner, deployment, f"{registry.host}/team/airflow:v1")
+    assert response.status_code == 201, response.content
+    assert response.json()["image_digest"] == digest
