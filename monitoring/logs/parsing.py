@@ -34,11 +34,8 @@ _REDIS_LEVELS = {".": "DEBUG", "-": "DEBUG", "*": "INFO", "#": "WARNING"}
 
 _AIRFLOW2 = re.compile(r"^\[[^\]]+\]\s+\{(?P<source>[^}]*)\}\s+(?P<level>[A-Za-z]+)\s+-\s?(?P<message>.*)$", re.S)
 _GUNICORN = re.compile(r"^\[[^\]]+\]\s+\[\d+\]\s+\[(?P<level>[A-Za-z]+)\]\s?(?P<message>.*)$", re.S)
-_STRUCTLOG = re.compile(
-    r"^\d{4}-\d\d-\d\d[T ][\d:.]+\S*\s+\[(?P<level>[a-z]+)\s*\]\s+(?P<message>.*?)"
-    r"(?:\s+\[(?P<logger>[\w.\-]+)\])?(?P<rest>(?:\s+\w+=.*)?)$",
-    re.S,
-)
+_STRUCTLOG = re.compile(r"^\d{4}-\d\d-\d\d[T ][\d:.]+\S*\s+\[(?P<level>[a-z]+)\s*\]\s+")
+_STRUCTLOG_LOGGER = re.compile(r" \[(?P<logger>[\w.\-]+)\](?= |$)")
 _LOC = re.compile(r"(?:^|\s)loc=(?P<loc>\S+)")
 _PGBOUNCER = re.compile(
     r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] "
@@ -86,12 +83,7 @@ def parse_content(content: str) -> Parsed | None:
         return None
     if first.isdigit():
         if match := _STRUCTLOG.match(content):
-            rest = match["rest"] or ""
-            loc = _LOC.search(rest)
-            source = loc["loc"] if loc else (match["logger"] or "")
-            if loc:
-                rest = rest[: loc.start()] + rest[loc.end() :]
-            return Parsed(canonical_level(match["level"]), source, (match["message"] + rest).strip())
+            return _parse_structlog(canonical_level(match["level"]), content[match.end() :])
         if match := _PGBOUNCER.match(content):
             return Parsed(canonical_level(match["level"]), "pgbouncer", match["message"])
         if match := _REDIS.match(content):
@@ -104,6 +96,17 @@ def parse_content(content: str) -> Parsed | None:
         message = (msg["quoted"].replace('\\"', '"') if msg["quoted"] is not None else msg["bare"]) if msg else content
         return Parsed(canonical_level(match["level"]), caller["source"] if caller else "", message)
     return None
+
+
+def _parse_structlog(level: str | None, body: str) -> Parsed:
+    """`<event> [<logger>] key=value ...`: the source is `loc=` when given, else the logger."""
+    logger = _STRUCTLOG_LOGGER.search(body)
+    message, rest = (body[: logger.start()], body[logger.end() :]) if logger else (body, "")
+    loc = _LOC.search(rest)
+    if loc:
+        rest = rest[: loc.start()] + rest[loc.end() :]
+    source = loc["loc"] if loc else (logger["logger"] if logger else "")
+    return Parsed(level, source, (message + rest).strip())
 
 
 def _parse_json(content: str) -> Parsed | None:

@@ -1,6 +1,7 @@
 """Reading a Deployment's component logs: list its pods by label, read each container's log through the gateway
 within bounds, parse, filter, and merge every container's lines by time (a heap merge of sorted streams).
 
+Lines are merged newest first and parsed only as far as the page needs (monitoring/logs/merge.py).
 Every read is bounded: pods per request (`LOGS_MAX_PODS`, the most recently started first), bytes and lines per
 container (`LOGS_BYTES_PER_CONTAINER`, `LOGS_LINES_PER_CONTAINER`, asked of the pod log API itself as
 `limitBytes` and `tailLines`), lines per answer (`LOGS_PAGE_LINES`, the newest). Whenever a bound cut the result,
@@ -8,7 +9,6 @@ or a pod could not be read (still starting, gone mid-read, unreadable), the answ
 An unreachable cluster raises LogsUnavailable with a reason people can read.
 """
 
-import heapq
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,14 +25,15 @@ from deployments.kube.gateway import (
     PodGone,
 )
 from monitoring.logs.components import Component, component_of, deployment_components, pod_selector
-from monitoring.logs.parsing import RANK, iso_from_nanos, parse_content, timestamp_nanos
+from monitoring.logs.merge import Lines, merge_newest
+from monitoring.logs.parsing import iso_from_nanos
 from monitoring.logs.query import Cursor, LogQuery
 
 GATEWAY_RETRIES = 1  # a person is waiting: one retry of a blip (at most KUBE_RETRIES), then say so
 READERS = 8  # containers read at once
 NO_CLUSTER = (
     "This Deployment is on the built-in manifests-only cluster: Aerodrome renders its Kubernetes objects but applies "
-    "them nowhere, so no pods run and there are no logs to show. Move it to a cluster of yours to see its logs."
+    "them nowhere, so no pods run and there are no logs to show. Deployments on a cluster of yours show logs here."
 )
 
 
@@ -84,7 +85,7 @@ class LogPage:
     cursor: Cursor
     notices: list[Notice] = field(default_factory=list)
     restarts: list[Restart] = field(default_factory=list)
-    matched: int = 0  # lines that matched the filters, before the bound per answer
+    cut: bool = False  # more lines matched than the answer holds (the newest are given)
     pods: int = 0  # pods read
     no_cluster: bool = False
     no_pods: bool = False
@@ -213,7 +214,8 @@ def _starting(pod: str, container: str, reason: str) -> Notice:
 
 
 def _options(query: LogQuery, start: int) -> LogOptions:
-    bounds = {"limit_bytes": settings.LOGS_BYTES_PER_CONTAINER, "tail_lines": settings.LOGS_LINES_PER_CONTAINER}
+    # One line more than the bound: getting it tells that the bound cut the log (it is dropped).
+    bounds = {"limit_bytes": settings.LOGS_BYTES_PER_CONTAINER, "tail_lines": settings.LOGS_LINES_PER_CONTAINER + 1}
     if query.previous:
         return LogOptions(**bounds, previous=True)
     since = query.cursor.nanos if query.cursor else start
@@ -249,60 +251,34 @@ def _assemble(
     streams: list[_Stream], query: LogQuery, options: LogOptions, start: int, max_lines: int, notices: list[Notice]
 ) -> LogPage:
     cursor = query.cursor
-    newest, at_newest = (cursor.nanos, dict(cursor.seen)) if cursor else (0, {})  # the next cursor
-    min_rank = RANK[query.level] if query.level else 0
-    needle = query.search.lower()
-    until = int(query.until.timestamp() * 1_000_000_000) if query.until else None
-    floor = cursor.nanos if cursor else (start if query.since_moment is not None else 0)
-    cut_bytes, cut_tail, parsed_streams = [], [], []
+    tail_bound = settings.LOGS_LINES_PER_CONTAINER
+    cut_bytes, cut_tail, readable = [], [], []
     for stream in streams:
         if stream.error:
             notices.append(stream.error)
             continue
         text = stream.text
         raw = text.split("\n")
-        if len(text.encode()) >= options.limit_bytes and not text.endswith("\n"):
+        if not text.endswith("\n") and len(text.encode()) >= options.limit_bytes:
             raw.pop()  # the bound cut the last line in the middle
             cut_bytes.append(stream.key)
         elif raw and raw[-1] == "":
             raw.pop()
-        if options.tail_lines and len(raw) >= options.tail_lines:
+        if options.tail_lines and len(raw) > tail_bound:  # we asked for one more than the bound to know
+            del raw[: len(raw) - tail_bound]
             cut_tail.append(stream.key)
-        lines = []
-        skip = cursor.seen.get(stream.key, 0) if cursor else 0
-        level, source, last = None, "", floor
-        for line in raw:
-            stamp, _, content = line.partition(" ")
-            nanos = timestamp_nanos(stamp)
-            if nanos is None:  # no timestamp (timestamps=true was ignored): keep the order, at the last time
-                nanos, content = last, line
-            last = nanos
-            if nanos < floor:
-                continue
-            if cursor and nanos == cursor.nanos and skip:
-                skip -= 1
-                continue
-            if nanos > newest:
-                newest, at_newest = nanos, {}
-            if nanos == newest:
-                at_newest[stream.key] = at_newest.get(stream.key, 0) + 1
-            parsed = parse_content(content)
-            if parsed is not None and parsed.level is not None:
-                level, source, message = parsed.level, parsed.source, parsed.message
-            elif parsed is not None:
-                source, message = parsed.source or source, parsed.message
-            else:
-                message = content  # a continuation (a traceback's lines): the level of the line before
-            if until is not None and nanos > until:
-                continue
-            if min_rank and RANK.get(level or "INFO", 1) < min_rank:
-                continue
-            if needle and needle not in message.lower() and needle not in source.lower():
-                continue
-            lines.append(LogLine(nanos, stream.component.key, stream.pod, stream.container, level, source, message))
-        parsed_streams.append(lines)
-    merged = list(heapq.merge(*parsed_streams, key=_nanos))
-    matched = len(merged)
+        readable.append((Lines(stream.key, raw), stream))
+    merged = merge_newest(
+        readable,
+        floor=cursor.nanos if cursor else (start if query.since_moment is not None else 0),
+        cursor_nanos=cursor.nanos if cursor else None,
+        seen=cursor.seen if cursor else {},
+        until=int(query.until.timestamp() * 1_000_000_000) if query.until else None,
+        level=query.level,
+        search=query.search,
+        max_lines=max_lines,
+        make_line=_line,
+    )
     if cut_bytes:
         size = _size(options.limit_bytes)
         notices.append(
@@ -316,25 +292,24 @@ def _assemble(
         notices.append(
             Notice(
                 "bound",
-                f"Only the newest {options.tail_lines:,} lines of {_join(cut_tail)} were read "
-                f"(at most {options.tail_lines:,} per container); older lines of the window are left out.",
+                f"Only the newest {tail_bound:,} lines of {_join(cut_tail)} were read "
+                f"(at most {tail_bound:,} per container); older lines of the window are left out.",
             )
         )
-    if matched > max_lines:
+    if merged.cut:
         notices.append(
             Notice(
                 "bound",
-                f"Showing the newest {max_lines:,} of {matched:,} matching lines (at most {max_lines:,} per page). "
-                "Narrow the filters, or download the result.",
+                f"Showing the newest {max_lines:,} matching lines; older ones are left out (at most {max_lines:,} "
+                "per page). Narrow the filters or the window, or download the result.",
             )
         )
-        merged = merged[-max_lines:]
-    new_cursor = Cursor(newest, at_newest) if newest else (cursor or Cursor(start))
-    return LogPage(merged, new_cursor, notices, matched=matched)
+    new_cursor = Cursor(merged.newest, merged.at_newest) if merged.newest else (cursor or Cursor(start))
+    return LogPage(merged.lines, new_cursor, notices, cut=merged.cut)
 
 
-def _nanos(line: LogLine) -> int:
-    return line.nanos
+def _line(stream: _Stream, nanos: int, level: str | None, source: str, message: str) -> LogLine:
+    return LogLine(nanos, stream.component.key, stream.pod, stream.container, level, source, message)
 
 
 def _size(limit: int) -> str:

@@ -147,13 +147,14 @@ def test_bounds_cut_the_result_and_say_so(deployment, kube, settings):
 
     assert page.pods == 2
     assert {line.pod.rsplit("-", 1)[1] for line in page.lines} == {"w1", "w2"}  # the most recently started
-    assert [kube_query["tailLines"] for kube_query in kube.log_requests] == ["5", "5"]
+    assert [kube_query["tailLines"] for kube_query in kube.log_requests] == ["6", "6"]  # one more: was it cut?
     assert [kube_query["limitBytes"] for kube_query in kube.log_requests] == ["300", "300"]
-    assert len(page.lines) == 4 and page.matched == 10
+    assert [line.message for line in page.lines] == ["line 6", "line 6", "line 7", "line 7"]
+    assert page.cut
     notices = [n.text for n in page.notices if n.kind == "bound"]
     assert any("4 pods match; the logs of the 2 most recently started were read" in n for n in notices)
     assert any("Only the newest 5 lines of" in n for n in notices)
-    assert any("Showing the newest 4 of 10 matching lines" in n for n in notices)
+    assert any("Showing the newest 4 matching lines; older ones are left out" in n for n in notices)
 
     settings.LOGS_MAX_PODS = 10
     page = read_logs(deployment, query(deployment, components="scheduler"))

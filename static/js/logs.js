@@ -33,9 +33,11 @@
   document.body.addEventListener("htmx:afterSettle", function (e) {
     if (e.target.id === "log-panel") { pinned = true; toBottom(); }
   });
-  document.body.addEventListener("htmx:oobAfterSwap", function (e) {
-    if (e.target.id !== "log-lines") return;
-    var lines = e.target;
+  // A poll answers with the new lines (swapped out of band into #log-lines first) and the next poller.
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "log-poller") return;
+    var lines = document.getElementById("log-lines");
+    if (!lines) return;
     var none = document.getElementById("log-no-lines");
     if (none && lines.children.length) none.remove();
     var excess = lines.children.length - MAX_LINES;
