@@ -62,7 +62,8 @@ class DeployGroup(click.Group):
 
     def format_usage(self, ctx, formatter):
         formatter.write_usage(ctx.command_path, "ID [--dags PATH] [--image REF] [--description TEXT] [--wait]")
-        formatter.write_usage(ctx.command_path, "list ID | rollback ID DEPLOY_ID | inspect ID DEPLOY_ID", prefix="")
+        more = "list ID | inspect ID DEPLOY_ID | rollback ID DEPLOY_ID"
+        formatter.write_usage(ctx.command_path, more, prefix="   or: ")
 
 
 def wait_option(command):
