@@ -26,7 +26,11 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aerodrome.settings_test")
 
+import warnings  # noqa: E402
+
 import django  # noqa: E402
+
+warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic for a benchmark
 
 django.setup()
 

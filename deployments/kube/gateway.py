@@ -1,6 +1,7 @@
 """The one door to a Kubernetes cluster, and the only module that imports `kubernetes`.
 
-A small synchronous wrapper over the official client: server-side apply, get, list, delete, version. It talks to
+A small synchronous wrapper over the official client: server-side apply, get, list, delete, version, and pods with
+their container logs (always bounded: `LogOptions`). It talks to
 a fixed table of kinds (no discovery round-trips), retries what is worth retrying (5xx, 429, timeouts, refused
 connections) with exponential backoff, and turns every failure into a `GatewayError` whose `reason` a user can
 read: `TransientError` when the cluster stayed unavailable, `PermanentError` when it rejected the request.

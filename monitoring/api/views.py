@@ -55,6 +55,7 @@ class DeploymentLogViewSet(mixins.ListModelMixin, DeploymentChildViewSet):
     pagination_class = None
 
     @extend_schema(
+        operation_id="deployments_logs_read",
         summary="Read a Deployment's component logs",
         description="Lines from every pod of the chosen components, merged by time, each with its pod and "
         "container, parsed for level and source, filtered (all filters combine), the newest first cut to a page "

@@ -159,7 +159,7 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-deploy-detail", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
-    ("api-deployment-log-list", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
+    ("api-deployment-logs", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
 }
 
@@ -179,7 +179,7 @@ LEVEL = {
     "api-deployment-variable": "deployment",
     "api-deployment-event": "deployment",
     "api-deployment-deploy": "deployment",
-    "api-deployment-log": "deployment",
+    "api-deployment-logs": "deployment",
     "api-organization-audit": "organization",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
