@@ -62,11 +62,6 @@ def test_without_a_sync_url_dags_come_with_the_image():
     assert "dags_folder = /opt/airflow/dags\n" in find(objects, "ConfigMap", f"{RELEASE}-config")["data"]["airflow.cfg"]
 
 
-def test_a_dag_deploy_changes_nothing_render_makes():
-    """The bundle's version is not part of the spec at all: render cannot roll a pod for it."""
-    assert render(make_spec()) == render(make_spec())
-
-
 def test_a_pinned_image_and_registry_credentials():
     digest = "sha256:" + "ab" * 32
     objects = render(
