@@ -103,7 +103,8 @@ def deployment_log_tail(request, org, pk):
         page = selectors.read_logs(deployment, query)
     except selectors.LogsUnavailable as error:
         context["tail_error"] = error.reason
-        context["tail_url"] = _url("deployment_log_tail", deployment, query)  # the same cursor: try again
+        # The same cursor: the next poll tries again from where this one was.
+        context["tail_url"] = _url("deployment_log_tail", deployment, query, cursor=request.GET["cursor"])
     else:
         context["page"] = page
         context["tail_url"] = _url("deployment_log_tail", deployment, query, cursor=page.cursor.encode(deployment.pk))

@@ -44,7 +44,10 @@ PARAMETERS = [
     OpenApiParameter("until", str, description="Only lines written up to this ISO 8601 date and time."),
     OpenApiParameter("cursor", str, description="The `cursor` of a previous answer: only lines newer than it."),
     OpenApiParameter(
-        "previous", bool, description="The previous instance's log of containers that restarted (after a crash)."
+        "previous",
+        bool,
+        description="The previous instance's log of containers that restarted (after a crash); the window does "
+        "not apply to it.",
     ),
 ]
 

@@ -147,3 +147,32 @@ def test_download_is_the_filtered_result_as_text(tenancy, deployment, kube, logi
     assert response["Content-Disposition"] == f'attachment; filename="{deployment.release_name}-logs.txt"'
     [line] = response.content.decode().splitlines()
     assert line.endswith(f" {pod}/scheduler ERROR {{scheduler_job_runner.py:42}} Task failed")
+
+
+def test_the_tail_keeps_the_filters(tenancy, deployment, kube, login):
+    pod = add_pod(kube, deployment, "scheduler", "a", [(ago(20), airflow3_line(ago(20), "ERROR", "old error"))])
+    client = login(tenancy.member)
+    panel = client.get(url("deployment_log_lines", deployment), {"level": "ERROR"}, **HTMX).content.decode()
+    tail_url = panel.split('id="log-poller" hx-get="')[1].split('"')[0].replace("&amp;", "&")
+
+    kube.append_log(deployment.namespace, pod, "scheduler", airflow3_line(ago(0), "INFO", "routine"))
+    kube.append_log(deployment.namespace, pod, "scheduler", airflow3_line(ago(0), "ERROR", "new error"))
+    fresh = client.get(tail_url, **HTMX).content.decode()
+
+    assert "new error" in fresh and "routine" not in fresh and "old error" not in fresh
+
+
+def test_the_tail_says_the_cluster_is_unreachable_and_keeps_its_cursor(tenancy, deployment, kube, login, settings):
+    add_pod(kube, deployment, "scheduler", "a", [(ago(20), "a line")])
+    client = login(tenancy.member)
+    panel = client.get(url("deployment_log_lines", deployment), **HTMX).content.decode()
+    tail_url = panel.split('id="log-poller" hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    settings.KUBE_BACKOFF_MS = 10
+    kube.fail_next(10, 503, path_contains="/pods")
+
+    response = client.get(tail_url, **HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Kubernetes API unavailable after 2 attempts: 503 Service Unavailable (trying again every 2 s)" in html
+    assert tail_url.split("cursor=")[1] in html.replace("&amp;", "&")  # the next poll starts from the same place
