@@ -90,3 +90,16 @@ def test_without_a_login_the_cli_says_how_to_log_in(aerodrome):
     assert result.error_lines == [
         "Error: Not logged in: run `aerodrome login URL` (or set AERODROME_URL and AERODROME_TOKEN)."
     ]
+
+
+def test_logout_forgets_the_token_and_moves_to_another_context(aerodrome, world):
+    aerodrome("login", world.url, "--name", "acme", env={"AERODROME_TOKEN": world.owner_token})
+    aerodrome("login", world.url, "--name", "globex", env={"AERODROME_TOKEN": world.outsider_token})
+
+    result = aerodrome("logout", "-o", "json")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"context": "globex", "outcome": "removed", "current": "acme"}
+    saved = yaml.safe_load(aerodrome.config_path.read_text())
+    assert list(saved["contexts"]) == ["acme"] and world.outsider_token not in aerodrome.config_path.read_text()
+    assert stat.S_IMODE(aerodrome.config_path.stat().st_mode) == 0o600

@@ -25,8 +25,9 @@ def test_add_resize_list_and_remove_a_queue(aerodrome, world):
         ("heavy", "A10", 3),
     ]
 
-    removed = aerodrome("deployment", "queue", "delete", deployment, "heavy", env=ci)
+    removed = aerodrome("deployment", "queue", "delete", deployment, "heavy", "-o", "json", env=ci)
     assert removed.returncode == 0, removed.stderr
+    assert json.loads(removed.stdout) == {"name": "heavy", "outcome": "removed"}
     assert list(WorkerQueue.objects.filter(deployment_id=deployment).values_list("name", flat=True)) == ["default"]
     again = aerodrome("deployment", "queue", "delete", deployment, "heavy", env=ci)
     assert again.error_lines == [

@@ -80,7 +80,8 @@ def login(url: str, context_name: str | None, token_stdin: bool, output: str) ->
 
 @cli.command()
 @click.argument("name", required=False)
-def logout(name: str | None) -> None:
+@output_option()
+def logout(name: str | None, output: str = "table") -> None:
     """Forget a context's token (default: the current context)."""
     data = config.load()
     name = name or data.get("current-context")
@@ -90,6 +91,9 @@ def logout(name: str | None) -> None:
     if data.get("current-context") == name:
         data["current-context"] = next(iter(data["contexts"]), None)
     config.save(data)
+    if output != "table":
+        emit({"context": name, "outcome": "removed", "current": data.get("current-context")}, output)
+        return
     stderr.print(f"Logged out of {name!r}.")
 
 
@@ -115,7 +119,8 @@ def context_list(output: str) -> None:
 
 @context.command("use")
 @click.argument("name")
-def context_use(name: str) -> None:
+@output_option()
+def context_use(name: str, output: str) -> None:
     """Make NAME the current context."""
     data = config.load()
     if name not in data["contexts"]:
@@ -123,15 +128,19 @@ def context_use(name: str) -> None:
         raise CLIError(f"There is no context named {name!r} (contexts: {known}).")
     data["current-context"] = name
     config.save(data)
+    if output != "table":
+        emit({"context": name, "url": data["contexts"][name]["url"]}, output)
+        return
     stderr.print(f"Now using {name!r} ({data['contexts'][name]['url']}).")
 
 
 @context.command("delete")
 @click.argument("name")
+@output_option()
 @click.pass_context
-def context_delete(ctx: click.Context, name: str) -> None:
+def context_delete(ctx: click.Context, name: str, output: str) -> None:
     """Forget the context NAME and its token."""
-    ctx.invoke(logout, name=name)
+    ctx.invoke(logout, name=name, output=output)
 
 
 def _register() -> None:

@@ -82,9 +82,13 @@ def queue_update(session, deployment_id: int, name: str, output: str, **sizes) -
 @queue.command("delete")
 @deployment_id_argument()
 @click.argument("name")
+@output_option()
 @click.pass_obj
-def queue_delete(session, deployment_id: int, name: str) -> None:
+def queue_delete(session, deployment_id: int, name: str, output: str) -> None:
     """Remove the worker queue NAME (the default queue stays)."""
     with not_found_as(f"Deployment {deployment_id} has no queue {name!r} that this token can see."):
         session.client.delete(f"deployments/{deployment_id}/queues/{name}/")
+    if output != "table":
+        emit({"name": name, "outcome": "removed"}, output)
+        return
     stderr.print(f"Removed queue {name}.", highlight=False)

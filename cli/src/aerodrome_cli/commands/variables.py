@@ -173,11 +173,15 @@ def variable_set(
 @variable.command("delete")
 @deployment_id_argument()
 @click.argument("key")
+@output_option()
 @click.pass_obj
-def variable_delete(session, deployment_id: int, key: str) -> None:
+def variable_delete(session, deployment_id: int, key: str, output: str) -> None:
     """Remove one variable."""
     with not_found_as(no_deployment(deployment_id)):  # a missing Deployment says so, before the key
         session.client.get(f"deployments/{deployment_id}/")
     with not_found_as(f"Deployment {deployment_id} has no variable {key}."):
         session.client.delete(f"deployments/{deployment_id}/variables/{key}/")
+    if output != "table":
+        emit({"key": key, "outcome": "removed"}, output)
+        return
     stderr.print(f"Removed {key}.", highlight=False)
