@@ -154,12 +154,12 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "PATCH"): deployment_write(200),
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
     ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-logs", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
     ("api-deployment-deploy-list", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-list", "POST"): deployment_write(201),  # AUTHOR and up (an image from a real registry)
     ("api-deployment-deploy-detail", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
-    ("api-deployment-logs", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
 }
 
@@ -178,8 +178,8 @@ LEVEL = {
     "api-deployment-queue": "deployment",
     "api-deployment-variable": "deployment",
     "api-deployment-event": "deployment",
-    "api-deployment-deploy": "deployment",
     "api-deployment-logs": "deployment",
+    "api-deployment-deploy": "deployment",
     "api-organization-audit": "organization",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
