@@ -331,6 +331,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrgRoleEnum": "accounts.roles.OrgRole",
         "WorkspaceRoleEnum": "accounts.roles.WorkspaceRole",
+        "DeployKindEnum": "deployments.deploys.models.Deploy.Kind",
+        "ChannelKindEnum": "monitoring.alerts.channels.models.Channel.Kind",
     },
 }
 
