@@ -223,3 +223,17 @@ def test_a_platform_clusters_credentials_are_not_the_organisations(client, tenan
     add = f"/orgs/acme/clusters/{platform.pk}/registry-credentials/add/"
     assert client.post(add, {"registry": "quay.io", "username": "b", "password": "p"}).status_code == 403
     assert not RegistryCredential.objects.exists()
+
+
+def test_an_author_deploys_but_cannot_change_the_workspaces_credentials(client, tenancy, credential):
+    """Credentials concern every Deployment of the workspace: OPERATOR and up, like its Deployments' settings."""
+    author = UserFactory(email="author@acme.test")
+    MembershipFactory(organization=tenancy.org, user=author)
+    BindingFactory(workspace=tenancy.workspace, user=author, role=WorkspaceRole.AUTHOR)
+    client.force_login(author)
+    assert client.get(base(tenancy)).status_code == 200
+    assert (
+        client.post(base(tenancy) + "add/", {"registry": "x.test", "username": "u", "password": "p"}).status_code == 403
+    )
+    assert client.post(f"{base(tenancy)}{credential.pk}/delete/").status_code == 403
+    assert RegistryCredential.objects.count() == 1
