@@ -69,9 +69,9 @@ def _cluster_form_context(org, form, cluster=None, request=None) -> dict:
     return context
 
 
-def cluster_form_page(request, org, cluster, *, status=200, **extra):
+def cluster_form_page(request, org, cluster, *, status=200, extra: dict | None = None):
     """The cluster's edit page (its credentials card answering a plain browser's refused form with `extra`)."""
-    context = _cluster_form_context(org, ClusterForm(cluster=cluster), cluster, request) | extra
+    context = _cluster_form_context(org, ClusterForm(cluster=cluster), cluster, request) | (extra or {})
     return render(request, "deployments/cluster_form.html", context, status=status)
 
 

@@ -112,7 +112,7 @@ def _rejected(request, owner: Owner, partial: str, context: dict):
     if owner.kind == "cluster":
         from deployments.cluster_views import cluster_form_page
 
-        return cluster_form_page(request, owner.org, owner.obj, status=400, **context)
+        return cluster_form_page(request, owner.org, owner.obj, status=400, extra=context)
     return render(request, owner.page_template, context, status=400)
 
 

@@ -237,3 +237,14 @@ def test_an_author_deploys_but_cannot_change_the_workspaces_credentials(client, 
     )
     assert client.post(f"{base(tenancy)}{credential.pk}/delete/").status_code == 403
     assert RegistryCredential.objects.count() == 1
+
+
+def test_without_htmx_a_refused_form_is_the_whole_page_with_400(client, tenancy):
+    cluster = make_cluster(organization=tenancy.org, name="acme-prod")
+    client.force_login(tenancy.owner)
+    data = {"registry": "ghcr.io/x", "username": "u", "password": "typed-secret"}
+    for url in (base(tenancy) + "add/", f"/orgs/acme/clusters/{cluster.pk}/registry-credentials/add/"):
+        response = client.post(url, data)
+        html = response.content.decode()
+        assert response.status_code == 400 and "without a path" in html and "<html" in html
+        assert "typed-secret" not in html
