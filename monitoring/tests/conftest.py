@@ -1,0 +1,25 @@
+import pytest
+
+from monitoring.tests.engines.prometheus import Exporter, PrometheusServer
+
+
+@pytest.fixture
+def exporter():
+    exporter = Exporter().start()
+    yield exporter
+    exporter.stop()
+
+
+@pytest.fixture
+def prometheus_factory(tmp_path):
+    """Starts real Prometheus servers (`factory(exporters, history=[...])`) and stops every one afterwards."""
+    started: list[PrometheusServer] = []
+
+    def factory(exporters=(), *, history=()) -> PrometheusServer:
+        server = PrometheusServer(tmp_path / f"prometheus-{len(started)}", list(exporters), list(history))
+        started.append(server)
+        return server.start()
+
+    yield factory
+    for server in started:
+        server.stop()
