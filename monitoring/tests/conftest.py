@@ -1,5 +1,6 @@
 import pytest
 
+from monitoring.tests import metrics_world
 from monitoring.tests.engines.prometheus import Exporter, PrometheusServer
 
 
@@ -23,3 +24,16 @@ def prometheus_factory(tmp_path):
     yield factory
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def metrics_engines(tmp_path_factory):
+    """A real Prometheus with both test Deployments' series (monitoring/tests/metrics_world.py), per test module."""
+    engines = metrics_world.start_engines(tmp_path_factory.mktemp("prometheus"))
+    yield engines
+    engines.stop()
+
+
+@pytest.fixture
+def world(tenancy, metrics_engines):
+    return metrics_world.build(tenancy, metrics_engines)

@@ -76,6 +76,7 @@ class Exporter:
     def __init__(self):
         self.port = free_port()
         self._series: dict[tuple[str, tuple], float] = {}
+        self._growing: dict[tuple[str, tuple], tuple[float, float, float]] = {}
         self._types: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -90,18 +91,29 @@ class Exporter:
             self._types[name] = kind
             self._series[(name, tuple(sorted(labels.items())))] = float(value)
 
+    def grow(self, name: str, per_second: float, *, since: float, start: float = 0.0, **labels: str) -> None:
+        """A counter worth `start + per_second * (now - since)` at each scrape (continuing a backfilled history)."""
+        with self._lock:
+            self._types[name] = "counter" if name.endswith("_total") else "untyped"
+            self._growing[(name, tuple(sorted(labels.items())))] = (per_second, since, start)
+
     def remove(self, name: str, **labels: str) -> None:
         with self._lock:
             self._series.pop((name, tuple(sorted(labels.items()))), None)
+            self._growing.pop((name, tuple(sorted(labels.items()))), None)
 
     def clear(self) -> None:
         with self._lock:
             self._series.clear()
+            self._growing.clear()
 
     def text(self) -> str:
+        now = time.time()
         with self._lock:
             lines, typed = [], set()
-            for (name, labels), value in sorted(self._series.items()):
+            values = dict(self._series)
+            values.update({key: start + rate * (now - since) for key, (rate, since, start) in self._growing.items()})
+            for (name, labels), value in sorted(values.items()):
                 if name not in typed:
                     lines.append(f"# TYPE {name} {self._types.get(name, 'gauge')}")
                     typed.add(name)
@@ -252,7 +264,7 @@ class PrometheusServer:
             return
         try:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
