@@ -17,6 +17,7 @@ from monitoring.metrics import catalogue
 from monitoring.metrics.prometheus import Client, NotConfigured, PrometheusError, Series
 
 PARALLEL_QUERIES = 4
+_ROLE_ORDER = {"value": 0, "request": 1, "limit": 2}
 MAX_MARKERS = 100
 
 
@@ -143,7 +144,7 @@ def _chart(chart, results, capacity: dict[str, float], start, end, step) -> Char
             panel.series.append({"name": f"{queue} capacity", "role": "limit", "points": points})
     ordered = [panels[title] for title in sorted(panels)]
     for panel in ordered:
-        panel.series.sort(key=lambda s: (s["role"] != "value", s["name"]))
+        panel.series.sort(key=lambda s: (_ROLE_ORDER[s["role"]], s["name"]))
     return ChartData(chart.key, chart.title, chart.unit, chart.description, ordered)
 
 
