@@ -52,8 +52,9 @@
           var ctx = u.ctx;
           ctx.save();
           markers.forEach(function (m) {
-            if (m.time < u.scales.x.min || m.time > u.scales.x.max) return;
-            var x = Math.round(u.valToPos(m.time, "x", true));
+            if (m.time < u.scales.x.min) return;
+            // An event since the newest point (at most one step later) is drawn at the right edge.
+            var x = Math.round(u.valToPos(Math.min(m.time, u.scales.x.max), "x", true));
             ctx.strokeStyle = MARKER_COLOURS[m.kind] || "#868e96";
             ctx.lineWidth = 1.5 * devicePixelRatio;
             ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
