@@ -384,12 +384,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 30)},
     "deployments-purge": {"task": "deployments.tasks.purge_deleted", "schedule": 3600},
     "airflow-login-tokens-clear": {"task": "deployments.tasks.clear_expired_airflow_tokens", "schedule": 3600},
+    "notifications-sweep": {"task": "monitoring.alerts.tasks.sweep_deliveries", "schedule": 60},
     "sso-domains-recheck": {"task": "accounts.tasks.sso_domains_recheck", "schedule": SSO_DOMAIN_RECHECK_SECONDS},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Secrets at rest (aerodrome/crypto.py): Fernet keys, first one encrypts; empty derives a key from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+
+# Alert notifications (monitoring/alerts): how long one call to a channel may take, how often a delivery is tried
+# (transient failures only: 5xx, 429, timeouts, connection errors) and the first wait between attempts (doubled each
+# time); the PagerDuty and Opsgenie APIs' addresses (Opsgenie's EU instance is https://api.eu.opsgenie.com).
+NOTIFICATION_TIMEOUT_SECONDS = env_int("NOTIFICATION_TIMEOUT_SECONDS", 10)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATION_RETRY_BACKOFF_SECONDS", 30)
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+OPSGENIE_API_URL = env_str("OPSGENIE_API_URL", "https://api.opsgenie.com")
 
 # Provisioning (deployments/kube): how patiently we talk to Kubernetes, and when status counts as stale.
 KUBE_REQUEST_TIMEOUT = env_int("KUBE_REQUEST_TIMEOUT", 10)
@@ -415,6 +425,37 @@ DELETED_RETENTION_DAYS = 14
 # OUTBOUND_DENIED_NETWORKS, are refused even there. Platform clusters, configured by staff, are exempt.
 OUTBOUND_ALLOWED_NETWORKS = env_networks("OUTBOUND_ALLOWED_NETWORKS")
 OUTBOUND_DENIED_NETWORKS = env_networks("OUTBOUND_DENIED_NETWORKS")
+# Deploys (deployments/deploys): DAG archives' limits (a zip bomb stops at the unpacked limit), where archives are
+# stored (filesystem under VAR_DIR, or an S3-compatible bucket through django-storages: several web replicas need
+# that), how pods' DAG sync polls, and the registries resolved over plain HTTP (host:port, e.g. a lab registry).
+DAG_BUNDLE_MAX_BYTES = env_int("DAG_BUNDLE_MAX_BYTES", 100 * 1024 * 1024)
+DAG_BUNDLE_MAX_UNPACKED_BYTES = env_int("DAG_BUNDLE_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+DAG_BUNDLE_MAX_FILES = env_int("DAG_BUNDLE_MAX_FILES", 10000)
+DAG_BUNDLE_STORAGE = env_str("DAG_BUNDLE_STORAGE", "filesystem")
+if DAG_BUNDLE_STORAGE == "filesystem":
+    STORAGES["dag_bundles"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "dag-bundles")},
+    }
+elif DAG_BUNDLE_STORAGE == "s3":
+    # Credentials come the usual boto3 way (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role, a profile).
+    STORAGES["dag_bundles"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("DAG_BUNDLE_S3_BUCKET"),
+            "endpoint_url": env_str("DAG_BUNDLE_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("DAG_BUNDLE_S3_REGION", "") or None,
+            "location": env_str("DAG_BUNDLE_S3_PREFIX", "dag-bundles"),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured("DAG_BUNDLE_STORAGE must be filesystem or s3.")
+DAG_SYNC_INTERVAL_SECONDS = env_int("DAG_SYNC_INTERVAL_SECONDS", 30)
+DEPLOY_REGISTRY_TIMEOUT = env_int("DEPLOY_REGISTRY_TIMEOUT", 10)
+DEPLOY_INSECURE_REGISTRIES = env_list("DEPLOY_INSECURE_REGISTRIES", [])
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
 MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")
