@@ -184,6 +184,26 @@ def _remember(key: tuple, lookup):
     return memo[key]
 
 
+def organizations_with_role(queryset, actor):
+    """`queryset` (of organisations) with the person's own role on each as `actor_role`, to hand to
+    `remember_org_role`: the page's organisation and the role its permission checks need, in one query."""
+    from django.db.models import OuterRef, Subquery
+
+    from accounts.models import OrganizationMembership
+
+    if not _authenticated(actor) or is_token(actor):
+        return queryset
+    role = OrganizationMembership.objects.filter(organization=OuterRef("pk"), user=actor).values("role")[:1]
+    return queryset.annotate(actor_role=Subquery(role))
+
+
+def remember_org_role(actor, organization) -> None:
+    """Remembers, for the rest of the request, the role read with the organisation (`organizations_with_role`)."""
+    memo = _remembered.get()
+    if memo is not None and hasattr(organization, "actor_role"):
+        memo.setdefault(("org", actor.pk, organization.pk), organization.actor_role)
+
+
 def org_role(actor, organization) -> str | None:
     if not _authenticated(actor):
         return None

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
 from accounts.models import Organization
-from accounts.permissions import require
+from accounts.permissions import organizations_with_role, remember_org_role, require
 
 
 def get_for_actor(queryset, actor, *, view_permission: str, permission: str | None = None, **lookup):
@@ -27,7 +27,9 @@ def organization_view(permission: str = "organization.view"):
         @login_required
         @wraps(view)
         def wrapper(request, org_slug, *args, **kwargs):
-            org = get_for_actor(Organization.objects, request.user, view_permission="organization.view", slug=org_slug)
+            organizations = organizations_with_role(Organization.objects.all(), request.user)
+            org = get_for_actor(organizations, request.user, view_permission="organization.view", slug=org_slug)
+            remember_org_role(request.user, org)  # the role came with it: the checks below ask no more
             request.organization = org
             if request.session.get("last_org") != org.slug:  # a session write (an UPDATE) only when it changes
                 request.session["last_org"] = org.slug

@@ -332,6 +332,7 @@ SPECTACULAR_SETTINGS = {
         "OrgRoleEnum": "accounts.roles.OrgRole",
         "WorkspaceRoleEnum": "accounts.roles.WorkspaceRole",
         "MarkerKindEnum": "monitoring.metrics.catalogue.MARKER_KINDS",
+        "DeployKindEnum": "deployments.deploys.models.Deploy.Kind",
         "ChannelKindEnum": "monitoring.alerts.channels.models.Channel.Kind",
     },
 }
@@ -427,6 +428,13 @@ DELETED_RETENTION_DAYS = 14
 # OUTBOUND_DENIED_NETWORKS, are refused even there. Platform clusters, configured by staff, are exempt.
 OUTBOUND_ALLOWED_NETWORKS = env_networks("OUTBOUND_ALLOWED_NETWORKS")
 OUTBOUND_DENIED_NETWORKS = env_networks("OUTBOUND_DENIED_NETWORKS")
+# Component logs (monitoring/logs): every read is bounded. Pods read per request, bytes and lines read per
+# container, lines a page shows (the newest), lines a download holds.
+LOGS_MAX_PODS = env_int("LOGS_MAX_PODS", 20)
+LOGS_BYTES_PER_CONTAINER = env_int("LOGS_BYTES_PER_CONTAINER", 2 * 1024 * 1024)
+LOGS_LINES_PER_CONTAINER = env_int("LOGS_LINES_PER_CONTAINER", 5000)
+LOGS_PAGE_LINES = env_int("LOGS_PAGE_LINES", 1000)
+LOGS_DOWNLOAD_LINES = env_int("LOGS_DOWNLOAD_LINES", 50000)
 # Deploys (deployments/deploys): DAG archives' limits (a zip bomb stops at the unpacked limit), where archives are
 # stored (filesystem under VAR_DIR, or an S3-compatible bucket through django-storages: several web replicas need
 # that), how pods' DAG sync polls, and the registries resolved over plain HTTP (host:port, e.g. a lab registry).

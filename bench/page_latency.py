@@ -78,7 +78,12 @@ def seed(n_deployments: int, n_members: int):
 
 
 def server_env(var_dir: Path, static_manifest: bool) -> dict[str, str]:
+    from aerodrome.oidc_keys import new_key_pem
+
     database = settings.DATABASES["default"]
+    key_file = var_dir / "aerodrome-oidc.pem"  # production reads the OIDC signing key from a file like this one
+    if not key_file.exists():
+        key_file.write_text(new_key_pem())
     here = dict(
         DJANGO_SETTINGS_MODULE="bench.latency_settings",
         SECRET_KEY=settings.SECRET_KEY,  # the seeded rows' secrets are encrypted with it
@@ -89,6 +94,7 @@ def server_env(var_dir: Path, static_manifest: bool) -> dict[str, str]:
         SITE_URL="https://127.0.0.1",
         EMAIL_URL=f"smtp://127.0.0.1:{free_port()}",
         VAR_DIR=str(var_dir),
+        OIDC_RSA_PRIVATE_KEY_FILE=str(key_file),
         WEB_CONCURRENCY="1",
         WEB_THREADS="1",
         STATIC_MANIFEST="true" if static_manifest else "false",

@@ -2,6 +2,7 @@
 scale, plus the user's extra headroom, plus the surge pods of a rollout. The resources form shows it live, and
 render writes the ResourceQuota (and each workload's rolling-update strategy, from `max_surge`)."""
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from functools import cached_property
@@ -91,7 +92,67 @@ def compute(
     scheduler_replicas: int,
     triggerer_replicas: int,
     api_server_replicas: int,
-    queues,  # iterable of objects with worker_type and max_workers
+    queues,  # iterable of objects with name, worker_type and max_workers
+    task_pod_cpu: Decimal,
+    task_pod_memory_mib: int,
+    max_task_pods: int,
+    headroom_percent: int,
+) -> Quota:
+    """The quota of these settings. A pure function of them, remembered for the last few thousand settings seen:
+    a list of Deployments mostly repeats a few configurations, and each costs ~40 small objects to add up."""
+    return _compute(
+        airflow_major,
+        executor,
+        scheduler_size,
+        scheduler_replicas,
+        triggerer_replicas,
+        api_server_replicas,
+        tuple((queue.name, queue.worker_type, queue.max_workers) for queue in queues),
+        Decimal(task_pod_cpu),
+        task_pod_memory_mib,
+        max_task_pods,
+        headroom_percent,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _compute(
+    airflow_major: int,
+    executor: str,
+    scheduler_size: str,
+    scheduler_replicas: int,
+    triggerer_replicas: int,
+    api_server_replicas: int,
+    queues: tuple[tuple[str, str, int], ...],
+    task_pod_cpu: Decimal,
+    task_pod_memory_mib: int,
+    max_task_pods: int,
+    headroom_percent: int,
+) -> Quota:
+    return _build(
+        airflow_major=airflow_major,
+        executor=executor,
+        scheduler_size=scheduler_size,
+        scheduler_replicas=scheduler_replicas,
+        triggerer_replicas=triggerer_replicas,
+        api_server_replicas=api_server_replicas,
+        queues=queues,
+        task_pod_cpu=task_pod_cpu,
+        task_pod_memory_mib=task_pod_memory_mib,
+        max_task_pods=max_task_pods,
+        headroom_percent=headroom_percent,
+    )
+
+
+def _build(
+    *,
+    airflow_major: int,
+    executor: str,
+    scheduler_size: str,
+    scheduler_replicas: int,
+    triggerer_replicas: int,
+    api_server_replicas: int,
+    queues: tuple[tuple[str, str, int], ...],  # (name, worker_type, max_workers) of each
     task_pod_cpu: Decimal,
     task_pod_memory_mib: int,
     max_task_pods: int,
@@ -107,9 +168,9 @@ def compute(
     lines += [Line("StatsD exporter", 1, catalog.STATSD), Line("PgBouncer", 1, catalog.PGBOUNCER)]
     if executor == catalog.Executor.CELERY:
         lines += [Line("Redis", 1, catalog.REDIS, rolls=False), Line("Flower", 1, catalog.FLOWER)]
-        for queue in queues:
-            worker = catalog.WORKER_TYPES[queue.worker_type]
-            lines.append(Line(f"Workers ({queue.name})", queue.max_workers, worker.size + catalog.DAG_SYNC))
+        for name, worker_type, max_workers in queues:
+            worker = catalog.WORKER_TYPES[worker_type]
+            lines.append(Line(f"Workers ({name})", max_workers, worker.size + catalog.DAG_SYNC))
     else:
         task_pod = catalog.Size(Decimal(task_pod_cpu), task_pod_memory_mib)
         lines.append(Line("Task pods", max_task_pods, task_pod, rolls=False))

@@ -3,13 +3,14 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.selectors import in_period
 from deployments import airflow_login
 from deployments.deploys import selectors as deploys
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
-from deployments.models import Cluster, Deployment, DeploymentEvent
+from deployments.models import Cluster, Deployment, DeploymentEvent, WorkerQueue
 
 # What lists of Deployments never show: the stored manifest (kilobytes a row) and the secrets that would otherwise
 # be decrypted for every row as it loads (the Deployment's generated secrets, its cluster's credentials).
@@ -23,8 +24,16 @@ def for_listing(deployments):
 
 def workspace_deployments(*, actor, workspace):
     """Live Deployments of a workspace the actor can see, with what the list shows, in a fixed number of queries."""
+    # The queue count is a subquery, not a join grouped over every row: the page's count (Paginator) leaves it out,
+    # and it is computed for the rows of the page only.
+    queue_count = (
+        WorkerQueue.objects.filter(deployment=OuterRef("pk")).order_by().values("deployment").annotate(n=Count("*"))
+    )
     return for_listing(
-        Deployment.objects.for_actor(actor).live().filter(workspace=workspace).annotate(queue_count=Count("queues"))
+        Deployment.objects.for_actor(actor)
+        .live()
+        .filter(workspace=workspace)
+        .annotate(queue_count=Coalesce(Subquery(queue_count.values("n")), 0))
     ).order_by("name")
 
 

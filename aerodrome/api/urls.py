@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.urls import router as accounts_router
 from deployments.api.urls import router as deployments_router
 from monitoring.alerts.channels.api import router as channels_router
+from monitoring.api.urls import paths as monitoring_paths
 from monitoring.api.urls import router as monitoring_router
 from workspaces.api.urls import router as workspaces_router
 
@@ -16,4 +17,4 @@ router.include_format_suffixes = False
 for app_router in (accounts_router, workspaces_router, deployments_router, channels_router, monitoring_router):
     router.registry.extend(app_router.registry)
 
-urlpatterns = router.urls
+urlpatterns = router.urls + monitoring_paths  # plain routes: answers that are not lists of objects

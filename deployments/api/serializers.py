@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aerodrome.api.fields import NameField, OptionalURLField
+from aerodrome.api.lean import LeanListSerializer
 from deployments import catalog, quota, services
 from deployments.models import (
     KUBERNETES_VERSIONS,
@@ -425,6 +426,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = LeanListSerializer  # a page of 50 rows, each field planned once
         extra_kwargs = {
             "generation": {"help_text": "Bumped by every change of the desired state."},
             "observed_generation": {"help_text": "The generation provisioning last applied."},

@@ -204,45 +204,84 @@ def unavailable(deployment_id: int, error: Exception, attempt: "scheduling.Attem
 # --------------------------------------------------------------------------------------------------- the steps
 
 
-def stamp(obj: dict) -> dict:
-    """The object with a hash of its rendered content, so the next run can tell it is unchanged."""
+def stamp(obj: dict, **annotations: str) -> dict:
+    """The object with a hash of its rendered content (and any `annotations` given, hashed with it), so the next
+    run can tell it is unchanged."""
+    if annotations:
+        obj = {**obj, "metadata": {**obj["metadata"]}}
+        obj["metadata"]["annotations"] = {**obj["metadata"].get("annotations", {}), **annotations}
     digest = hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
     stamped = {**obj, "metadata": {**obj["metadata"]}}
     stamped["metadata"]["annotations"] = {**obj["metadata"].get("annotations", {}), HASH_ANNOTATION: digest}
     return stamped
 
 
+def _applied_hash(obj: dict | None) -> str | None:
+    return (((obj or {}).get("metadata") or {}).get("annotations") or {}).get(HASH_ANNOTATION)
+
+
 def _label(ref: ObjectRef) -> str:
     return f"{ref.kind}/{ref.name}"
 
 
-def current_objects(gateway, spec) -> dict[ObjectRef, dict]:
-    """Everything we own for this Deployment that the cluster holds now."""
-    namespace = gateway.get(ObjectRef("v1", "Namespace", None, spec.namespace))
-    if namespace is None:
-        return {}  # nothing namespaced can exist without it
-    found = {ObjectRef.of(namespace): namespace}
+# The namespace is the one object no list of ours returns (the lists are inside it). Rather than read it on every
+# run, the ResourceQuota in it (a guard rail rendered with every namespace) carries the namespace's hash: when the
+# quota listed carries the hash of the namespace about to be applied, the namespace exists as it was rendered.
+NAMESPACE_WITNESS = ("v1", "ResourceQuota")
+NAMESPACE_HASH_ANNOTATION = "aerodrome.io/namespace-hash"
+
+
+def _namespace_witnessed(found: dict[ObjectRef, dict], namespace_hash: str) -> bool:
+    return any(
+        (ref.api_version, ref.kind) == NAMESPACE_WITNESS
+        and ((obj.get("metadata") or {}).get("annotations") or {}).get(NAMESPACE_HASH_ANNOTATION) == namespace_hash
+        for ref, obj in found.items()
+    )
+
+
+def current_objects(gateway, spec, *, namespace: dict | None = None) -> dict[ObjectRef, dict]:
+    """Everything we own for this Deployment that the cluster holds now. `namespace`: the stamped Namespace about
+    to be applied; when the quota listed first witnesses it (see NAMESPACE_WITNESS), it stands for the live one
+    and the namespace is not read."""
+    ns_ref = ObjectRef("v1", "Namespace", None, spec.namespace)
     selector = render.owned_selector(spec)
-    for api_version, kind in render.MANAGED_KINDS:
-        if kind == "Namespace":
-            continue
+    kinds = [kind for kind in render.MANAGED_KINDS if kind[1] != "Namespace"]
+    if NAMESPACE_WITNESS in kinds:  # the witness first: when it is missing, a missing namespace ends the reads
+        kinds.remove(NAMESPACE_WITNESS)
+        kinds.insert(0, NAMESPACE_WITNESS)
+    found: dict[ObjectRef, dict] = {}
+    for index, (api_version, kind) in enumerate(kinds):
         custom = (api_version, kind) in render.CUSTOM_KINDS
         for obj in gateway.list(api_version, kind, spec.namespace, selector, missing_ok=custom):
             found[ObjectRef.of(obj)] = obj
+        if index == 0:
+            if namespace is not None and _namespace_witnessed(found, _applied_hash(namespace)):
+                found[ns_ref] = namespace
+                continue
+            live = gateway.get(ns_ref)
+            if live is None:
+                return {}  # nothing namespaced can exist without it
+            found[ns_ref] = live
     return found
 
 
 def apply(gateway, spec, objects: list[dict]) -> Outcome:
     outcome = Outcome(status=Status.DEPLOYING)
-    existing = outcome.listed = current_objects(gateway, spec)
-    wanted = set()
+    desired_objects = [stamp(obj) for obj in objects if obj["kind"] == "Namespace"]
+    namespace = desired_objects[0] if desired_objects else None
+    witness = {NAMESPACE_HASH_ANNOTATION: _applied_hash(namespace)} if namespace else {}
     for obj in objects:
-        desired = stamp(obj)
+        if obj["kind"] == "Namespace":
+            continue
+        is_witness = (obj["apiVersion"], obj["kind"]) == NAMESPACE_WITNESS
+        desired_objects.append(stamp(obj, **witness) if is_witness else stamp(obj))
+    existing = outcome.listed = current_objects(gateway, spec, namespace=namespace)
+    wanted = set()
+    for desired in desired_objects:
         ref = ObjectRef.of(desired)
         wanted.add(ref)
         live = existing.get(ref)
-        live_hash = ((live or {}).get("metadata", {}).get("annotations") or {}).get(HASH_ANNOTATION)
-        if live_hash == desired["metadata"]["annotations"][HASH_ANNOTATION]:
+        if _applied_hash(live) == _applied_hash(desired):
             outcome.unchanged += 1
             continue
         gateway.apply(desired)

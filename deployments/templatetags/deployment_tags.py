@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 register = template.Library()
@@ -40,3 +42,36 @@ def ago(value) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
     return f"{timesince(value)} ago"
+
+
+_STATUS_COLOURS = {
+    "HEALTHY": "green",
+    "CREATING": "blue",
+    "DEPLOYING": "blue",
+    "RENDERED": "azure",
+    "UNHEALTHY": "orange",
+    "FAILED": "red",
+    "HIBERNATING": "purple",
+}
+
+
+_SPINNER = mark_safe('<span class="spinner-border" role="status" aria-hidden="true"></span>')  # a constant
+
+
+@register.simple_tag
+def status_badge(deployment):
+    """A Deployment's status, coloured, with a spinner while it is changing. A tag rather than an included
+    template: the workspace page shows one per row."""
+    status = deployment.status
+    if deployment.is_final:
+        animated = " status-dot-animated" if status == "HEALTHY" else ""
+        marker = format_html('<span class="status-dot{}"></span>', animated)
+    else:
+        marker = _SPINNER
+    return format_html(
+        '<span class="status deployment-status status-{}" data-status="{}">{}{}</span>',
+        _STATUS_COLOURS.get(status, "secondary"),
+        status,
+        marker,
+        deployment.get_status_display(),
+    )

@@ -2,13 +2,17 @@
 many Deployments there are, and none of the columns a list does not show (the stored manifest, secrets to decrypt
 per row: the Deployment's generated secrets, its cluster's kubeconfig and database URL)."""
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.api_helpers import api_client
-from deployments import quota, services
+from deployments import catalog, quota, services
 from deployments.models import Deployment, WorkerQueue
 from deployments.tests.factories import make_cluster, make_deployment
 
@@ -82,3 +86,52 @@ def test_listed_quota_is_the_one_render_applies(tenancy, cluster):
         "cpu_quantity": figures.cpu_quantity,
         "memory_quantity": figures.memory_quantity,
     }
+
+
+def test_each_listed_deployment_is_what_getting_it_answers(tenancy):
+    """The list builds its rows its own way (aerodrome.api.lean): every field must still be the object's own."""
+    tls = make_cluster(organization=tenancy.org, tls_mode="CLUSTER_ISSUER", tls_cluster_issuer="letsencrypt")
+    owner, workspace = tenancy.owner, tenancy.workspace
+    make_deployment(
+        actor=owner,
+        workspace=workspace,
+        name="Celery two queues",
+        cluster=tls,
+        description="With a description",
+        contact_emails=["ops@acme.test", "data@acme.test"],
+        queues=[{"name": "heavy", "worker_type": "A20", "max_workers": 7}],
+        scaling={"scheduler_replicas": 2, "headroom_percent": 30},
+    )
+    make_deployment(
+        actor=owner,
+        workspace=workspace,
+        name="Kubernetes executor",
+        executor=catalog.Executor.KUBERNETES,
+        airflow_version=catalog.AIRFLOW_VERSIONS[-1],
+        scaling={"task_pod_cpu": Decimal("1.25"), "task_pod_memory_mib": 3072, "max_task_pods": 4},
+    )
+    manifests_only = make_deployment(actor=owner, workspace=workspace, name="Manifests only", image_tag="custom-9")
+    Deployment.objects.filter(pk=manifests_only.pk).update(
+        status=Deployment.Status.FAILED, status_reason="It broke.", last_reconciled_at=timezone.now()
+    )
+    client = api_client(owner)
+    listed = client.get(f"/api/v1/deployments/?workspace={workspace.pk}").json()["results"]
+    assert len(listed) == 3
+    for row in listed:
+        assert row == client.get(f"/api/v1/deployments/{row['id']}/").json()
+
+
+def test_the_workspace_page_counts_its_deployments_without_their_queues(login, tenancy, cluster):
+    """The card's page count used to group every Deployment of the workspace with its queues (a join over all of
+    them): it counts the Deployments alone, and only the rows shown count their queues."""
+    add_deployments(tenancy.workspace, cluster, 30)  # more than one page of the card
+    WorkerQueue.objects.create(deployment=Deployment.objects.get(name="d000"), name="heavy")
+    client = login(tenancy.owner)
+    url = reverse("workspace_detail", args=["acme", tenancy.workspace.pk])
+    sql = captured(client, url)
+    counts = [q for q in sql if q.startswith("SELECT COUNT(*)") and '"deployments_deployment"' in q]
+    assert counts and not [q for q in counts if "deployments_workerqueue" in q], counts
+    page = client.get(url).content.decode()
+    rows = re.findall(r'<tr id="deployment-\d+">(.*?)</tr>', page, flags=re.S)
+    assert len(rows) == 25
+    assert "2 queues" in rows[0] and all("1 queue<" in row for row in rows[1:]), rows[0]

@@ -5,8 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from deployments import services
+from deployments import selectors, services
 from deployments.kube import clusters, reconcile, render, scheduling
+from deployments.kube.gateway import ObjectRef
 from deployments.models import Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 from deployments.tests.kmock_harness import FakeCluster
@@ -38,15 +39,76 @@ def applied(tenancy, cluster, kube):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     assert reconcile.run(deployment.pk).status == Deployment.Status.HEALTHY
     kube.requests.clear()
+    kube.request_log.clear()
     return deployment
+
+
+NOOP_GETS = 14  # issue 9: at most, per no-op Deployment
+
+
+def namespace_reads(kube, deployment) -> list[str]:
+    path = f"/api/v1/namespaces/{Deployment.objects.get(pk=deployment.pk).namespace}"
+    return [p for method, p in kube.request_log if method == "GET" and p.split("?")[0] == path]
 
 
 def test_a_no_op_reconcile_reads_each_kind_once(kube, applied):
     outcome = reconcile.run(applied.pk)
     assert outcome.status == Deployment.Status.HEALTHY and not (outcome.created or outcome.updated)
     assert kube.writes == 0
-    # The namespace, then one list per kind we manage: readiness reads the workloads from those lists (17 before).
-    assert kube.requests["GET"] == len(render.MANAGED_KINDS), kube.requests
+    # One list per namespaced kind we manage; readiness reads the workloads from those lists (17 before), and the
+    # namespace is not read: its quota carries its hash (15 before).
+    assert kube.requests["GET"] == len(render.MANAGED_KINDS) - 1 <= NOOP_GETS, kube.request_log
+    assert not namespace_reads(kube, applied)
+
+
+def test_a_deleted_namespace_is_created_again(kube, applied, cluster):
+    namespace = Deployment.objects.get(pk=applied.pk).namespace
+    # As `kubectl delete namespace` would, over HTTP: everything in it goes too.
+    assert clusters.gateway_for(cluster).delete(ObjectRef("v1", "Namespace", None, namespace))
+    assert not kube.objects("ResourceQuota")
+    outcome = reconcile.run(applied.pk)
+    assert f"Namespace/{namespace}" in outcome.created
+    assert kube.objects("Namespace") and kube.objects("ResourceQuota", namespace)
+    assert outcome.status == Deployment.Status.HEALTHY
+
+
+def test_a_quota_without_the_namespace_hash_has_the_namespace_read_and_the_quota_stamped(kube, applied):
+    """What an upgrade from the version whose quota did not carry the namespace's hash meets: the namespace is read
+    as before, and only the quota is applied again."""
+    (quota,) = kube.objects("ResourceQuota")
+    (rendered,) = [obj for obj in render.render(selectors.deployment_spec(applied)) if obj["kind"] == "ResourceQuota"]
+    quota["metadata"]["annotations"] = reconcile.stamp(rendered)["metadata"]["annotations"]  # as it stamped it
+    assert reconcile.NAMESPACE_HASH_ANNOTATION not in quota["metadata"]["annotations"]
+    kube.put(quota)
+    outcome = reconcile.run(applied.pk)
+    assert outcome.updated == [f"ResourceQuota/{quota['metadata']['name']}"] and not outcome.created
+    assert len(namespace_reads(kube, applied)) == 1
+    kube.requests.clear()
+    kube.request_log.clear()
+    assert not reconcile.run(applied.pk).changed
+    assert kube.requests["GET"] == len(render.MANAGED_KINDS) - 1 and not namespace_reads(kube, applied)
+
+
+def test_a_namespace_rendered_differently_is_applied_again(kube, applied, monkeypatch):
+    """When what we render for the namespace changes (a new version of Aerodrome), its quota no longer witnesses it:
+    the namespace is read, and applied again with the quota that carries its new hash."""
+    from deployments.kube.render import namespace as namespace_module
+
+    rendered = namespace_module._namespace
+
+    def relabelled(spec):
+        obj = rendered(spec)
+        obj["metadata"]["labels"]["example.com/new-label"] = "yes"
+        return obj
+
+    monkeypatch.setattr(namespace_module, "_namespace", relabelled)
+    outcome = reconcile.run(applied.pk)
+    (quota,) = kube.objects("ResourceQuota")
+    namespace = quota["metadata"]["namespace"]
+    assert sorted(outcome.updated) == [f"Namespace/{namespace}", f"ResourceQuota/{quota['metadata']['name']}"]
+    (live,) = [ns for ns in kube.objects("Namespace") if ns["metadata"]["name"] == namespace]
+    assert live["metadata"]["labels"]["example.com/new-label"] == "yes"
+    assert len(namespace_reads(kube, applied)) == 1
 
 
 def test_a_no_op_reconcile_runs_few_sql_queries(applied):

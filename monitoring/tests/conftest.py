@@ -1,5 +1,9 @@
+"""The fake cluster of the deployments tests (kmock over real HTTP), for the logs tests; a real Prometheus with a
+test exporter, for the metrics tests."""
+
 import pytest
 
+from deployments.tests.conftest import fake_cluster, kube  # noqa: F401
 from monitoring.tests import metrics_world
 from monitoring.tests.engines.prometheus import Exporter, PrometheusServer
 

@@ -90,8 +90,12 @@ def test_a_visit_does_not_write_the_session(login, tenancy):
 
 def test_the_organisation_role_is_asked_once_per_page(login, tenancy):
     sql = queries_of(login(tenancy.owner), detail_url(tenancy.workspace))
-    role_lookups = [q for q in sql if q.startswith('SELECT "accounts_organizationmembership"."role"')]
+    role_lookups = [
+        q for q in sql if q.startswith('SELECT "accounts_organizationmembership"."role"') or '"actor_role"' in q
+    ]
     assert len(role_lookups) == 1, role_lookups
+    # ...and with the organisation itself, not in a query of its own.
+    assert role_lookups[0].startswith('SELECT "accounts_organization"."id"'), role_lookups
 
 
 def test_roles_remembered_in_a_request_are_forgotten_when_it_changes_them(tenancy):

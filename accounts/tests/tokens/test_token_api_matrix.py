@@ -46,6 +46,8 @@ from deployments import services as deployment_services
 from deployments.deploys.tests.conftest import docker_registry  # noqa: F401 - the real registry, as a fixture
 from deployments.models import Cluster, Deploy, Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
+from monitoring.alerts.channels import services as channel_services
+from monitoring.alerts.channels.models import Channel
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +86,10 @@ DEPLOYMENT_READ = row(200, org_member=404)
 
 def deployment_write(code):  # OPERATOR and above, on the Deployment
     return row(code, org_member=404, ws_member=403, dep_member=403)
+
+
+def channel_write(code):  # AUTHOR and above, on the workspace; Deployment tokens do not see workspace channels
+    return row(code, org_member=404, ws_member=403, dep_operator=404, dep_member=404)
 
 
 def token_manage(code):  # a token is visible only to whoever manages it
@@ -154,12 +160,19 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "PATCH"): deployment_write(200),
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
     ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-logs", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
     ("api-deployment-deploy-list", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-list", "POST"): deployment_write(201),  # AUTHOR and up (an image from a real registry)
     ("api-deployment-deploy-detail", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
+    ("api-channel-list", "GET"): WORKSPACE_READ,  # a workspace's channels: not for Deployment tokens
+    ("api-channel-list", "POST"): channel_write(201),
+    ("api-channel-detail", "GET"): WORKSPACE_READ,
+    ("api-channel-detail", "PATCH"): channel_write(200),
+    ("api-channel-detail", "DELETE"): channel_write(204),
+    ("api-channel-test", "POST"): channel_write(200),  # a real test email, through the `smtp_server` fixture
 }
 
 # Where each resource lives: which targets other than "own" it is called on.
@@ -177,8 +190,10 @@ LEVEL = {
     "api-deployment-queue": "deployment",
     "api-deployment-variable": "deployment",
     "api-deployment-event": "deployment",
+    "api-deployment-logs": "deployment",
     "api-deployment-deploy": "deployment",
     "api-organization-audit": "organization",
+    "api-channel": "workspace",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
 SLICES_BY_LEVEL = {
@@ -222,6 +237,8 @@ BODY = {
     ("api-deployment-variable-detail", "PATCH"): lambda s: {"value": "changed"},
     ("api-deployment-deploy-list", "POST"): lambda s: {"image": IMAGE["ref"]},
     ("api-deployment-deploy-rollback", "POST"): lambda s: {"description": "matrix"},
+    ("api-channel-list", "POST"): lambda s: {"name": "Matrix", "kind": "EMAIL", "addresses": ["matrix@acme.test"]},
+    ("api-channel-detail", "PATCH"): lambda s: {"name": "Renamed channel", "addresses": ["changed@acme.test"]},
 }
 QUERY = {
     ("api-workspace-detail", "DELETE"): lambda s: {"confirm_name": s.workspace.name},
@@ -243,6 +260,7 @@ NO_BODY = {
     ("api-cluster-test-connection", "POST"),
     ("api-deployment-reconcile", "POST"),
     ("api-deployment-airflow-token", "POST"),
+    ("api-channel-test", "POST"),
 }
 UNSCOPED = {("api-root", "GET"), ("api-organization-list", "POST")}  # not inside any organisation
 
@@ -336,6 +354,7 @@ class Slice:
     deployment: Deployment
     token: ApiToken
     invitation: Invitation | None = None
+    channel: Channel | None = None  # a notification channel of `workspace`
 
 
 def _deployment(actor, workspace, name) -> Deployment:
@@ -360,7 +379,7 @@ IMAGE = {}  # the image deploys name, pushed to the real registry by `world`
 
 
 @pytest.fixture
-def world(tenancy, settings, docker_registry):  # noqa: F811 - the fixture imported above
+def world(tenancy, settings, docker_registry, smtp_server):  # noqa: F811 - the fixture imported above
     settings.KUBE_RETRIES = 0  # test-connection on an unreachable cluster answers at once
     settings.KUBE_REQUEST_TIMEOUT = 1
     settings.DEPLOY_INSECURE_REGISTRIES = [docker_registry.host]
@@ -381,6 +400,11 @@ def world(tenancy, settings, docker_registry):  # noqa: F811 - the fixture impor
     reporting = _deployment(owner, analytics, "Reporting")
     campaigns = _deployment(owner, marketing, "Campaigns")
 
+    def channel(actor, workspace):
+        return channel_services.channel_create(
+            actor=actor, workspace=workspace, name="On call", kind="EMAIL", addresses=["oncall@example.test"]
+        )
+
     def token(role, name, **target):
         return tokens.token_create(actor=owner, role=role, name=name, **target)
 
@@ -400,7 +424,7 @@ def world(tenancy, settings, docker_registry):  # noqa: F811 - the fixture impor
     [invited] = invitations.invitations_create(actor=owner, organization=org, emails=["guest@example.test"])
     own = Slice(
         org, member_membership, team, in_team, newcomer, cluster, analytics, member_binding, newcomer, sales,
-        target_analytics, invited.invitation,
+        target_analytics, invited.invitation, channel(owner, analytics),
     )  # fmt: skip
 
     # Organisation globex, with one of everything.
@@ -427,11 +451,13 @@ def world(tenancy, settings, docker_registry):  # noqa: F811 - the fixture impor
         invitation=invitations.invitations_create(actor=outsider, organization=other, emails=["guest@globex.test"])[
             0
         ].invitation,
+        channel=channel(outsider, tenancy.other_workspace),
     )
     slices = {
         "own": own,
         "sibling": Slice(**{**own.__dict__, "workspace": marketing, "binding": marketing_binding,
-                            "bindable_user": member, "deployment": campaigns, "token": target_marketing}),
+                            "bindable_user": member, "deployment": campaigns, "token": target_marketing,
+                            "channel": channel(owner, marketing)}),
         "sibling_deployment": Slice(**{**own.__dict__, "deployment": reporting}),
         "other": globex,
     }  # fmt: skip
@@ -454,6 +480,7 @@ LOOKUP = {  # the detail route's object in a slice
     "api-deployment-queue": lambda s: "etl",
     "api-deployment-variable": lambda s: "GREETING",
     "api-deployment-deploy": lambda s: Deploy.objects.filter(deployment=s.deployment).order_by("pk")[0].pk,
+    "api-channel": lambda s: s.channel.pk,
 }
 PARENT = {
     "organization_slug": lambda s: s.org.slug,
@@ -504,6 +531,11 @@ def slices_for(endpoint: Endpoint) -> list[str]:
     return SLICES_BY_LEVEL[LEVEL_OF_ENDPOINT.get(endpoint.key, LEVEL[endpoint.basename])]
 
 
+SUCCEEDED = {  # actions that answer 200 even when what they try fails: did it work?
+    ("api-channel-test", "POST"): lambda response: response.json()["ok"] is True,
+}
+
+
 def check(endpoint: Endpoint, slice_name: str, kind: str, response) -> str | None:
     """A description of what is wrong, or None."""
     where = f"{endpoint} [{slice_name}] {response.request['PATH_INFO']} as {kind}"
@@ -520,6 +552,8 @@ def check(endpoint: Endpoint, slice_name: str, kind: str, response) -> str | Non
             assert_error(response, want, code)
         except AssertionError as error:
             return f"{where}: not the API's error format: {error}"
+    if endpoint.key in SUCCEEDED and want < 300 and not SUCCEEDED[endpoint.key](response):
+        return f"{where}: answered {want} but did not do it: {response.content[:300]!r}"
     if endpoint.is_top_list and endpoint.basename in VISIBLE:
         shown, wanted = names(response), VISIBLE[endpoint.basename][kind]
         if shown != wanted:
