@@ -118,6 +118,7 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         dag_sync_token=deploys.sync_token(deployment),
         dag_sync_interval=settings.DAG_SYNC_INTERVAL_SECONDS,
         registry_auths=deploys.registry_auths(deployment),
+        monitoring_namespace=cluster.monitoring_namespace if cluster and cluster.prometheus_url else "",
     )
 
 

@@ -11,5 +11,6 @@ class MonitoringConfig(AppConfig):
 
         # The Deployment page (a lower app) shows this app's tabs through its registry.
         tabs.register(tabs.Tab("logs", "Logs", "ti-file-text", "deployment_logs", order=10))
+        tabs.register(tabs.Tab("metrics", "Metrics", "ti-chart-line", "deployment_metrics", order=20))
         # The workspace page's notification channels card (the workspaces app cannot import this one).
         workspace_views.register_section(workspace_section)

@@ -245,13 +245,18 @@ def current_objects(gateway, spec, *, namespace: dict | None = None) -> dict[Obj
     and the namespace is not read."""
     ns_ref = ObjectRef("v1", "Namespace", None, spec.namespace)
     selector = render.owned_selector(spec)
-    kinds = [kind for kind in render.MANAGED_KINDS if kind[1] != "Namespace"]
+    kinds = [
+        kind
+        for kind in render.MANAGED_KINDS
+        if kind[1] != "Namespace" and (kind not in render.CUSTOM_KINDS or kind in render.custom_kinds(spec))
+    ]
     if NAMESPACE_WITNESS in kinds:  # the witness first: when it is missing, a missing namespace ends the reads
         kinds.remove(NAMESPACE_WITNESS)
         kinds.insert(0, NAMESPACE_WITNESS)
     found: dict[ObjectRef, dict] = {}
     for index, (api_version, kind) in enumerate(kinds):
-        for obj in gateway.list(api_version, kind, spec.namespace, selector):
+        custom = (api_version, kind) in render.CUSTOM_KINDS
+        for obj in gateway.list(api_version, kind, spec.namespace, selector, missing_ok=custom):
             found[ObjectRef.of(obj)] = obj
         if index == 0:
             if namespace is not None and _namespace_witnessed(found, _applied_hash(namespace)):

@@ -97,6 +97,9 @@ class DeploymentSpec:
     dag_sync_interval: int = 30
     # Registry credentials (registry host, username, password) rendered as an image pull secret.
     registry_auths: tuple[tuple[str, str, str], ...] = ()
+    # The namespace of the cluster's Prometheus: it may reach the statsd exporter, which a PodMonitor offers it.
+    # Empty (no Prometheus URL on the cluster, or none set): neither is rendered.
+    monitoring_namespace: str = ""
 
     @property
     def namespace(self) -> str:
