@@ -414,6 +414,12 @@ OUTBOUND_DENIED_NETWORKS = env_networks("OUTBOUND_DENIED_NETWORKS")
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
 MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")
+# Alerts (monitoring/alerts): how often Prometheus evaluates a Deployment's rules, and how long after a DAG or task
+# event (a failure, a success, a slow run) its alert keeps firing before it resolves by itself.
+ALERT_RULE_INTERVAL_SECONDS = env_int("ALERT_RULE_INTERVAL_SECONDS", 30)
+ALERT_EVENT_WINDOW_SECONDS = env_int("ALERT_EVENT_WINDOW_SECONDS", 600)
+# Calls to a cluster's Alertmanager (silences): seconds before an unreachable one is reported.
+ALERTMANAGER_TIMEOUT_SECONDS = env_int("ALERTMANAGER_TIMEOUT_SECONDS", 5)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from accounts.selectors import in_period
 from deployments import airflow_login
+from deployments.kube import contributions
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
@@ -103,6 +104,7 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         oauth_client_id=deployment.oauth_client.client_id if deployment.oauth_client_id else "",
         oidc_issuer=airflow_login.issuer(),
         tls=tls_spec(cluster),
+        alert_rules=contributions.alert_rules(deployment),  # provided by the monitoring app
     )
 
 

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
+
+    def ready(self):
+        # A Deployment's alert rules join its desired state without deployments importing monitoring.
+        from deployments.kube import contributions
+        from monitoring.alerts.rendering import alert_rules_for
+
+        contributions.register_alert_rules(alert_rules_for)

@@ -1,1 +1,4 @@
-# Logs, metrics and alerts arrive with the monitoring issue.
+# Models of the monitoring capabilities live in their packages; Django finds them here.
+from monitoring.alerts.models import Alert, AlertEvent, AlertRule, BuiltinRuleSetting, Silence
+
+__all__ = ["Alert", "AlertEvent", "AlertRule", "BuiltinRuleSetting", "Silence"]

@@ -53,6 +53,16 @@ class TLSSpec:
 
 
 @dataclass(frozen=True)
+class AlertRulesSpec:
+    """The Deployment's Prometheus alert rules, as plain data: the rule groups a PrometheusRule carries and the
+    labels the cluster's Prometheus selects PrometheusRules by. The monitoring app provides them
+    (`deployments.kube.contributions`); render only places them."""
+
+    groups: tuple[dict, ...] = ()  # Prometheus rule groups: {"name", "interval", "rules": [...]}
+    labels: tuple[tuple[str, str], ...] = ()  # the cluster's rule selector labels, (key, value)
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     # identity
     id: int
@@ -88,6 +98,7 @@ class DeploymentSpec:
     oauth_client_id: str = ""
     oidc_issuer: str = ""
     tls: TLSSpec = TLSSpec()  # off unless the cluster has a TLS setting
+    alert_rules: AlertRulesSpec = AlertRulesSpec()  # no PrometheusRule without rule groups
 
     @property
     def namespace(self) -> str:

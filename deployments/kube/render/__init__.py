@@ -23,6 +23,7 @@ from deployments.kube.render import (
     ingress,
     namespace,
     pgbouncer,
+    prometheus_rules,
     redis,
     scheduler,
     secrets,
@@ -44,6 +45,7 @@ from deployments.kube.spec import DeploymentSpec
 
 __all__ = [
     "ANNOTATION_CONFIG_HASH",
+    "CUSTOM_KINDS",
     "EXPECTED_ENV_RESERVED",
     "LABEL_DEPLOYMENT",
     "LABEL_MANAGED",
@@ -74,7 +76,10 @@ MANAGED_KINDS: list[tuple[str, str]] = [
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("networking.k8s.io/v1", "Ingress"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),  # only with alert rules; a custom resource (prometheus-operator)
 ]
+# Kinds a cluster has only when an operator installed their CRD: listing them where it did not finds nothing.
+CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset({("monitoring.coreos.com/v1", "PrometheusRule")})
 _KIND_ORDER = {pair: index for index, pair in enumerate(MANAGED_KINDS)}
 
 
@@ -91,6 +96,7 @@ def render(spec: DeploymentSpec) -> list[dict]:
     for component in _components(spec):
         objects += component.objects(spec, hashes)
     objects += ingress.objects(spec)
+    objects += prometheus_rules.objects(spec)
     return sorted(objects, key=_order)
 
 
