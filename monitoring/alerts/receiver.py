@@ -97,7 +97,7 @@ def _deployment_for(cluster: Cluster, labels: dict) -> Deployment | None:
 def record_notification(*, cluster: Cluster, payload: dict) -> Outcome:
     """Record every alert of one Alertmanager notification; delivery of each recorded event is enqueued once the
     transaction commits."""
-    alerts = payload.get("alerts")
+    alerts = payload.get("alerts") if isinstance(payload, dict) else None
     if not isinstance(alerts, list):
         raise ValidationError({"alerts": "An Alertmanager notification holds a list of alerts."})
     if len(alerts) > MAX_ALERTS:
