@@ -73,8 +73,14 @@ def _when(value) -> "timezone.datetime | None":
     return parsed
 
 
-def _rule_for(deployment: Deployment, key: str) -> tuple[AlertRule | None, str] | None:
+def _rule_for(deployment: Deployment, key: str, cache: dict) -> tuple[AlertRule | None, str] | None:
     """(rule, name) for a rule key that applies to the Deployment; None for anything else."""
+    if (deployment.pk, key) not in cache:
+        cache[deployment.pk, key] = _find_rule(deployment, key)
+    return cache[deployment.pk, key]
+
+
+def _find_rule(deployment: Deployment, key: str) -> tuple[AlertRule | None, str] | None:
     if key in promql.BUILTINS:
         return None, promql.BUILTINS[key].title
     if key.startswith("rule-") and key[5:].isdigit():
@@ -84,11 +90,13 @@ def _rule_for(deployment: Deployment, key: str) -> tuple[AlertRule | None, str] 
     return None
 
 
-def _deployment_for(cluster: Cluster, labels: dict) -> Deployment | None:
+def _deployment_for(cluster: Cluster, labels: dict, cache: dict) -> Deployment | None:
     deployment_id = str(labels.get(promql.LABEL_DEPLOYMENT) or "")
-    if not deployment_id.isdigit():
+    if not deployment_id.isdigit() or len(deployment_id) > 18:
         return None
-    deployment = Deployment.objects.filter(pk=int(deployment_id), cluster=cluster).select_related("workspace").first()
+    if deployment_id not in cache:
+        cache[deployment_id] = Deployment.objects.filter(pk=int(deployment_id), cluster=cluster).first()
+    deployment = cache[deployment_id]
     if deployment is None or labels.get("namespace") not in (None, deployment.namespace):
         return None
     return deployment
@@ -103,8 +111,9 @@ def record_notification(*, cluster: Cluster, payload: dict) -> Outcome:
     if len(alerts) > MAX_ALERTS:
         raise ValidationError({"alerts": f"At most {MAX_ALERTS} alerts per notification."})
     outcome = Outcome()
+    cache = {}
     for item in alerts:
-        event_id = _record_one(cluster, item) if isinstance(item, dict) else None
+        event_id = _record_one(cluster, item, cache) if isinstance(item, dict) else None
         if event_id is None:
             outcome.ignored += 1
         else:
@@ -112,14 +121,14 @@ def record_notification(*, cluster: Cluster, payload: dict) -> Outcome:
     return outcome
 
 
-def _record_one(cluster: Cluster, item: dict) -> int | None:
+def _record_one(cluster: Cluster, item: dict, cache: dict) -> int | None:
     labels = item.get("labels") if isinstance(item.get("labels"), dict) else {}
     labels = {str(k)[:200]: str(v)[:1000] for k, v in labels.items()}
     annotations = item.get("annotations") if isinstance(item.get("annotations"), dict) else {}
     fingerprint = str(item.get("fingerprint") or "")[:64]
     starts_at = _when(item.get("startsAt"))
     status = item.get("status")
-    deployment = _deployment_for(cluster, labels)
+    deployment = _deployment_for(cluster, labels, cache)
     if deployment is None or not fingerprint or starts_at is None or status not in ("firing", "resolved"):
         return None
     with transaction.atomic():
@@ -129,12 +138,12 @@ def _record_one(cluster: Cluster, item: dict) -> int | None:
             .first()
         )
         if alert is None:
-            found = _rule_for(deployment, labels.get(promql.LABEL_RULE, ""))
+            found = _rule_for(deployment, labels.get(promql.LABEL_RULE, ""), cache)
             if found is None:
                 return None
             alert = _create(cluster, deployment, found, labels, annotations, fingerprint, starts_at)
             if alert is None:  # a concurrent notification created it first
-                return _record_one(cluster, item)
+                return _record_one(cluster, item, cache)
         now = timezone.now()
         alert.last_received_at = now
         if status == "firing":
