@@ -20,8 +20,7 @@ GROUP_RULES = "aerodrome-rules"
 
 # Series (monitoring/metrics/SERIES.md). statsd timers become summaries: <name>_count counts events, _sum adds
 # their durations in seconds.
-DAGRUN_FAILED = "airflow_dagrun_failed_duration"
-DAGRUN_SUCCESS = "airflow_dagrun_success_duration"
+DAGRUN = "airflow_dagrun_duration"  # `state`: success, failed
 TASK_DURATION = "airflow_task_duration"
 TI_FINISH = "airflow_ti_finish"
 SCHEDULER_HEARTBEAT = "airflow_scheduler_heartbeat"
@@ -177,26 +176,26 @@ def user_rule_expr(rule: AlertRule, target: Target, *, window_seconds: int) -> s
     ids = _id_matchers(rule)
     t = AlertRule.Type
     if rule.type in (t.DAG_FAILURE, t.DAG_SUCCESS):
-        series = DAGRUN_FAILED if rule.type == t.DAG_FAILURE else DAGRUN_SUCCESS
-        return f"sum by (dag_id) (increase({series}_count{_selector(target, **ids)}[{window}])) > 0"
+        selector = _selector(target, **ids, state=("=", "failed" if rule.type == t.DAG_FAILURE else "success"))
+        return f"sum by (dag_id) (increase({DAGRUN}_count{selector}[{window}])) > 0"
     if rule.type == t.TASK_FAILURE:
         selector = _selector(target, **ids, state=("=", "failed"))
         return f"sum by (dag_id, task_id) (increase({TI_FINISH}{selector}[{window}])) > 0"
     if rule.type in (t.DAG_DURATION, t.TASK_DURATION):
-        series, by = (DAGRUN_SUCCESS, "dag_id") if rule.type == t.DAG_DURATION else (TASK_DURATION, "dag_id, task_id")
+        series, by = (DAGRUN, "dag_id") if rule.type == t.DAG_DURATION else (TASK_DURATION, "dag_id, task_id")
         selector = _selector(target, **ids)
-        # The longest average run that finished in the window (NaN, so no alert, when none did).
+        # The longest average run that finished in the window, successful or not (NaN, so no alert, when none did).
         return (
             f"max by ({by}) (increase({series}_sum{selector}[{window}]) / increase({series}_count{selector}[{window}]))"
             f" > {int(rule.threshold_seconds or 0)}"
         )
     if rule.type == t.DAG_TIMELINESS:
-        selector = _selector(target, **ids)
+        selector = _selector(target, **ids, state=("=", "success"))
         lookback = _seconds((rule.lookback_minutes or 0) * 60)
         minutes = rule.deadline.hour * 60 + rule.deadline.minute
         # No success within the look-back, from the deadline to the end of the day (UTC), on the chosen days.
         # Prometheus counts days of the week from 0 (Sunday); people choose ISO days (1 Monday .. 7 Sunday).
-        expr = f"(sum by (dag_id) (increase({DAGRUN_SUCCESS}_count{selector}[{lookback}])) == 0)"
+        expr = f"(sum by (dag_id) (increase({DAGRUN}_count{selector}[{lookback}])) == 0)"
         expr += f" and on() (hour() * 60 + minute() >= {minutes})"
         days = sorted({int(d) % 7 for d in rule.deadline_days})
         if len(days) < 7:
