@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     # acknowledge alerts and set silences; turning a built-in incident rule off is a Deployment setting.
     "alert.view": WorkspaceRole.MEMBER,
     "alert.manage": WorkspaceRole.AUTHOR,
+    "channel.view": WorkspaceRole.MEMBER,
+    "channel.manage": WorkspaceRole.AUTHOR,
 }
 
 # What a workspace or Deployment token may do at its organisation's level (see the module's docstring).

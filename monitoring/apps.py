@@ -10,3 +10,9 @@ class MonitoringConfig(AppConfig):
         from monitoring.alerts.rendering import alert_rules_for
 
         contributions.register_alert_rules(alert_rules_for)
+
+        from monitoring.alerts.channels.views import workspace_section
+        from workspaces import views as workspace_views
+
+        # The workspace page's notification channels card (the workspaces app cannot import this one).
+        workspace_views.register_section(workspace_section)

@@ -53,6 +53,8 @@ class AlertRule(models.Model):
     deadline = models.TimeField(null=True, blank=True)  # timeliness: succeeded by HH:MM UTC ...
     deadline_days = models.JSONField(default=list, blank=True)  # ... on these ISO weekdays (1 Monday .. 7 Sunday)
     lookback_minutes = models.PositiveIntegerField(null=True, blank=True)  # ... within this long before the deadline
+    # Where its alerts go: channels of the same workspace (monitoring.alerts.channels).
+    channels = models.ManyToManyField("monitoring.Channel", blank=True, related_name="alert_rules")
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

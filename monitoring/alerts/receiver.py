@@ -7,8 +7,8 @@ is counted as ignored. So another cluster's token, or a forged label, can never 
 Deployment.
 
 The same fingerprint and start time is the same alert: a firing notification repeated by Alertmanager records one
-more event (and one more delivery) on it, the resolve records exactly one. Grouping, deduplication and repeat
-intervals stay Alertmanager's job.
+more event (and one more notification of the rule's channels) on it, the resolve records exactly one. Grouping,
+deduplication and repeat intervals stay Alertmanager's job.
 """
 
 import hashlib
@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from accounts import audit
 from deployments import cluster_services
 from deployments.models import Cluster, Deployment
-from monitoring.alerts import delivery, promql
+from monitoring.alerts import notices, promql
 from monitoring.alerts.models import Alert, AlertEvent, AlertRule, Severity
 
 TOKEN_PREFIX = "aeram_"
@@ -160,7 +160,7 @@ def _record_one(cluster: Cluster, item: dict, cache: dict) -> int | None:
             alert.save(update_fields=["last_received_at", "state", "ends_at"])
             kind = AlertEvent.Kind.RESOLVED
         event = AlertEvent.objects.create(alert=alert, kind=kind)
-        transaction.on_commit(lambda: delivery.notify(event.pk))
+        notices.alert_event_notify(event)  # its deliveries commit with it, and are enqueued once they have
         return event.pk
 
 

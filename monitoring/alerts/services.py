@@ -92,7 +92,23 @@ def _days(value) -> list[int]:
     return days
 
 
-def clean_rule(fields: dict, *, rule: AlertRule | None = None) -> dict:
+def _channels(value, *, workspace_id: int) -> list:
+    """Channels of the rule's workspace, from Channel objects or ids."""
+    from monitoring.alerts.channels.models import Channel
+
+    ids = []
+    for item in value or ():
+        pk = getattr(item, "pk", item)
+        if not str(pk).isdigit():
+            raise ValidationError({"channels": "Give channels by their id."})
+        ids.append(int(pk))
+    found = list(Channel.objects.filter(workspace=workspace_id, pk__in=ids).order_by("name"))
+    if len(found) != len(set(ids)):
+        raise ValidationError({"channels": "Choose channels of this workspace."})
+    return found
+
+
+def clean_rule(fields: dict, *, rule: AlertRule | None = None, workspace_id: int | None = None) -> dict:
     """The rule's fields, cleaned; for a change, the missing ones keep their values. Every invalid field is
     reported at once; fields a type does not use are cleared."""
     current = {name: getattr(rule, name) for name in RULE_FIELDS} if rule else {}
@@ -141,6 +157,10 @@ def clean_rule(fields: dict, *, rule: AlertRule | None = None) -> dict:
             minimum=1,
             maximum=MAX_LOOKBACK_MINUTES,
         )
+    if "channels" in fields:
+        cleaned["channels"] = errors.check(
+            _channels, fields["channels"], workspace_id=workspace_id or getattr(rule, "workspace_id", None)
+        )
     errors.raise_if_any()
     return cleaned
 
@@ -164,6 +184,8 @@ def _summary(rule: AlertRule) -> dict:
     if rule.deadline:
         days = ",".join(DAY_NAMES[d] for d in rule.deadline_days)
         summary["deadline"] = f"{rule.deadline:%H:%M} UTC {days}, look back {rule.lookback_minutes} min"
+    if rule.pk:
+        summary["channels"] = sorted(channel.name for channel in rule.channels.all())
     return summary
 
 
@@ -184,10 +206,13 @@ def rule_create(*, actor, workspace: Workspace, deployment: Deployment | None = 
     require(actor, "alert.manage", deployment or workspace)
     if deployment is not None and deployment.workspace_id != workspace.pk:
         raise ValidationError("The Deployment is not in this workspace.")
-    cleaned = clean_rule(fields)
+    cleaned = clean_rule(fields, workspace_id=workspace.pk)
+    channels = cleaned.pop("channels", None)
     rule = AlertRule.objects.create(
         workspace=workspace, deployment=deployment, created_by=acting_user(actor), **cleaned
     )
+    if channels:
+        rule.channels.set(channels)
     audit.record(
         actor=actor,
         action="alert_rule.create",
@@ -207,8 +232,11 @@ def rule_update(*, actor, rule: AlertRule, **fields) -> AlertRule:
     rule = AlertRule.objects.select_for_update().get(pk=rule.pk)
     before = _summary(rule)
     cleaned = clean_rule(fields, rule=rule)
+    channels = cleaned.pop("channels", None)
     for key, value in cleaned.items():
         setattr(rule, key, value)
+    if channels is not None:
+        rule.channels.set(channels)
     changes = audit.diff(before, _summary(rule))
     if changes:
         rule.save()
@@ -219,12 +247,13 @@ def rule_update(*, actor, rule: AlertRule, **fields) -> AlertRule:
             organization=rule.workspace.organization,
             changes=changes,
         )
-        _apply(
-            actor=actor,
-            workspace_id=rule.workspace_id,
-            deployment_id=rule.deployment_id,
-            message=f"Changed alert rule {rule}.",
-        )
+        if set(changes) - {"channels"}:  # where alerts go is not rendered: only the rule itself is desired state
+            _apply(
+                actor=actor,
+                workspace_id=rule.workspace_id,
+                deployment_id=rule.deployment_id,
+                message=f"Changed alert rule {rule}.",
+            )
     return rule
 
 

@@ -16,9 +16,9 @@ URL = "/api/v1/alerts/alertmanager/"
 
 @pytest.fixture
 def notified(monkeypatch):
-    """The alert event ids handed to the delivery seam (branch `channels` delivers them)."""
+    """The alert event ids handed to the channels (delivery itself: test_delivery_end_to_end.py)."""
     calls = []
-    monkeypatch.setattr("monitoring.alerts.delivery.notify", calls.append)
+    monkeypatch.setattr(receiver.notices, "alert_event_notify", lambda event: calls.append(event.pk))
     return calls
 
 
