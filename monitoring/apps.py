@@ -11,6 +11,11 @@ class MonitoringConfig(AppConfig):
 
         contributions.register_alert_rules(alert_rules_for)
 
+        from monitoring.alerts.views import workspace_section as alerts_section
+        from workspaces import views as workspace_views
+
+        workspace_views.register_section(alerts_section)  # the incidents badge
+
         from monitoring.alerts.channels.views import workspace_section
         from workspaces import views as workspace_views
 

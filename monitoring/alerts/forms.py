@@ -12,11 +12,18 @@ def _text(label, **kwargs):
 
 class AlertRuleForm(forms.Form):
     name = _text("Name")
-    type = forms.ChoiceField(label="When", choices=AlertRule.Type.choices, initial=AlertRule.Type.DAG_FAILURE)
-    severity = forms.ChoiceField(label="Severity", choices=Severity.choices, initial=Severity.WARNING)
-    dag_match = forms.ChoiceField(label="DAG id", choices=AlertRule.Match.choices, initial=AlertRule.Match.IS)
+    # Choices are checked by the service (with its messages), so a missing one is said there, not "required".
+    type = forms.ChoiceField(
+        label="When", choices=AlertRule.Type.choices, initial=AlertRule.Type.DAG_FAILURE, required=False
+    )
+    severity = forms.ChoiceField(label="Severity", choices=Severity.choices, initial=Severity.WARNING, required=False)
+    dag_match = forms.ChoiceField(
+        label="DAG id", choices=AlertRule.Match.choices, initial=AlertRule.Match.IS, required=False
+    )
     dag_patterns = _text("DAG id patterns")
-    task_match = forms.ChoiceField(label="Task id", choices=AlertRule.Match.choices, initial=AlertRule.Match.IS)
+    task_match = forms.ChoiceField(
+        label="Task id", choices=AlertRule.Match.choices, initial=AlertRule.Match.IS, required=False
+    )
     task_patterns = _text("Task id patterns")
     threshold_seconds = _text("Longer than (seconds)")
     deadline = _text("Succeeded by (UTC)")
@@ -24,11 +31,19 @@ class AlertRuleForm(forms.Form):
         label="On", choices=[(str(k), v) for k, v in DAY_NAMES.items()], required=False
     )
     lookback_minutes = _text("Look back (minutes)")
+    channels = forms.MultipleChoiceField(label="Notify", required=False)
+
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel_objects = list(channels)
+        self.fields["channels"].choices = [(str(c.pk), c.name) for c in self.channel_objects]
 
     @classmethod
-    def for_rule(cls, rule: AlertRule) -> "AlertRuleForm":
+    def for_rule(cls, rule: AlertRule, *, channels=()) -> "AlertRuleForm":
         return cls(
+            channels=channels,
             initial={
+                "channels": [str(c.pk) for c in rule.channels.all()],
                 "name": rule.name,
                 "type": rule.type,
                 "severity": rule.severity,
@@ -40,7 +55,7 @@ class AlertRuleForm(forms.Form):
                 "deadline": rule.deadline.strftime("%H:%M") if rule.deadline else "",
                 "deadline_days": [str(d) for d in rule.deadline_days],
                 "lookback_minutes": rule.lookback_minutes or "",
-            }
+            },
         )
 
     def service_fields(self) -> dict:
@@ -49,6 +64,7 @@ class AlertRuleForm(forms.Form):
         for name in ("threshold_seconds", "deadline", "lookback_minutes"):
             data[name] = data[name].strip() or None
         data["deadline_days"] = [int(day) for day in data["deadline_days"]]
+        data["channels"] = [int(pk) for pk in data["channels"]]
         return data
 
 

@@ -115,7 +115,20 @@ def workspace_alert_acknowledge(request, org, workspace_id, alert_pk):
     return redirect("workspace_alerts", org.slug, workspace.pk)
 
 
+def workspace_section(request, workspace) -> dict:
+    """The workspace page's incidents badge (registered with the workspaces app, which cannot import this one)."""
+    if not can(request.user, "alert.view", workspace):
+        return {}
+    return {"incidents": selectors.workspace_incidents(workspace)}
+
+
 # ------------------------------------------------------------------------------------------------ rules
+
+
+def _channels(deployment):
+    from monitoring.alerts.channels.models import Channel
+
+    return Channel.objects.filter(workspace=deployment.workspace_id).order_by("name")
 
 
 def _rules_context(request, deployment, **extra) -> dict:
@@ -124,7 +137,7 @@ def _rules_context(request, deployment, **extra) -> dict:
         deployment,
         "rules",
         builtins=selectors.builtin_rules(deployment),
-        rules=selectors.deployment_rules(deployment),
+        rules=selectors.deployment_rules(deployment).prefetch_related("channels"),
         **extra,
     )
 
@@ -133,7 +146,8 @@ def _rules_context(request, deployment, **extra) -> dict:
 @organization_view()
 def deployment_rules(request, org, pk):
     deployment = deployment_for(request.user, org, pk)
-    return render(request, "monitoring/alerts/rules.html", _rules_context(request, deployment, form=AlertRuleForm()))
+    form = AlertRuleForm(channels=_channels(deployment))
+    return render(request, "monitoring/alerts/rules.html", _rules_context(request, deployment, form=form))
 
 
 @require_POST
@@ -158,7 +172,7 @@ def builtin_rule_toggle(request, org, pk, key):
 def rule_add(request, org, pk):
     deployment = deployment_for(request.user, org, pk)
     require(request.user, "alert.manage", deployment)
-    form = AlertRuleForm(request.POST)
+    form = AlertRuleForm(request.POST, channels=_channels(deployment))
     if form.is_valid():
         scope = request.POST.get("scope")
         try:
@@ -186,7 +200,11 @@ def rule_edit(request, org, pk, rule_pk):
     deployment = deployment_for(request.user, org, pk)
     rule = _deployment_rule(deployment, rule_pk)
     require(request.user, "alert.manage", rule)
-    form = AlertRuleForm(request.POST) if request.method == "POST" else AlertRuleForm.for_rule(rule)
+    channels = _channels(deployment)
+    if request.method == "POST":
+        form = AlertRuleForm(request.POST, channels=channels)
+    else:
+        form = AlertRuleForm.for_rule(rule, channels=channels)
     if request.method == "POST" and form.is_valid():
         try:
             services.rule_update(actor=request.user, rule=rule, **form.service_fields())

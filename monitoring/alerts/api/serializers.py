@@ -29,6 +29,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "deadline",
             "deadline_days",
             "lookback_minutes",
+            "channels",
             "created_at",
             "updated_at",
         ]
@@ -40,6 +41,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "deadline": {"help_text": "DAG timeliness: the DAG must have succeeded by this time (UTC)."},
             "deadline_days": {"help_text": "DAG timeliness: ISO days of the week (1 Monday .. 7 Sunday)."},
             "lookback_minutes": {"help_text": "DAG timeliness: how far back a success counts."},
+            "channels": {"help_text": "Ids of the workspace's channels its alerts notify."},
         }
 
     def get_scope(self, rule) -> str:
@@ -61,6 +63,12 @@ class AlertRuleWriteSerializer(StrictSerializer):
         child=serializers.IntegerField(min_value=0, max_value=10), required=False, max_length=7
     )
     lookback_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**9)
+    channels = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62),
+        required=False,
+        max_length=50,
+        help_text="Ids of the workspace's channels to notify.",
+    )
 
 
 class AlertRuleCreateSerializer(AlertRuleWriteSerializer):

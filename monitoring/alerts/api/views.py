@@ -95,7 +95,8 @@ class DeploymentAlertRuleViewSet(_RuleWrites, mixins.ListModelMixin, mixins.Retr
     def get_queryset(self):
         if self.action in ("partial_update", "destroy"):  # the workspace's rules change on the workspace
             return AlertRule.objects.filter(deployment=self.deployment).select_related("workspace__organization")
-        return selectors.deployment_rules(self.deployment).select_related("workspace__organization")
+        rules = selectors.deployment_rules(self.deployment)
+        return rules.select_related("workspace__organization").prefetch_related("channels")
 
     @extend_schema(
         summary="Add an alert rule to a Deployment (workspace authors)",
@@ -122,7 +123,11 @@ class WorkspaceAlertRuleViewSet(_RuleWrites, mixins.ListModelMixin, mixins.Retri
     search_fields = ["name"]
 
     def get_queryset(self):
-        return selectors.workspace_rules(self.workspace).select_related("workspace__organization")
+        return (
+            selectors.workspace_rules(self.workspace)
+            .select_related("workspace__organization")
+            .prefetch_related("channels")
+        )
 
     @extend_schema(
         summary="Add an alert rule for every Deployment of a workspace (workspace authors)",
