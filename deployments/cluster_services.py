@@ -79,6 +79,8 @@ def clean_cluster(fields: dict, *, cluster: Cluster | None = None, organization:
         )
     if "prometheus_rule_labels" in fields:
         cleaned["prometheus_rule_labels"] = errors.check(v.clean_label_pairs, fields["prometheus_rule_labels"])
+    if "monitoring_namespace" in fields:
+        cleaned["monitoring_namespace"] = errors.check(v.clean_namespace, fields["monitoring_namespace"])
     if fields.get("database_admin_url"):  # write-only too
         url = errors.check(
             v.clean_url,

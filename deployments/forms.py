@@ -185,6 +185,9 @@ class ClusterForm(forms.Form):
         help_text="Labels your Prometheus selects PrometheusRule objects by (its ruleSelector), e.g. "
         "release=kube-prometheus-stack; every Deployment's alert rules carry them.",
     )
+    monitoring_namespace = _text(
+        "Monitoring namespace", help_text="Where Prometheus runs: it may scrape each Deployment's statsd exporter."
+    )
     database_admin_url = _text("Database admin URL")
     tls_mode = forms.ChoiceField(
         label="HTTPS",
@@ -213,13 +216,21 @@ class ClusterForm(forms.Form):
                         "prometheus_url",
                         "alertmanager_url",
                         "prometheus_rule_labels",
+                        "monitoring_namespace",
                         "tls_mode",
                         "tls_cluster_issuer",
                     )
                 },
             )
         else:
-            kwargs.setdefault("initial", {"auth": Cluster.Auth.KUBECONFIG, "tls_mode": catalog.TLSMode.NONE})
+            kwargs.setdefault(
+                "initial",
+                {
+                    "auth": Cluster.Auth.KUBECONFIG,
+                    "tls_mode": catalog.TLSMode.NONE,
+                    "monitoring_namespace": "monitoring",
+                },
+            )
         super().__init__(*args, **kwargs)
         self.cluster = cluster
 

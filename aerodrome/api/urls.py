@@ -10,11 +10,19 @@ from deployments.api.urls import router as deployments_router
 from monitoring.alerts.api.urls import router as alerts_router
 from monitoring.alerts.api.urls import urlpatterns as alerts_urlpatterns
 from monitoring.alerts.channels.api import router as channels_router
+from monitoring.api.urls import router as monitoring_router
 from workspaces.api.urls import router as workspaces_router
 
 router = DefaultRouter()
 router.include_format_suffixes = False
-for app_router in (accounts_router, workspaces_router, deployments_router, alerts_router, channels_router):
+for app_router in (
+    accounts_router,
+    workspaces_router,
+    deployments_router,
+    monitoring_router,
+    alerts_router,
+    channels_router,
+):
     router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls + alerts_urlpatterns

@@ -79,6 +79,7 @@ KINDS: dict[str, Resource] = {
     "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets", True),
     "HorizontalPodAutoscaler": Resource("autoscaling/v2", "horizontalpodautoscalers", True),
     "PrometheusRule": Resource("monitoring.coreos.com/v1", "prometheusrules", True),
+    "PodMonitor": Resource("monitoring.coreos.com/v1", "podmonitors", True),
 }
 
 

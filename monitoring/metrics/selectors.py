@@ -4,6 +4,7 @@ are cached per Deployment, query and window for METRICS_CACHE_SECONDS."""
 
 import contextvars
 import hashlib
+import math
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -132,7 +133,7 @@ def _chart(chart, results, capacity: dict[str, float], start, end, step) -> Char
         for series in results.get(query.key, []):
             title = series.labels.get("container", "") if chart.per_component else ""
             panel = panels.setdefault(title, Panel(title))
-            points = [[t, v] for t, v in series.points]
+            points = [[t, v] for t, v in series.points if math.isfinite(v)]
             panel.series.append({"name": query.series_name(series.labels), "role": query.role, "points": points})
     if chart.key == "queues":
         panel = panels.setdefault("", Panel(""))

@@ -76,10 +76,16 @@ MANAGED_KINDS: list[tuple[str, str]] = [
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("networking.k8s.io/v1", "Ingress"),
-    ("monitoring.coreos.com/v1", "PrometheusRule"),  # only with alert rules; a custom resource (prometheus-operator)
+    (
+        "monitoring.coreos.com/v1",
+        "PodMonitor",
+    ),  # on clusters with a Prometheus; a custom resource (prometheus-operator)
+    ("monitoring.coreos.com/v1", "PrometheusRule"),  # with alert rules (monitoring.alerts); a custom resource too
 ]
 # Kinds a cluster has only when an operator installed their CRD: listing them where it did not finds nothing.
-CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset({("monitoring.coreos.com/v1", "PrometheusRule")})
+CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {("monitoring.coreos.com/v1", "PodMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
+)
 _KIND_ORDER = {pair: index for index, pair in enumerate(MANAGED_KINDS)}
 
 
