@@ -141,3 +141,22 @@ def test_a_silence_needs_a_reachable_alertmanager(tenancy, deployment, settings)
     answer = api_client(tenancy.owner).post(url, {"comment": "", "duration_minutes": 0}, format="json")
     error = assert_field_error(answer, "comment", "Say why")
     assert "duration_minutes" in error["fields"]
+
+
+def test_cluster_alerting_settings_through_the_api(tenancy, deployment):
+    client = api_client(tenancy.owner)
+    url = f"/api/v1/clusters/{deployment.cluster_id}/"
+    answer = client.patch(url, {"prometheus_rule_labels": "release = kps, team=data"}, format="json")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["prometheus_rule_labels"] == "release=kps,team=data" and body["has_alert_receiver_token"] is False
+    assert_field_error(
+        client.patch(url, {"prometheus_rule_labels": "not a label"}, format="json"),
+        "prometheus_rule_labels",
+        "is not a Kubernetes label",
+    )
+    assert_field_error(
+        client.patch(url, {"alertmanager_url": "ftp://am"}, format="json"), "alertmanager_url", "Alertmanager URL"
+    )
+    answer = client.patch(url, {"alertmanager_url": "http://alertmanager.monitoring:9093"}, format="json")
+    assert answer.json()["alertmanager_url"] == "http://alertmanager.monitoring:9093"
