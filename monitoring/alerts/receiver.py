@@ -39,6 +39,11 @@ def receiver_token_rotate(*, actor, cluster: Cluster) -> str:
     """A new receiver token for the cluster's Alertmanager; the old one stops working at once. Returns it (shown
     once: only its hash is kept)."""
     cluster_services.require_cluster_manager(actor, cluster)
+    return issue_token(cluster, actor=actor)
+
+
+def issue_token(cluster: Cluster, *, actor=None) -> str:
+    """The token itself, for the service above and for staff's `manage.py alert_receiver_token` (actor None)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     had_one = bool(cluster.alert_receiver_token_hash)
     cluster.alert_receiver_token_hash = _hash(token)

@@ -159,3 +159,19 @@ def test_a_notification_of_many_alerts_costs_a_bounded_number_of_queries_each(cl
     with CaptureQueriesContext(connection) as queries:
         assert post(client, token, payload).json()["recorded"] == 20
     assert len(queries) <= 20 * 8 + 10  # savepoints and writes; the Deployment and rule are read once
+
+
+def test_staff_make_a_platform_clusters_token_with_a_command(client, tenancy, notified):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from deployments.tests.factories import make_cluster
+
+    platform = make_cluster(name="platform-eu", prometheus_url="http://prometheus:9090")
+    deployment = monitored_deployment(tenancy.owner, tenancy.workspace, cluster=platform)
+    out = StringIO()
+    call_command("alert_receiver_token", str(platform.pk), stdout=out)
+    token = out.getvalue().strip()
+    assert post(client, token, alert_payload(deployment, rule_key="pod_quota")).json() == {"recorded": 1, "ignored": 0}
+    assert AuditEvent.objects.filter(action="cluster.alert_receiver_token", actor_label="system").exists()
