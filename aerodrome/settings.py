@@ -331,6 +331,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrgRoleEnum": "accounts.roles.OrgRole",
         "WorkspaceRoleEnum": "accounts.roles.WorkspaceRole",
+        "AlertRuleMatchEnum": "monitoring.alerts.models.AlertRule.Match",  # a rule's dag_match and task_match
+        "ChannelKindEnum": "monitoring.alerts.channels.models.Channel.Kind",  # not the metrics markers' kind
     },
 }
 
