@@ -16,7 +16,8 @@ $(VENV)/.installed: requirements.txt | check-python
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+# cli/pyproject.toml: the CLI (installed editable by requirements-dev.txt) is reinstalled when its pins change.
+$(VENV)/.installed-dev: requirements-dev.txt cli/pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 

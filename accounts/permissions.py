@@ -57,6 +57,7 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     # acknowledge alerts and set silences; turning a built-in incident rule off is a Deployment setting.
     "alert.view": WorkspaceRole.MEMBER,
     "alert.manage": WorkspaceRole.AUTHOR,
+    "deployment.deploy": WorkspaceRole.AUTHOR,  # image and DAG deploys, rollbacks (deployments/deploys)
     "channel.view": WorkspaceRole.MEMBER,
     "channel.manage": WorkspaceRole.AUTHOR,
 }

@@ -16,6 +16,7 @@ class MonitoringConfig(AppConfig):
         # A Deployment's alert rules join its desired state (its PrometheusRule).
         contributions.register_alert_rules(alert_rules_for)
         # The Deployment page's tabs.
+        tabs.register(tabs.Tab("logs", "Logs", "ti-file-text", "deployment_logs", order=10))
         tabs.register(tabs.Tab("metrics", "Metrics", "ti-chart-line", "deployment_metrics", order=20))
         tabs.register(tabs.Tab("alerts", "Alerts", "ti-bell", "deployment_alerts", order=30))
         # The workspace page: its notification channels card and its incidents badge.

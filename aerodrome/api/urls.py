@@ -10,6 +10,7 @@ from deployments.api.urls import router as deployments_router
 from monitoring.alerts.api.urls import router as alerts_router
 from monitoring.alerts.api.urls import urlpatterns as alerts_urlpatterns
 from monitoring.alerts.channels.api import router as channels_router
+from monitoring.api.urls import paths as monitoring_paths
 from monitoring.api.urls import router as monitoring_router
 from workspaces.api.urls import router as workspaces_router
 
@@ -25,4 +26,4 @@ for app_router in (
 ):
     router.registry.extend(app_router.registry)
 
-urlpatterns = router.urls + alerts_urlpatterns
+urlpatterns = router.urls + monitoring_paths + alerts_urlpatterns  # plain routes: answers that are not object lists

@@ -20,7 +20,9 @@ from accounts.tests.factories import (
 from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services
+from deployments.models import Deploy
 from deployments.tests.factories import make_cluster, make_deployment
+from monitoring.alerts.channels import services as channels
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,17 @@ def world(tenancy):
     services.variable_set(actor=owner, deployment=sales, key="TEAM_NAME", value="growth")
     services.variable_set(actor=owner, deployment=sales, key="REGION", value="eu")
     invitations.invitations_create(actor=owner, organization=org, emails=["grace@navy.test", "ada@example.test"])
+    for name, address in [("On-call email", "oncall@acme.test"), ("Finance reports", "finance@acme.test")]:
+        channels.channel_create(actor=owner, workspace=tenancy.workspace, name=name, kind="EMAIL", addresses=[address])
+    for tag, description in [("v1", "First release"), ("v2", "Hotfix for the nightly export")]:
+        Deploy.objects.create(
+            deployment=sales,
+            kind=Deploy.Kind.IMAGE,
+            image=f"registry.example.test/acme/airflow:{tag}",
+            description=description,
+            status=Deploy.Status.DEPLOYED,
+            deployed_by_label="owner@acme.test",
+        )
     return {"team": team, "sales": sales}
 
 
@@ -79,6 +92,18 @@ def cases(world, tenancy):
         "api-deployment-queue-list": (f"{d}/queues/", "etl", "name", {"heavy-etl"}),
         "api-deployment-variable-list": (f"{d}/variables/", "team", "key", {"TEAM_NAME"}),
         "api-deployment-event-list": (f"{d}/events/", "heavy-etl", "reason", {"Updated"}),
+        "api-deployment-deploy-list": (
+            f"{d}/deploys/",
+            "nightly hotfix",
+            "description",
+            {"Hotfix for the nightly export"},
+        ),
+        "api-channel-list": (
+            f"/api/v1/workspaces/{tenancy.workspace.pk}/channels/",
+            "on-call",
+            "name",
+            {"On-call email"},
+        ),
     }
 
 

@@ -35,6 +35,7 @@ def main_pages(tenancy, deployment, team) -> list[str]:
         f"{d}/resources/",
         f"{d}/variables/",
         f"{d}/events/",
+        f"{d}/logs/",
         f"{d}/manifests/",
         f"{org}/workspaces/{tenancy.workspace.pk}/deployments/new/",
         f"{org}/members/",

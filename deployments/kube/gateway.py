@@ -1,6 +1,7 @@
 """The one door to a Kubernetes cluster, and the only module that imports `kubernetes`.
 
-A small synchronous wrapper over the official client: server-side apply, get, list, delete, version. It talks to
+A small synchronous wrapper over the official client: server-side apply, get, list, delete, version, and pods with
+their container logs (always bounded: `LogOptions`). It talks to
 a fixed table of kinds (no discovery round-trips), retries what is worth retrying (5xx, 429, timeouts, refused
 connections) with exponential backoff, and turns every failure into a `GatewayError` whose `reason` a user can
 read: `TransientError` when the cluster stayed unavailable, `PermanentError` when it rejected the request.
@@ -47,6 +48,50 @@ class TransientError(GatewayError):
 
 class PermanentError(GatewayError):
     """The cluster rejected the request (400, 403, 422...): retrying the same request cannot help."""
+
+
+class PodGone(PermanentError):
+    """The pod asked for no longer exists (deleted or replaced since it was listed): 404."""
+
+
+class ContainerWaiting(PermanentError):
+    """The container has not started yet ("is waiting to start: ContainerCreating"), so it has no log yet."""
+
+
+class NoPreviousInstance(PermanentError):
+    """`previous` was asked of a container that never restarted: there is no terminated instance to read."""
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """What the pod log API takes, always bounded: `limit_bytes` is required; `since_seconds` and `since_time` (an
+    RFC 3339 moment, second precision on the server) exclude each other; `timestamps` prefixes every line with its
+    RFC 3339 (nanosecond) time and a space."""
+
+    limit_bytes: int
+    since_seconds: int | None = None
+    since_time: str | None = None
+    tail_lines: int | None = None
+    timestamps: bool = True
+    previous: bool = False
+
+    def query(self, container: str) -> list[tuple[str, str]]:
+        if self.limit_bytes <= 0:
+            raise ValueError("limit_bytes must be positive: a log read is never unbounded")
+        if self.since_seconds is not None and self.since_time is not None:
+            raise ValueError("Give since_seconds or since_time, not both")
+        query = [("container", container), ("limitBytes", str(self.limit_bytes))]
+        if self.timestamps:
+            query.append(("timestamps", "true"))
+        if self.previous:
+            query.append(("previous", "true"))
+        if self.since_seconds is not None:
+            query.append(("sinceSeconds", str(max(int(self.since_seconds), 1))))
+        if self.since_time is not None:
+            query.append(("sinceTime", self.since_time))
+        if self.tail_lines is not None:
+            query.append(("tailLines", str(max(int(self.tail_lines), 0))))
+        return query
 
 
 @dataclass(frozen=True)
@@ -157,7 +202,14 @@ class Gateway:
         return self._request("GET", self._path(ref), missing_ok=True)
 
     def list(
-        self, api_version: str, kind: str, namespace: str | None, label_selector: str, *, missing_ok: bool = False
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        label_selector: str,
+        *,
+        missing_ok: bool = False,
+        retries: int | None = None,
     ) -> list[dict]:
         """Every object of a kind matching the selector; `missing_ok`: none when the server does not know the kind
         (a custom resource whose CRD is not installed answers 404)."""
@@ -166,7 +218,7 @@ class Gateway:
         items: list[dict] = []
         query = [("labelSelector", label_selector), ("limit", str(LIST_PAGE_SIZE))]
         while True:
-            page = self._request("GET", path, query=query, missing_ok=missing_ok)
+            page = self._request("GET", path, query=query, missing_ok=missing_ok, retries=retries)
             if page is None:
                 return items
             # The API server leaves apiVersion and kind out of list items; callers want whole objects.
@@ -175,6 +227,27 @@ class Gateway:
             if not token:
                 return items
             query = [*query[:2], ("continue", token)]
+
+    def pods(self, namespace: str, label_selector: str, *, retries: int | None = None) -> "list[dict]":
+        """The pods of a namespace matching the selector (the Pod objects, status included)."""
+        return self.list("v1", "Pod", namespace, label_selector, retries=retries)
+
+    def pod_log(
+        self, namespace: str, pod: str, container: str, options: LogOptions, *, retries: int | None = None
+    ) -> str:
+        """One container's log (text, decoded as UTF-8 with replacement), read within `options`' bounds.
+
+        PodGone when the pod is gone (404), ContainerWaiting when the container has not started yet,
+        NoPreviousInstance when `previous` is asked of a container that never restarted; TransientError when the
+        cluster stays unavailable."""
+        path = f"{self._collection_path(KINDS['Pod'], namespace)}/{quote(pod, safe='')}/log"
+        try:
+            data = self._request(
+                "GET", path, query=options.query(container), accept="text/plain", raw=True, retries=retries
+            )
+        except PermanentError as error:
+            raise _log_error(error, pod) from None
+        return data.decode("utf-8", errors="replace")
 
     def delete(self, ref: ObjectRef) -> bool:
         """Delete in the background (dependents are collected by the cluster); False when it was already gone."""
@@ -207,9 +280,14 @@ class Gateway:
         query: Sequence[tuple[str, str]] = (),
         body: dict | None = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
         missing_ok: bool = False,
+        raw: bool = False,
+        retries: int | None = None,
     ) -> Any:
-        """One logical request, retried; returns the decoded JSON body, or None for a 404 when `missing_ok`."""
+        """One logical request, retried (`retries` times, the gateway's own number unless given); returns the
+        decoded JSON body (the bytes when `raw`), or None for a 404 when `missing_ok`."""
+        retries = self.retries if retries is None else retries
         attempts = failures = 0
         conflict_retried = False
         while True:
@@ -220,7 +298,7 @@ class Gateway:
                     path,
                     method,
                     query_params=list(query),
-                    header_params={"Accept": "application/json", "Content-Type": content_type},
+                    header_params={"Accept": accept, "Content-Type": content_type},
                     body=body,
                     auth_settings=["BearerToken"],
                     _return_http_data_only=True,
@@ -229,7 +307,7 @@ class Gateway:
                 )
                 data = response.data
                 response.release_conn()
-                return _decode(data)
+                return data if raw else _decode(data)
             except ApiException as exc:
                 if exc.status == 404 and missing_ok:
                     return None
@@ -249,7 +327,7 @@ class Gateway:
                 failure = self._describe(exc)
                 delay = self.backoff * 2**failures
                 failures += 1
-            if failures > self.retries:
+            if failures > retries:
                 tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
                 raise TransientError(f"Kubernetes API unavailable after {tries}: {failure}")
             time.sleep(min(delay, self.max_backoff))
@@ -263,6 +341,17 @@ class Gateway:
         if isinstance(exc, urllib3.exceptions.ProtocolError):
             return "the connection was closed before an answer"
         return f"{type(exc).__name__}: {exc}"
+
+
+def _log_error(error: PermanentError, pod: str) -> PermanentError:
+    """The typed error for a refused log read: the pod gone, the container not started, no previous instance."""
+    if error.status == 404:
+        return PodGone(f"Pod {pod} is gone (deleted or replaced).", status=404)
+    if error.status == 400 and "waiting to start" in error.reason:
+        return ContainerWaiting(error.reason, status=400)
+    if error.status == 400 and "previous terminated container" in error.reason:
+        return NoPreviousInstance(error.reason, status=400)
+    return error
 
 
 def _decode(data: bytes) -> Any:

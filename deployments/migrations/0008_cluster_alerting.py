@@ -6,6 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("deployments", "0007_cluster_monitoring_namespace"),
+        ("deployments", "0007_deploys"),  # also joins the two 0007s (metrics' and deploys')
     ]
 
     operations = [

@@ -17,6 +17,9 @@ code, never in the gateway:
 - Faults are DSL reactions at the highest priority. Requests they answer skip kmock's own bookkeeping, which
   stores creates, patches and deletes before any reaction answers: a 503 must not have half-happened.
 - A tiny controller gives Deployments and StatefulSets a status, ready or not, as if pods came up (or did not).
+- Pods and their `log` subresource (kmock routes no subresources): `kmock_pods.PodLogs`, mixed in here, stores
+  Pods with containers, restart counts and statuses, and serves their logs as the kubelet does (timestamps, since,
+  tail, byte limit, previous, a pod vanishing mid-read).
 """
 
 import asyncio
@@ -24,7 +27,6 @@ import collections
 import contextlib
 import copy
 import datetime
-import http
 import itertools
 import re
 import threading
@@ -34,9 +36,14 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import aiohttp.test_utils
+import aiohttp.web
 import attrs
 import kmock
 from kmock._internal import apps, parsing  # private: the parsing fix, and kmock's dispatcher without its bookkeeping
+
+from deployments.tests.kmock_pods import LOG_PATH, FakeContainer, PodLogs, rfc3339_nano, status_body
+
+__all__ = ["FakeCluster", "FakeContainer", "rfc3339_nano", "selector_matches", "status_body"]
 
 APPLY_PATCH = "application/apply-patch+yaml"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
@@ -91,20 +98,6 @@ def selector_matches(selector: str, labels: dict[str, str]) -> bool:
 # --- faults ---------------------------------------------------------------------------------------------------
 
 
-def status_body(code: int, message: str | None = None, reason: str | None = None) -> dict:
-    """A `Status` object as the API server sends with every error."""
-    phrase = http.HTTPStatus(code).phrase
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message or phrase,
-        "reason": reason or phrase.replace(" ", ""),
-        "code": code,
-    }
-
-
 @attrs.define(eq=False)
 class _Fault:
     remaining: int
@@ -132,7 +125,7 @@ class _QuietServer(aiohttp.test_utils.RawTestServer):
         await super().start_server(loop, access_log=None, **kwargs)  # a line per request drowns test output
 
 
-class FakeCluster:
+class FakeCluster(PodLogs):
     """A Kubernetes API on 127.0.0.1 for tests: start() once, reset() between tests, stop() at the end."""
 
     def __init__(self) -> None:
@@ -150,6 +143,7 @@ class FakeCluster:
         self.request_times: list[float] = []  # time.time() at which each request of request_log arrived
         self.latency = 0.0  # seconds every request waits before it is served: a slow API server
         self.changes = 0  # stored objects created, changed or deleted through the API
+        self._reset_pods()
 
     # --- lifecycle --------------------------------------------------------------------------------------------
 
@@ -200,6 +194,9 @@ class FakeCluster:
             self.latency = 0.0
             self.changes = 0
             self._workloads = "ready"
+            self._containers.clear()
+            self._vanishing.clear()
+            self.log_requests.clear()
 
         self._on_loop(reset)
 
@@ -353,6 +350,8 @@ class FakeCluster:
         if self._is_apply(request) or any(request in fault.view for fault in self._faults):
             # Straight to the DSL reactions, skipping kmock's bookkeeping (it would store before they answer).
             return await apps.RawHandler._handle(self.emulator, request)
+        if request.method == kmock.method.GET and (match := LOG_PATH.match(request.url.path)):
+            return await self._serve_log(request, match["namespace"], match["pod"])
         response = await emulate(request)
         if not 200 <= response.status < 300 or request.resource is None:
             return response

@@ -94,15 +94,15 @@ def backoff(attempt_number: int) -> int:
 
 
 def _send(channel: Channel, notice: Notice, delivery_id: int):
-    """(outcome, response status, reason, transient) of one send."""
+    """(outcome, response status, reason, transient, the wait the service asked for) of one send."""
     try:
         sent = kind(channel).send(channel, notice, delivery_id=delivery_id)
     except SendFailed as failed:
-        return False, failed.status, failed.reason, failed.transient
+        return False, failed.status, failed.reason, failed.transient, failed.retry_after
     except Exception as error:  # noqa: BLE001 - a bug in a channel must not lose the record of the attempt
         logger.exception("Channel %s failed to send delivery %s", channel.pk, delivery_id)
-        return False, None, f"Unexpected error: {type(error).__name__}", False
-    return True, sent.status, sent.detail, False
+        return False, None, f"Unexpected error: {type(error).__name__}", False, None
+    return True, sent.status, sent.detail, False, None
 
 
 def attempt(delivery_id: int, *, max_attempts: int | None = None) -> int | None:
@@ -122,12 +122,12 @@ def attempt(delivery_id: int, *, max_attempts: int | None = None) -> int | None:
         started = timezone.now()
         clock = time.monotonic()
         if delivery.channel is None:
-            ok, status, reason, transient = False, None, "The channel was deleted.", False
+            ok, status, reason, transient, asked = False, None, "The channel was deleted.", False, None
         else:
             notice = Notice.from_dict(delivery.notification.payload)
-            ok, status, reason, transient = _send(delivery.channel, notice, delivery.pk)
+            ok, status, reason, transient, asked = _send(delivery.channel, notice, delivery.pk)
         duration = int((time.monotonic() - clock) * 1000)
-        retry_in = backoff(number) if transient and number < max_attempts else None
+        retry_in = max(backoff(number), asked or 0) if transient and number < max_attempts else None
         if ok:
             outcome = DeliveryAttempt.Outcome.SENT
         elif retry_in is not None:

@@ -1,0 +1,1 @@
+"""The monitoring API: a Deployment's component logs."""

@@ -1,11 +1,22 @@
-"""Routes of the monitoring API; `aerodrome/api/urls.py` mounts them under /api/v1/."""
+"""Routes of the monitoring API; `aerodrome/api/urls.py` mounts them under /api/v1/: the router's, and `paths`.
 
+The logs are one answer (lines, cursor, notices), not a paginated list of objects, so they are a plain route, not
+a router's `-list` one (whose conventions, `results` and `?search=` over items, do not fit)."""
+
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from deployments.api.urls import DEPLOYMENT
+from monitoring.api import views
 from monitoring.metrics.api import DeploymentMetricsViewSet
 
 router = SimpleRouter()
 router.register(rf"{DEPLOYMENT}/metrics", DeploymentMetricsViewSet, basename="api-deployment-metrics")
 
-urlpatterns = router.urls
+paths = [
+    path(
+        "deployments/<int:deployment_pk>/logs/",
+        views.DeploymentLogViewSet.as_view({"get": "list"}, basename="api-deployment-logs"),
+        name="api-deployment-logs",
+    ),
+]

@@ -1,5 +1,6 @@
 import pytest
 
+from deployments.tests.conftest import fake_cluster, kube  # noqa: F401 (the fake cluster, for the logs tests)
 from monitoring.tests import metrics_world
 from monitoring.tests.engines.prometheus import Exporter, PrometheusServer
 

@@ -4,6 +4,7 @@ last status repeated)."""
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,6 +28,8 @@ class Receiver:
     def __init__(self):
         self.requests: list[Received] = []
         self._answers: dict[str, list[int]] = {}
+        self.delays: dict[str, float] = {}  # path -> seconds to wait before answering (a slow service)
+        self.headers: dict[str, dict[str, str]] = {}  # path -> extra headers of its answers (Retry-After...)
         self._lock = threading.Lock()
         receiver = self
 
@@ -39,9 +42,12 @@ class Receiver:
                     receiver.requests.append(Received(self.command, self.path, dict(self.headers.items()), body))
                     statuses = receiver._answers.get(path) or [202]
                     status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+                time.sleep(receiver.delays.get(path, 0))
                 answer = b'{"status":"ok"}' if status < 400 else b'{"error":"nope"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                for name, value in receiver.headers.get(path, {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)

@@ -43,8 +43,11 @@ from accounts.tests.factories import (
 from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services as deployment_services
-from deployments.models import Cluster, Deployment
+from deployments.deploys.tests.conftest import docker_registry  # noqa: F401 - the real registry, as a fixture
+from deployments.models import Cluster, Deploy, Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
+from monitoring.alerts.channels import services as channel_services
+from monitoring.alerts.channels.models import Channel
 from monitoring.alerts.models import Alert, AlertRule, Silence
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
@@ -91,6 +94,10 @@ def alerts_write(code):  # AUTHOR and above (alert.manage); Deployment tokens on
 
 
 def workspace_alerts_write(code):
+    return row(code, org_member=404, ws_member=403, dep_operator=404, dep_member=404)
+
+
+def channel_write(code):  # AUTHOR and above, on the workspace; Deployment tokens do not see workspace channels
     return row(code, org_member=404, ws_member=403, dep_operator=404, dep_member=404)
 
 
@@ -162,6 +169,12 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "PATCH"): deployment_write(200),
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
     ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-logs", "GET"): DEPLOYMENT_READ,  # manifests-only here: 200, empty, with a notice
+    ("api-deployment-deploy-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-list", "POST"): deployment_write(201),  # AUTHOR and up (an image from a real registry)
+    ("api-deployment-deploy-detail", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
     ("api-deployment-alert-rule-list", "GET"): DEPLOYMENT_READ,
     ("api-deployment-alert-rule-list", "POST"): alerts_write(201),
@@ -184,6 +197,12 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-workspace-alert-detail", "GET"): WORKSPACE_READ,
     ("api-workspace-alert-acknowledge", "POST"): workspace_alerts_write(200),
     ("api-alertmanager-receiver", "POST"): row(401),  # a cluster's receiver token only, never an API token
+    ("api-channel-list", "GET"): WORKSPACE_READ,  # a workspace's channels: not for Deployment tokens
+    ("api-channel-list", "POST"): channel_write(201),
+    ("api-channel-detail", "GET"): WORKSPACE_READ,
+    ("api-channel-detail", "PATCH"): channel_write(200),
+    ("api-channel-detail", "DELETE"): channel_write(204),
+    ("api-channel-test", "POST"): channel_write(200),  # a real test email, through the `smtp_server` fixture
 }
 
 # Where each resource lives: which targets other than "own" it is called on.
@@ -201,12 +220,15 @@ LEVEL = {
     "api-deployment-queue": "deployment",
     "api-deployment-variable": "deployment",
     "api-deployment-event": "deployment",
+    "api-deployment-logs": "deployment",
+    "api-deployment-deploy": "deployment",
     "api-organization-audit": "organization",
     "api-deployment-alert-rule": "deployment",
     "api-deployment-alert": "deployment",
     "api-deployment-silence": "deployment",
     "api-workspace-alert-rule": "workspace",
     "api-workspace-alert": "workspace",
+    "api-channel": "workspace",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
 SLICES_BY_LEVEL = {
@@ -254,6 +276,10 @@ BODY = {
     ("api-workspace-alert-rule-list", "POST"): lambda s: {"name": "Matrix", "type": "TASK_FAILURE"},
     ("api-workspace-alert-rule-detail", "PATCH"): lambda s: {"severity": "INFO"},
     ("api-alertmanager-receiver", "POST"): lambda s: {"alerts": []},
+    ("api-deployment-deploy-list", "POST"): lambda s: {"image": IMAGE["ref"]},
+    ("api-deployment-deploy-rollback", "POST"): lambda s: {"description": "matrix"},
+    ("api-channel-list", "POST"): lambda s: {"name": "Matrix", "kind": "EMAIL", "addresses": ["matrix@acme.test"]},
+    ("api-channel-detail", "PATCH"): lambda s: {"name": "Renamed channel", "addresses": ["changed@acme.test"]},
 }
 QUERY = {
     ("api-workspace-detail", "DELETE"): lambda s: {"confirm_name": s.workspace.name},
@@ -277,6 +303,7 @@ NO_BODY = {
     ("api-deployment-airflow-token", "POST"),
     ("api-deployment-alert-acknowledge", "POST"),
     ("api-workspace-alert-acknowledge", "POST"),
+    ("api-channel-test", "POST"),
 }
 UNSCOPED = {
     ("api-root", "GET"),
@@ -376,14 +403,29 @@ class Slice:
     deployment: Deployment
     token: ApiToken
     invitation: Invitation | None = None
+    channel: Channel | None = None  # a notification channel of `workspace`
 
 
 def _deployment(actor, workspace, name) -> Deployment:
     deployment = make_deployment(actor=actor, workspace=workspace, name=name)
     deployment_services.queue_create(actor=actor, deployment=deployment, name="etl")
     deployment_services.variable_set(actor=actor, deployment=deployment, key="GREETING", value="hello")
+    Deploy.objects.create(  # a deployed image deploy, to read and roll back to
+        deployment=deployment,
+        kind=Deploy.Kind.IMAGE,
+        image="registry.example.test/acme/airflow:v1",
+        image_repository="registry.example.test/acme/airflow",
+        image_tag="v1",
+        image_digest="sha256:" + "a" * 64,
+        result_image="registry.example.test/acme/airflow@sha256:" + "a" * 64,
+        status=Deploy.Status.DEPLOYED,
+        deployed_by_label="owner@acme.test",
+    )
     _alerting(actor, deployment)
     return deployment
+
+
+IMAGE = {}  # the image deploys name, pushed to the real registry by `world`
 
 
 def _alerting(actor, deployment) -> None:
@@ -404,9 +446,12 @@ def _alerting(actor, deployment) -> None:
 
 
 @pytest.fixture
-def world(tenancy, settings):
+def world(tenancy, settings, docker_registry, smtp_server):  # noqa: F811 - the fixture imported above
     settings.KUBE_RETRIES = 0  # test-connection on an unreachable cluster answers at once
     settings.KUBE_REQUEST_TIMEOUT = 1
+    settings.DEPLOY_INSECURE_REGISTRIES = [docker_registry.host]
+    docker_registry.push("matrix/airflow", "v1", content="matrix")
+    IMAGE["ref"] = f"{docker_registry.host}/matrix/airflow:v1"
     owner, member, org = tenancy.owner, tenancy.member, tenancy.org
     newcomer = UserFactory(email="newcomer@acme.test")
     MembershipFactory(organization=org, user=newcomer, role=OrgRole.MEMBER)
@@ -421,6 +466,11 @@ def world(tenancy, settings):
     sales = _deployment(owner, analytics, "Sales pipelines")
     reporting = _deployment(owner, analytics, "Reporting")
     campaigns = _deployment(owner, marketing, "Campaigns")
+
+    def channel(actor, workspace):
+        return channel_services.channel_create(
+            actor=actor, workspace=workspace, name="On call", kind="EMAIL", addresses=["oncall@example.test"]
+        )
 
     def token(role, name, **target):
         return tokens.token_create(actor=owner, role=role, name=name, **target)
@@ -441,7 +491,7 @@ def world(tenancy, settings):
     [invited] = invitations.invitations_create(actor=owner, organization=org, emails=["guest@example.test"])
     own = Slice(
         org, member_membership, team, in_team, newcomer, cluster, analytics, member_binding, newcomer, sales,
-        target_analytics, invited.invitation,
+        target_analytics, invited.invitation, channel(owner, analytics),
     )  # fmt: skip
 
     # Organisation globex, with one of everything.
@@ -468,11 +518,13 @@ def world(tenancy, settings):
         invitation=invitations.invitations_create(actor=outsider, organization=other, emails=["guest@globex.test"])[
             0
         ].invitation,
+        channel=channel(outsider, tenancy.other_workspace),
     )
     slices = {
         "own": own,
         "sibling": Slice(**{**own.__dict__, "workspace": marketing, "binding": marketing_binding,
-                            "bindable_user": member, "deployment": campaigns, "token": target_marketing}),
+                            "bindable_user": member, "deployment": campaigns, "token": target_marketing,
+                            "channel": channel(owner, marketing)}),
         "sibling_deployment": Slice(**{**own.__dict__, "deployment": reporting}),
         "other": globex,
     }  # fmt: skip
@@ -499,6 +551,8 @@ LOOKUP = {  # the detail route's object in a slice
     "api-deployment-silence": lambda s: Silence.objects.get(deployment=s.deployment).pk,
     "api-workspace-alert-rule": lambda s: AlertRule.objects.get(workspace=s.workspace, deployment=None).pk,
     "api-workspace-alert": lambda s: Alert.objects.filter(deployment__workspace=s.workspace).order_by("pk").first().pk,
+    "api-deployment-deploy": lambda s: Deploy.objects.filter(deployment=s.deployment).order_by("pk")[0].pk,
+    "api-channel": lambda s: s.channel.pk,
 }
 PARENT = {
     "organization_slug": lambda s: s.org.slug,
@@ -549,6 +603,11 @@ def slices_for(endpoint: Endpoint) -> list[str]:
     return SLICES_BY_LEVEL[LEVEL_OF_ENDPOINT.get(endpoint.key, LEVEL[endpoint.basename])]
 
 
+SUCCEEDED = {  # actions that answer 200 even when what they try fails: did it work?
+    ("api-channel-test", "POST"): lambda response: response.json()["ok"] is True,
+}
+
+
 def check(endpoint: Endpoint, slice_name: str, kind: str, response) -> str | None:
     """A description of what is wrong, or None."""
     where = f"{endpoint} [{slice_name}] {response.request['PATH_INFO']} as {kind}"
@@ -565,6 +624,8 @@ def check(endpoint: Endpoint, slice_name: str, kind: str, response) -> str | Non
             assert_error(response, want, code)
         except AssertionError as error:
             return f"{where}: not the API's error format: {error}"
+    if endpoint.key in SUCCEEDED and want < 300 and not SUCCEEDED[endpoint.key](response):
+        return f"{where}: answered {want} but did not do it: {response.content[:300]!r}"
     if endpoint.is_top_list and endpoint.basename in VISIBLE:
         shown, wanted = names(response), VISIBLE[endpoint.basename][kind]
         if shown != wanted:

@@ -72,11 +72,12 @@ class SendFailed(Exception):
     """A send that did not go through. `transient` ones (a 5xx or 429, a timeout, a connection that failed) are
     tried again with backoff; the others (a 4xx, a refused address) would fail the same way again."""
 
-    def __init__(self, reason: str, *, transient: bool, status: int | None = None):
+    def __init__(self, reason: str, *, transient: bool, status: int | None = None, retry_after: int | None = None):
         super().__init__(reason)
         self.reason = reason[:500]
         self.transient = transient
         self.status = status
+        self.retry_after = retry_after  # seconds the service asked to wait (429/503 Retry-After), if it said
 
 
 def timeout() -> float:
@@ -119,7 +120,9 @@ def _judge(response: requests.Response, elapsed: float) -> Sent:
     excerpt = " ".join(response.text[:200].split())
     said = f": {excerpt}" if excerpt else ""
     if status >= 500 or status == 429:
-        raise SendFailed(f"The service answered {status}{said}", transient=True, status=status)
+        wait = response.headers.get("Retry-After", "")
+        retry_after = min(int(wait), 3600) if wait.isdigit() else None
+        raise SendFailed(f"The service answered {status}{said}", transient=True, status=status, retry_after=retry_after)
     if 300 <= status < 400:
         raise SendFailed(
             f"The service answered with a redirect ({status}); use the final URL.", transient=False, status=status

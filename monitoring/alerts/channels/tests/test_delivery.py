@@ -110,7 +110,7 @@ def test_a_resolved_alert_sends_exactly_one_resolve_notice(
 def test_a_channel_answering_500_is_retried_then_failed_while_the_others_succeed(
     tenancy, channels, receiver, settings, django_capture_on_commit_callbacks
 ):
-    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    settings.NOTIFICATION_MAX_ATTEMPTS, settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 3, 30
     receiver.answer("/slack/services/T000/B000/XXXX", 500)
     notification = send(tenancy, channels, django_capture_on_commit_callbacks)
 
@@ -139,6 +139,21 @@ def test_a_transient_failure_then_success_is_sent_on_the_second_attempt(
     assert [a.outcome for a in hook.attempts.all()] == ["RETRYING", "SENT"]
     # Each attempt is signed afresh; the delivery id lets the receiver drop a duplicate.
     assert len({r.headers["X-Aerodrome-Delivery"] for r in receiver.at("/hook")}) == 1
+
+
+def test_a_429_is_retried_no_sooner_than_the_service_asks(
+    tenancy, channels, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 1
+    receiver.answer("/pagerduty/v2/enqueue", [429, 202])
+    receiver.headers["/pagerduty/v2/enqueue"] = {"Retry-After": "20"}
+    notification = send(tenancy, channels, django_capture_on_commit_callbacks)
+
+    pagerduty = notification.deliveries.get(channel_kind="PAGERDUTY")
+    assert [(a.outcome, a.response_status, a.retry_in) for a in pagerduty.attempts.all()] == [
+        ("RETRYING", 429, 20),
+        ("SENT", 202, None),
+    ]
 
 
 def test_a_4xx_is_not_retried(tenancy, channels, receiver, django_capture_on_commit_callbacks):

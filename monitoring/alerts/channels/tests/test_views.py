@@ -166,3 +166,39 @@ def test_outsider_gets_404_everywhere(login, tenancy, slack):
 def test_the_workspace_page_links_to_its_channels(login, tenancy, slack):
     text = login(tenancy.member).get(f"/orgs/acme/workspaces/{tenancy.workspace.pk}/").content.decode()
     assert "1 channel for this workspace" in text and base(tenancy) in text
+
+
+def test_the_channels_page_costs_the_same_queries_for_2_or_12_channels(login, tenancy, receiver):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from monitoring.alerts import delivery
+    from monitoring.alerts.channels.tests.helpers import notice
+
+    client = login(tenancy.owner)
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(base(tenancy)).status_code == 200
+        return len(queries)
+
+    def add(count, start):
+        made = [
+            services.channel_create(
+                actor=tenancy.owner,
+                workspace=tenancy.workspace,
+                name=f"c{start + i}",
+                kind="SLACK",
+                url=receiver.url("/s"),
+            )  # fmt: skip
+            for i in range(count)
+        ]
+        for made_channel in made:
+            services.channel_test(actor=tenancy.owner, channel=made_channel)
+        delivery.notify(workspace=tenancy.workspace, channels=made, notice=notice(key=f"k{start}"))
+
+    add(2, 0)
+    cost()  # the first visit also writes the session
+    few = cost()
+    add(10, 2)
+    assert cost() == few

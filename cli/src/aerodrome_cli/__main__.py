@@ -1,0 +1,3 @@
+from aerodrome_cli.main import main
+
+main()

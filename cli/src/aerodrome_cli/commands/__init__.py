@@ -1,0 +1,26 @@
+"""The CLI's command groups: `deployment` (with `variable` and `queue`), `deploy` and `logs`."""
+
+from contextlib import contextmanager
+
+import click
+
+from aerodrome_cli.errors import ApiError, CLIError
+
+
+def deployment_id_argument():
+    return click.argument("deployment_id", metavar="ID", type=click.IntRange(min=1))
+
+
+@contextmanager
+def not_found_as(message: str):
+    """The API's 404 as a sentence naming what was not found (outside your organisations looks the same)."""
+    try:
+        yield
+    except ApiError as error:
+        if error.status == 404:
+            raise CLIError(f"{message} (HTTP 404)") from None
+        raise
+
+
+def no_deployment(deployment_id: int) -> str:
+    return f"There is no Deployment {deployment_id} that this token can see."

@@ -1,0 +1,1 @@
+"""Component logs: pods listed by label, logs read through the gateway within bounds, parsed and merged."""
