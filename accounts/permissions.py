@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "deployment.delete": WorkspaceRole.OPERATOR,
     "deployment.reconcile": WorkspaceRole.OPERATOR,
     "deployment.manage_variables": WorkspaceRole.OPERATOR,
+    # Alerts (monitoring/alerts): everyone in the workspace sees rules, history and silences; authors write rules,
+    # acknowledge alerts and set silences; turning a built-in incident rule off is a Deployment setting.
+    "alert.view": WorkspaceRole.MEMBER,
+    "alert.manage": WorkspaceRole.AUTHOR,
     "deployment.deploy": WorkspaceRole.AUTHOR,  # image and DAG deploys, rollbacks (deployments/deploys)
     "channel.view": WorkspaceRole.MEMBER,
     "channel.manage": WorkspaceRole.AUTHOR,

@@ -334,6 +334,7 @@ SPECTACULAR_SETTINGS = {
         "MarkerKindEnum": "monitoring.metrics.catalogue.MARKER_KINDS",
         "DeployKindEnum": "deployments.deploys.models.Deploy.Kind",
         "ChannelKindEnum": "monitoring.alerts.channels.models.Channel.Kind",
+        "AlertRuleMatchEnum": "monitoring.alerts.models.AlertRule.Match",  # a rule's dag_match and task_match
     },
 }
 
@@ -469,6 +470,12 @@ DEPLOY_INSECURE_REGISTRIES = env_list("DEPLOY_INSECURE_REGISTRIES", [])
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
 MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")
+# Alerts (monitoring/alerts): how often Prometheus evaluates a Deployment's rules, and how long after a DAG or task
+# event (a failure, a success, a slow run) its alert keeps firing before it resolves by itself.
+ALERT_RULE_INTERVAL_SECONDS = env_int("ALERT_RULE_INTERVAL_SECONDS", 30)
+ALERT_EVENT_WINDOW_SECONDS = env_int("ALERT_EVENT_WINDOW_SECONDS", 600)
+# Calls to a cluster's Alertmanager (silences): seconds before an unreachable one is reported.
+ALERTMANAGER_TIMEOUT_SECONDS = env_int("ALERTMANAGER_TIMEOUT_SECONDS", 5)
 
 LOGGING = {
     "version": 1,

@@ -73,6 +73,12 @@ def clean_cluster(fields: dict, *, cluster: Cluster | None = None, organization:
         cleaned["prometheus_url"] = errors.check(
             v.clean_url, fields["prometheus_url"], field="prometheus_url", what="Prometheus URL"
         )
+    if "alertmanager_url" in fields:
+        cleaned["alertmanager_url"] = errors.check(
+            v.clean_url, fields["alertmanager_url"], field="alertmanager_url", what="Alertmanager URL"
+        )
+    if "prometheus_rule_labels" in fields:
+        cleaned["prometheus_rule_labels"] = errors.check(v.clean_label_pairs, fields["prometheus_rule_labels"])
     if "monitoring_namespace" in fields:
         cleaned["monitoring_namespace"] = errors.check(v.clean_namespace, fields["monitoring_namespace"])
     if fields.get("database_admin_url"):  # write-only too
@@ -136,7 +142,8 @@ def cluster_create(*, actor: User, organization: Organization | None, **fields) 
     return cluster
 
 
-def _require_cluster_manager(actor, cluster: Cluster) -> None:
+def require_cluster_manager(actor, cluster: Cluster) -> None:
+    """Organisation owners manage their clusters; platform clusters are staff's."""
     if cluster.is_platform:
         if not getattr(actor, "is_superuser", False):
             raise ValidationError("Platform clusters are managed by platform staff.")
@@ -146,7 +153,7 @@ def _require_cluster_manager(actor, cluster: Cluster) -> None:
 
 @transaction.atomic
 def cluster_update(*, actor: User, cluster: Cluster, **fields) -> Cluster:
-    _require_cluster_manager(actor, cluster)
+    require_cluster_manager(actor, cluster)
     cleaned = clean_cluster(fields, cluster=cluster)
     changed = {key: value for key, value in cleaned.items() if getattr(cluster, key) != value}
     for key, value in changed.items():
@@ -182,7 +189,7 @@ def cluster_delete_refusal(cluster: Cluster) -> str | None:
 
 @transaction.atomic
 def cluster_delete(*, actor: User, cluster: Cluster) -> None:
-    _require_cluster_manager(actor, cluster)
+    require_cluster_manager(actor, cluster)
     refusal = cluster_delete_refusal(cluster)
     if refusal:
         raise ValidationError(refusal)
@@ -195,7 +202,7 @@ def cluster_test_connection(*, actor: User, cluster: Cluster) -> Cluster:
     """Calls the cluster's `/version` and records the outcome (not in a transaction: it waits on the network)."""
     from deployments.kube import clusters
 
-    _require_cluster_manager(actor, cluster)
+    require_cluster_manager(actor, cluster)
     ok, message = clusters.check(cluster)
     with transaction.atomic():
         cluster.last_checked_at = timezone.now()

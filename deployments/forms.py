@@ -179,6 +179,12 @@ class ClusterForm(forms.Form):
     )
     ingress_base_domain = _text("Ingress base domain")
     prometheus_url = _text("Prometheus URL")
+    alertmanager_url = _text("Alertmanager URL", help_text="Silences set from a Deployment's page are created here.")
+    prometheus_rule_labels = _text(
+        "Rule selector labels",
+        help_text="Labels your Prometheus selects PrometheusRule objects by (its ruleSelector), e.g. "
+        "release=kube-prometheus-stack; every Deployment's alert rules carry them.",
+    )
     monitoring_namespace = _text(
         "Monitoring namespace", help_text="Where Prometheus runs: it may scrape each Deployment's statsd exporter."
     )
@@ -208,6 +214,8 @@ class ClusterForm(forms.Form):
                         "kubernetes_version",
                         "ingress_base_domain",
                         "prometheus_url",
+                        "alertmanager_url",
+                        "prometheus_rule_labels",
                         "monitoring_namespace",
                         "tls_mode",
                         "tls_cluster_issuer",

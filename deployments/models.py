@@ -55,6 +55,12 @@ class Cluster(models.Model):
     tls_cluster_issuer = models.CharField("cert-manager ClusterIssuer", max_length=253, blank=True)
     tls_certificate = models.TextField("TLS certificate", blank=True)
     tls_private_key = EncryptedTextField("TLS private key", blank=True)
+    # Alerting (monitoring/alerts): the cluster's Alertmanager (silences go there), the labels its Prometheus selects
+    # PrometheusRule objects by ("release=kube-prometheus-stack"), and the receiver's bearer token, stored hashed.
+    alertmanager_url = models.URLField(blank=True)
+    prometheus_rule_labels = models.CharField(max_length=500, blank=True)
+    alert_receiver_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    alert_receiver_token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ok = models.BooleanField(null=True)
     last_check_message = models.CharField(max_length=500, blank=True)

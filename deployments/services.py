@@ -62,6 +62,15 @@ def _bump(deployment: Deployment, *, actor, message: str, fields: list[str]) -> 
     _request_reconcile(deployment)
 
 
+def desired_state_changed(*, actor, deployment: Deployment, message: str) -> Deployment:
+    """For apps above this one whose settings render into a Deployment (its alert rules): a new generation, an
+    event and a reconcile on commit, inside the caller's transaction (which checked the role and audited)."""
+    locked = _locked(deployment)
+    _bump(locked, actor=actor, message=message, fields=[])
+    deployment.generation, deployment.status = locked.generation, locked.status
+    return locked
+
+
 def _locked(deployment: Deployment) -> Deployment:
     """The row, locked for this transaction, so concurrent edits each get their own generation."""
     locked = Deployment.objects.select_for_update().get(pk=deployment.pk)

@@ -326,6 +326,7 @@ def refuse_outbound_addresses(cleaned: dict) -> None:
     candidates = {
         "kubeconfig": [outbound.refusal(url) for url in kubeconfig_urls(kubeconfig)],
         "prometheus_url": [outbound.refusal(cleaned["prometheus_url"])] if cleaned.get("prometheus_url") else [],
+        "alertmanager_url": [outbound.refusal(url)] if (url := cleaned.get("alertmanager_url")) else [],
         "database_admin_url": [metadata_db.refusal(url)] if (url := cleaned.get("database_admin_url")) else [],
     }
     errors = {field: [next(filter(None, reasons))] for field, reasons in candidates.items() if any(reasons)}
@@ -344,3 +345,29 @@ def clean_url(value, *, field: str, schemes=("http", "https"), what: str = "URL"
     except ValidationError:
         raise ValidationError({field: f"Enter a valid {what} ({' or '.join(schemes)})."}) from None
     return value
+
+
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def clean_label_pairs(value, *, field: str = "prometheus_rule_labels") -> str:
+    """Kubernetes labels as `key=value` pairs separated by commas (a cluster's PrometheusRule selector), normalised
+    to `key=value,key=value`."""
+    pairs = []
+    for item in (value or "").replace("\n", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, equals, label = (part.strip() for part in item.partition("="))
+        if not equals or not _LABEL_KEY.match(key) or len(key) > 253 or not _LABEL_VALUE.match(label):
+            raise ValidationError(
+                {
+                    field: f"“{item}” is not a Kubernetes label: write key=value pairs separated by commas, "
+                    "e.g. release=kube-prometheus-stack."
+                }
+            )
+        pairs.append(f"{key}={label}")
+    return ",".join(pairs)

@@ -5,12 +5,20 @@ class MonitoringConfig(AppConfig):
     name = "monitoring"
 
     def ready(self):
+        # Lower apps show what this one adds through their registries; they cannot import it.
         from deployments import tabs
-        from monitoring.alerts.channels.views import workspace_section
+        from deployments.kube import contributions
+        from monitoring.alerts.channels.views import workspace_section as channels_section
+        from monitoring.alerts.rendering import alert_rules_for
+        from monitoring.alerts.views import workspace_section as alerts_section
         from workspaces import views as workspace_views
 
-        # The Deployment page (a lower app) shows this app's tabs through its registry.
+        # A Deployment's alert rules join its desired state (its PrometheusRule).
+        contributions.register_alert_rules(alert_rules_for)
+        # The Deployment page's tabs.
         tabs.register(tabs.Tab("logs", "Logs", "ti-file-text", "deployment_logs", order=10))
         tabs.register(tabs.Tab("metrics", "Metrics", "ti-chart-line", "deployment_metrics", order=20))
-        # The workspace page's notification channels card (the workspaces app cannot import this one).
-        workspace_views.register_section(workspace_section)
+        tabs.register(tabs.Tab("alerts", "Alerts", "ti-bell", "deployment_alerts", order=30))
+        # The workspace page: its notification channels card and its incidents badge.
+        workspace_views.register_section(channels_section)
+        workspace_views.register_section(alerts_section)

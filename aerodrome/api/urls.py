@@ -7,6 +7,8 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.urls import router as accounts_router
 from deployments.api.urls import router as deployments_router
+from monitoring.alerts.api.urls import router as alerts_router
+from monitoring.alerts.api.urls import urlpatterns as alerts_urlpatterns
 from monitoring.alerts.channels.api import router as channels_router
 from monitoring.api.urls import paths as monitoring_paths
 from monitoring.api.urls import router as monitoring_router
@@ -14,7 +16,14 @@ from workspaces.api.urls import router as workspaces_router
 
 router = DefaultRouter()
 router.include_format_suffixes = False
-for app_router in (accounts_router, workspaces_router, deployments_router, channels_router, monitoring_router):
+for app_router in (
+    accounts_router,
+    workspaces_router,
+    deployments_router,
+    monitoring_router,
+    alerts_router,
+    channels_router,
+):
     router.registry.extend(app_router.registry)
 
-urlpatterns = router.urls + monitoring_paths  # plain routes: answers that are not lists of objects
+urlpatterns = router.urls + monitoring_paths + alerts_urlpatterns  # plain routes: answers that are not object lists

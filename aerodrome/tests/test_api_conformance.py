@@ -100,6 +100,7 @@ def world(transactional_db, tenancy, settings):
     membership = MembershipFactory(organization=tenancy.org, user=UserFactory(email="leaver@acme.test"))
     [invited] = invitations.invitations_create(actor=owner, organization=tenancy.org, emails=["guest@acme.test"])
     binding = WorkspaceRoleBinding.objects.get(workspace=tenancy.workspace, user=tenancy.member)
+    alerting = _alerting(owner, tenancy.workspace, deployment)
     channel = channels.channel_create(
         actor=owner,
         workspace=tenancy.workspace,
@@ -132,9 +133,37 @@ def world(transactional_db, tenancy, settings):
             ("/api/v1/organizations/{organization_slug}/invitations/", "id"): invited.invitation.pk,
             ("/api/v1/organizations/{organization_slug}/teams/{team_pk}/members/", "id"): team_membership.pk,
             ("/api/v1/organizations/{organization_slug}/teams/", "id"): team.pk,
+            ("/api/v1/deployments/{deployment_pk}/alert-rules/", "id"): alerting["rule"].pk,
+            ("/api/v1/workspaces/{workspace_pk}/alert-rules/", "id"): alerting["workspace_rule"].pk,
+            ("/api/v1/deployments/{deployment_pk}/alerts/", "id"): alerting["alert"].pk,
+            ("/api/v1/workspaces/{workspace_pk}/alerts/", "id"): alerting["alert"].pk,
+            ("/api/v1/deployments/{deployment_pk}/silences/", "id"): alerting["silence"].pk,
         },
         tokens={"owner": owner_token, "member": member_token, "outsider": outsider_token, "anonymous": None},
     )
+
+
+def _alerting(owner, workspace, deployment) -> dict:
+    """A rule of the Deployment and one of the workspace, an alert and a silence (alerts API)."""
+    from django.utils import timezone
+
+    from monitoring.alerts import services as alerts
+    from monitoring.alerts.models import Alert, Silence
+
+    now = timezone.now()
+    return {
+        "rule": alerts.rule_create(
+            actor=owner, workspace=workspace, deployment=deployment, name="ETL", type="DAG_FAILURE"
+        ),
+        "workspace_rule": alerts.rule_create(actor=owner, workspace=workspace, name="Any", type="TASK_FAILURE"),
+        "alert": Alert.objects.create(
+            deployment=deployment, rule_key="pod_quota", rule_name="Pods near the quota", fingerprint="f1",
+            alertname="AirflowPodQuota", labels={}, starts_at=now, last_received_at=now,
+        ),
+        "silence": Silence.objects.create(
+            deployment=deployment, starts_at=now, ends_at=now + timezone.timedelta(hours=1), comment="Upgrade"
+        ),
+    }  # fmt: skip
 
 
 def real_parameters(world: World, path: str, names) -> dict:

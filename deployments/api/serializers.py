@@ -148,6 +148,18 @@ class ClusterSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The namespace the cluster's Prometheus runs in: it may scrape each Deployment's statsd exporter.",
     )
+    alertmanager_url = OptionalURLField(
+        read_only=True, help_text="The cluster's Alertmanager, where silences are created; null when none is set."
+    )
+    prometheus_rule_labels = serializers.CharField(
+        read_only=True,
+        help_text="`key=value` labels (comma-separated) every Deployment's PrometheusRule carries, so the cluster's "
+        "Prometheus selects it.",
+    )
+    has_alert_receiver_token = serializers.SerializerMethodField(
+        help_text="Whether the cluster's Alertmanager receiver token is set (it is shown once, on the cluster's "
+        "alerting page)."
+    )
     tls_mode = serializers.ChoiceField(
         choices=catalog.TLSMode.choices,
         read_only=True,
@@ -179,6 +191,9 @@ class ClusterSerializer(serializers.ModelSerializer):
             "ingress_base_domain",
             "prometheus_url",
             "monitoring_namespace",
+            "alertmanager_url",
+            "prometheus_rule_labels",
+            "has_alert_receiver_token",
             "tls_mode",
             "tls_cluster_issuer",
             "tls_certificate_names",
@@ -211,6 +226,9 @@ class ClusterSerializer(serializers.ModelSerializer):
     def get_has_tls_private_key(self, cluster) -> bool:
         return bool(cluster.tls_private_key)
 
+    def get_has_alert_receiver_token(self, cluster) -> bool:
+        return bool(cluster.alert_receiver_token_hash)
+
 
 class _ClusterSettings(StrictSerializer):
     auth = ClusterAuthField(required=False)
@@ -224,6 +242,15 @@ class _ClusterSettings(StrictSerializer):
         allow_blank=True,
         help_text="The namespace the cluster's Prometheus runs in (default `monitoring`): the Deployments' statsd "
         "exporters admit it, and get a PodMonitor when a Prometheus URL is set. Blank: none.",
+    )
+    alertmanager_url = serializers.CharField(
+        required=False, allow_blank=True, help_text="The cluster's Alertmanager (API v2), for silences. Blank: none."
+    )
+    prometheus_rule_labels = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="`key=value` labels, comma-separated (e.g. `release=kube-prometheus-stack`), that the cluster's "
+        "Prometheus selects PrometheusRules by.",
     )
     database_admin_url = _secret_input(
         "A postgresql:// URL of a role that may create the Deployments' metadata databases. Write-only; blank keeps it."
@@ -271,6 +298,8 @@ class ClusterReplaceSerializer(_ClusterSettings):
     prometheus_url = serializers.CharField(
         allow_blank=True, allow_null=True, default="", help_text="Blank or null: none."
     )
+    alertmanager_url = serializers.CharField(allow_blank=True, default="", help_text="Left out or blank: none.")
+    prometheus_rule_labels = serializers.CharField(allow_blank=True, default="", help_text="Left out or blank: none.")
 
 
 class ConnectionCheckSerializer(serializers.Serializer):

@@ -53,6 +53,16 @@ class TLSSpec:
 
 
 @dataclass(frozen=True)
+class AlertRulesSpec:
+    """The Deployment's Prometheus alert rules, as plain data: the rule groups a PrometheusRule carries and the
+    labels the cluster's Prometheus selects PrometheusRules by. The monitoring app provides them
+    (`deployments.kube.contributions`); render only places them."""
+
+    groups: tuple[dict, ...] = ()  # Prometheus rule groups: {"name", "interval", "rules": [...]}
+    labels: tuple[tuple[str, str], ...] = ()  # the cluster's rule selector labels, (key, value)
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     # identity
     id: int
@@ -88,6 +98,10 @@ class DeploymentSpec:
     oauth_client_id: str = ""
     oidc_issuer: str = ""
     tls: TLSSpec = TLSSpec()  # off unless the cluster has a TLS setting
+    # The namespace of the cluster's Prometheus: it may reach the statsd exporter, which a PodMonitor offers it.
+    # Empty (no Prometheus URL on the cluster, or none set): neither is rendered.
+    monitoring_namespace: str = ""
+    alert_rules: AlertRulesSpec = AlertRulesSpec()  # no PrometheusRule without rule groups
     # An image deploy pins the image: pods run image_repository@image_digest (deployments/deploys).
     image_digest: str = ""
     # DAG sync (deployments/kube/dag_sync.py): where pods ask for the current DAG bundle, with which read-only
@@ -97,9 +111,6 @@ class DeploymentSpec:
     dag_sync_interval: int = 30
     # Registry credentials (registry host, username, password) rendered as an image pull secret.
     registry_auths: tuple[tuple[str, str, str], ...] = ()
-    # The namespace of the cluster's Prometheus: it may reach the statsd exporter, which a PodMonitor offers it.
-    # Empty (no Prometheus URL on the cluster, or none set): neither is rendered.
-    monitoring_namespace: str = ""
 
     @property
     def namespace(self) -> str:

@@ -57,7 +57,7 @@ def test_workspace_page_queries_stay_the_same_as_deployments_and_people_grow(log
     grow(tenancy.workspace, 60, start=3)
     many = queries_of(client, detail_url(tenancy.workspace))
     assert len(many) == len(few), "\n".join(many)
-    assert len(many) <= 16, "\n".join(many)
+    assert len(many) <= 18, "\n".join(many)  # 16, plus one COUNT each: notification channels card, incidents badge
 
 
 def test_people_with_access_are_read_a_page_at_a_time(login, tenancy):

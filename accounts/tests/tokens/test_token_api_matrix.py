@@ -48,6 +48,7 @@ from deployments.models import Cluster, Deploy, Deployment, RegistryCredential
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 from monitoring.alerts.channels import services as channel_services
 from monitoring.alerts.channels.models import Channel
+from monitoring.alerts.models import Alert, AlertRule, Silence
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +87,14 @@ DEPLOYMENT_READ = row(200, org_member=404)
 
 def deployment_write(code):  # OPERATOR and above, on the Deployment
     return row(code, org_member=404, ws_member=403, dep_member=403)
+
+
+def alerts_write(code):  # AUTHOR and above (alert.manage); Deployment tokens only read alerts
+    return row(code, org_member=404, ws_member=403, dep_operator=403, dep_member=403)
+
+
+def workspace_alerts_write(code):
+    return row(code, org_member=404, ws_member=403, dep_operator=404, dep_member=404)
 
 
 def channel_write(code):  # AUTHOR and above, on the workspace; Deployment tokens do not see workspace channels
@@ -171,6 +180,27 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
     ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
+    ("api-deployment-alert-rule-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-alert-rule-list", "POST"): alerts_write(201),
+    ("api-deployment-alert-rule-detail", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-alert-rule-detail", "PATCH"): alerts_write(200),
+    ("api-deployment-alert-rule-detail", "DELETE"): alerts_write(204),
+    ("api-deployment-alert-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-alert-detail", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-alert-acknowledge", "POST"): alerts_write(200),
+    ("api-deployment-silence-list", "GET"): DEPLOYMENT_READ,
+    # Allowed callers reach validation: the world's Deployments run on no cluster, so no Alertmanager (400).
+    ("api-deployment-silence-list", "POST"): alerts_write(400),
+    ("api-deployment-silence-detail", "DELETE"): alerts_write(204),
+    ("api-workspace-alert-rule-list", "GET"): WORKSPACE_READ,
+    ("api-workspace-alert-rule-list", "POST"): workspace_alerts_write(201),
+    ("api-workspace-alert-rule-detail", "GET"): WORKSPACE_READ,
+    ("api-workspace-alert-rule-detail", "PATCH"): workspace_alerts_write(200),
+    ("api-workspace-alert-rule-detail", "DELETE"): workspace_alerts_write(204),
+    ("api-workspace-alert-list", "GET"): WORKSPACE_READ,
+    ("api-workspace-alert-detail", "GET"): WORKSPACE_READ,
+    ("api-workspace-alert-acknowledge", "POST"): workspace_alerts_write(200),
+    ("api-alertmanager-receiver", "POST"): row(401),  # a cluster's receiver token only, never an API token
     ("api-channel-list", "GET"): WORKSPACE_READ,  # a workspace's channels: not for Deployment tokens
     ("api-channel-list", "POST"): channel_write(201),
     ("api-channel-detail", "GET"): WORKSPACE_READ,
@@ -203,6 +233,11 @@ LEVEL = {
     "api-deployment-logs": "deployment",
     "api-deployment-deploy": "deployment",
     "api-organization-audit": "organization",
+    "api-deployment-alert-rule": "deployment",
+    "api-deployment-alert": "deployment",
+    "api-deployment-silence": "deployment",
+    "api-workspace-alert-rule": "workspace",
+    "api-workspace-alert": "workspace",
     "api-channel": "workspace",
     "api-registry-credential": "workspace",
 }
@@ -246,6 +281,12 @@ BODY = {
     ("api-deployment-queue-detail", "PATCH"): lambda s: {"max_workers": 5},
     ("api-deployment-variable-list", "POST"): lambda s: {"key": "MATRIX", "value": "x"},
     ("api-deployment-variable-detail", "PATCH"): lambda s: {"value": "changed"},
+    ("api-deployment-alert-rule-list", "POST"): lambda s: {"name": "Matrix", "type": "DAG_FAILURE"},
+    ("api-deployment-alert-rule-detail", "PATCH"): lambda s: {"severity": "CRITICAL"},
+    ("api-deployment-silence-list", "POST"): lambda s: {"comment": "Matrix", "duration_minutes": 30},
+    ("api-workspace-alert-rule-list", "POST"): lambda s: {"name": "Matrix", "type": "TASK_FAILURE"},
+    ("api-workspace-alert-rule-detail", "PATCH"): lambda s: {"severity": "INFO"},
+    ("api-alertmanager-receiver", "POST"): lambda s: {"alerts": []},
     ("api-deployment-deploy-list", "POST"): lambda s: {"image": IMAGE["ref"]},
     ("api-deployment-deploy-rollback", "POST"): lambda s: {"description": "matrix"},
     ("api-channel-list", "POST"): lambda s: {"name": "Matrix", "kind": "EMAIL", "addresses": ["matrix@acme.test"]},
@@ -273,9 +314,15 @@ NO_BODY = {
     ("api-cluster-test-connection", "POST"),
     ("api-deployment-reconcile", "POST"),
     ("api-deployment-airflow-token", "POST"),
+    ("api-deployment-alert-acknowledge", "POST"),
+    ("api-workspace-alert-acknowledge", "POST"),
     ("api-channel-test", "POST"),
 }
-UNSCOPED = {("api-root", "GET"), ("api-organization-list", "POST")}  # not inside any organisation
+UNSCOPED = {
+    ("api-root", "GET"),
+    ("api-organization-list", "POST"),
+    ("api-alertmanager-receiver", "POST"),
+}  # not inside any organisation
 
 # What each top-level list shows each token (names; organisations by slug), in the "own" world.
 ALL_ACME_TOKENS = {*KINDS, "target-analytics", "target-marketing"}
@@ -328,7 +375,9 @@ def endpoints() -> list[Endpoint]:
         groups = tuple(pattern.pattern.regex.groupindex)
         if "format" in groups:  # the `.json` suffix variants of the same views
             continue
-        actions = getattr(pattern.callback, "actions", None) or {"get": "root"}
+        view_class = getattr(pattern.callback, "cls", None)  # a plain APIView (the Alertmanager receiver): its methods
+        own_methods = {m: m for m in ("get", "post", "put", "patch", "delete") if view_class and hasattr(view_class, m)}
+        actions = getattr(pattern.callback, "actions", None) or own_methods or {"get": "root"}
         basename = getattr(pattern.callback, "initkwargs", {}).get("basename", pattern.name)
         for method in actions:
             found.append(Endpoint(pattern.name, basename, method.upper(), groups))
@@ -385,10 +434,28 @@ def _deployment(actor, workspace, name) -> Deployment:
         status=Deploy.Status.DEPLOYED,
         deployed_by_label="owner@acme.test",
     )
+    _alerting(actor, deployment)
     return deployment
 
 
 IMAGE = {}  # the image deploys name, pushed to the real registry by `world`
+
+
+def _alerting(actor, deployment) -> None:
+    """An alert rule, an alert and a silence of the Deployment, and a rule of its workspace (alerts API)."""
+    from monitoring.alerts import services as alerts
+
+    now = timezone.now()
+    alerts.rule_create(
+        actor=actor, workspace=deployment.workspace, deployment=deployment, name="ETL", type="DAG_FAILURE"
+    )
+    if not AlertRule.objects.filter(workspace=deployment.workspace, deployment=None).exists():
+        alerts.rule_create(actor=actor, workspace=deployment.workspace, name="Any task", type="TASK_FAILURE")
+    Alert.objects.create(
+        deployment=deployment, rule_key="pod_quota", rule_name="Pods near the quota", fingerprint="f",
+        alertname="AirflowPodQuota", labels={}, starts_at=now, last_received_at=now,
+    )  # fmt: skip
+    Silence.objects.create(deployment=deployment, starts_at=now, ends_at=now + timedelta(hours=1), comment="Upgrade")
 
 
 @pytest.fixture
@@ -492,6 +559,11 @@ LOOKUP = {  # the detail route's object in a slice
     "api-deployment": lambda s: s.deployment.pk,
     "api-deployment-queue": lambda s: "etl",
     "api-deployment-variable": lambda s: "GREETING",
+    "api-deployment-alert-rule": lambda s: AlertRule.objects.get(deployment=s.deployment).pk,
+    "api-deployment-alert": lambda s: Alert.objects.get(deployment=s.deployment).pk,
+    "api-deployment-silence": lambda s: Silence.objects.get(deployment=s.deployment).pk,
+    "api-workspace-alert-rule": lambda s: AlertRule.objects.get(workspace=s.workspace, deployment=None).pk,
+    "api-workspace-alert": lambda s: Alert.objects.filter(deployment__workspace=s.workspace).order_by("pk").first().pk,
     "api-deployment-deploy": lambda s: Deploy.objects.filter(deployment=s.deployment).order_by("pk")[0].pk,
     "api-channel": lambda s: s.channel.pk,
     "api-registry-credential": lambda s: _registry_credential(s).pk,
@@ -571,7 +643,7 @@ def check(endpoint: Endpoint, slice_name: str, kind: str, response) -> str | Non
     if response.status_code != want:
         return f"{where}: expected {want}, got {response.status_code}: {response.content[:300]!r}"
     if want >= 400:
-        code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}[want]
+        code = {400: "invalid", 401: "authentication_failed", 403: "permission_denied", 404: "not_found"}[want]
         try:
             assert_error(response, want, code)
         except AssertionError as error:

@@ -23,6 +23,7 @@ from deployments.kube.render import (
     ingress,
     namespace,
     pgbouncer,
+    prometheus_rules,
     redis,
     scheduler,
     secrets,
@@ -79,15 +80,20 @@ MANAGED_KINDS: list[tuple[str, str]] = [
         "monitoring.coreos.com/v1",
         "PodMonitor",
     ),  # on clusters with a Prometheus; a custom resource (prometheus-operator)
+    ("monitoring.coreos.com/v1", "PrometheusRule"),  # with alert rules (monitoring.alerts); a custom resource too
 ]
 # Kinds a cluster has only when an operator installed their CRD: listing them where it did not finds nothing.
-CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset({("monitoring.coreos.com/v1", "PodMonitor")})
+CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {("monitoring.coreos.com/v1", "PodMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
+)
 
 
 def custom_kinds(spec: DeploymentSpec) -> frozenset[tuple[str, str]]:
-    """The custom kinds this spec renders: reconcile lists only those (a no-op reconcile's reads stay within budget),
-    so a PodMonitor left behind when its cluster loses its Prometheus URL goes with the namespace, not before."""
-    return frozenset({("monitoring.coreos.com/v1", "PodMonitor")}) if spec.monitoring_namespace else frozenset()
+    """The custom kinds reconcile lists for this spec: those of a cluster with a Prometheus (a no-op reconcile's reads
+    stay within budget elsewhere). Both are listed whenever the cluster has one, so a PrometheusRule whose last rule
+    was turned off is pruned; a PodMonitor left behind when the cluster loses its Prometheus URL goes with the
+    namespace, not before."""
+    return CUSTOM_KINDS if spec.monitoring_namespace else frozenset()
 
 
 _KIND_ORDER = {pair: index for index, pair in enumerate(MANAGED_KINDS)}
@@ -106,6 +112,7 @@ def render(spec: DeploymentSpec) -> list[dict]:
     for component in _components(spec):
         objects += component.objects(spec, hashes)
     objects += ingress.objects(spec)
+    objects += prometheus_rules.objects(spec)
     return sorted(objects, key=_order)
 
 

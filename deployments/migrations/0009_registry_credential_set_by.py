@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0007_deploys"),
+        ("deployments", "0008_cluster_monitoring_namespace"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
