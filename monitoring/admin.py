@@ -17,6 +17,13 @@ class PricingForm(forms.ModelForm):
         model = Pricing
         fields = ["cpu_hour", "gib_hour", "currency"]
 
+    def __init__(self, *args, **kwargs):
+        if args and args[0] is not None and "currency" in args[0]:  # "eur" is meant as EUR
+            data = args[0].copy()
+            data["currency"] = data["currency"].strip().upper()
+            args = (data, *args[1:])
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         if (cleaned.get("cpu_hour") is None) != (cleaned.get("gib_hour") is None) and not self.errors:
