@@ -20,37 +20,68 @@ from deployments.kube.spec import DeploymentSpec
 STATSD_IMAGE = "quay.io/prometheus/statsd-exporter:v0.28.0"
 NOBODY = 65534  # the statsd-exporter image runs as nobody
 
-# Our own short statsd mapping set: tag-style labels for the per-DAG and per-pool metrics people chart most.
+
+# Airflow's statsd metrics as labelled Prometheus series. Based on the official Airflow Helm chart's
+# files/statsd-mappings.yml (same series names where the chart has one), with the labels people filter by pulled out
+# of the dotted names: dag_id, task_id, queue, pool, state. monitoring/metrics/SERIES.md lists what comes out, and
+# the Metrics tab, the alert rules and the overview query only those names. Series carry `namespace` and `pod` from
+# the PodMonitor's scrape. Timers become summaries in seconds (`_count` counts events, `_sum` adds durations).
+def _m(match: str, name: str, match_type: str = "", **labels: str) -> dict:
+    mapping = {"match": match}
+    if match_type:
+        mapping["match_type"] = match_type
+    mapping["name"] = name
+    if labels:
+        mapping["labels"] = labels
+    return mapping
+
+
+_POOL_STATES = ("open", "queued", "running", "deferred", "scheduled")
+_TI_STATES = ("scheduled", "queued", "running", "deferred")
+_EXECUTOR_GAUGES = ("open_slots", "queued_tasks", "running_tasks")
+
 _STATSD_MAPPINGS = {
     "mappings": [
-        {
-            "match": "airflow.dag.*.*.duration",
-            "name": "airflow_task_duration",
-            "labels": {"dag_id": "$1", "task_id": "$2"},
-        },
-        {
-            "match": "airflow.dagrun.duration.success.*",
-            "name": "airflow_dagrun_success_duration",
-            "labels": {"dag_id": "$1"},
-        },
-        {
-            "match": "airflow.dagrun.duration.failed.*",
-            "name": "airflow_dagrun_failed_duration",
-            "labels": {"dag_id": "$1"},
-        },
-        {
-            "match": "airflow.dagrun.schedule_delay.*",
-            "name": "airflow_dagrun_schedule_delay",
-            "labels": {"dag_id": "$1"},
-        },
-        {"match": "airflow.pool.open_slots.*", "name": "airflow_pool_open_slots", "labels": {"pool": "$1"}},
-        {"match": "airflow.pool.queued_slots.*", "name": "airflow_pool_queued_slots", "labels": {"pool": "$1"}},
-        {"match": "airflow.pool.running_slots.*", "name": "airflow_pool_running_slots", "labels": {"pool": "$1"}},
-        {
-            "match": "airflow.ti.finish.*.*.*",
-            "name": "airflow_ti_finish",
-            "labels": {"dag_id": "$1", "task_id": "$2", "state": "$3"},
-        },
+        # heartbeats (counters): about 12 a minute per healthy scheduler
+        _m("airflow.scheduler_heartbeat", "airflow_scheduler_heartbeat"),
+        _m("airflow.triggerer_heartbeat", "airflow_triggerer_heartbeat"),
+        # DAG runs that finished, by state (timers: `_count` is the number of runs)
+        _m("airflow.dagrun.duration.success.*", "airflow_dagrun_duration", dag_id="$1", state="success"),
+        _m("airflow.dagrun.duration.failed.*", "airflow_dagrun_duration", dag_id="$1", state="failed"),
+        _m("airflow.dagrun.schedule_delay.*", "airflow_dagrun_schedule_delay", dag_id="$1"),
+        _m("airflow.dagrun.dependency-check.*", "airflow_dagrun_dependency_check", dag_id="$1"),
+        # task instances that finished, by state (counter), and that started
+        _m("airflow.ti.finish.*.*.*", "airflow_ti_finish", dag_id="$1", task_id="$2", state="$3"),
+        _m("airflow.ti.start.*.*", "airflow_ti_start", dag_id="$1", task_id="$2"),
+        _m("airflow.dag.*.*.duration", "airflow_task_duration", dag_id="$1", task_id="$2"),
+        # task instances in each state right now, per worker queue (gauges, Airflow 2.10+)
+        *(
+            _m(
+                f"airflow.ti.{state}.*.*.*",
+                "airflow_task_instances",
+                state=state,
+                queue="$1",
+                dag_id="$2",
+                task_id="$3",
+            )
+            for state in _TI_STATES
+        ),
+        # executor slots and tasks (gauges); `executor` is empty unless several executors are configured
+        *(_m(f"airflow.executor.{gauge}", f"airflow_executor_{gauge}", executor="") for gauge in _EXECUTOR_GAUGES),
+        *(_m(f"airflow.executor.{gauge}.*", f"airflow_executor_{gauge}", executor="$1") for gauge in _EXECUTOR_GAUGES),
+        # pools (gauges)
+        *(_m(f"airflow.pool.{state}_slots.*", "airflow_pool_slots", pool="$1", state=state) for state in _POOL_STATES),
+        _m("airflow.pool.starving_tasks.*", "airflow_pool_starving_tasks", pool="$1"),
+        # DAG file processing
+        _m("airflow.dag_processing.last_duration.*", "airflow_dag_processing_last_duration", dag_file="$1"),
+        _m(
+            "airflow.dag_processing.last_run.seconds_ago.*",
+            "airflow_dag_processing_last_run_seconds_ago",
+            dag_file="$1",
+        ),
+        # operators
+        _m(r"airflow\.operator_successes_(.*)", "airflow_operator_successes", "regex", operator="$1"),
+        _m(r"airflow\.operator_failures_(.*)", "airflow_operator_failures", "regex", operator="$1"),
     ]
 }
 

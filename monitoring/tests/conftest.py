@@ -1,0 +1,39 @@
+import pytest
+
+from monitoring.tests import metrics_world
+from monitoring.tests.engines.prometheus import Exporter, PrometheusServer
+
+
+@pytest.fixture
+def exporter():
+    exporter = Exporter().start()
+    yield exporter
+    exporter.stop()
+
+
+@pytest.fixture
+def prometheus_factory(tmp_path):
+    """Starts real Prometheus servers (`factory(exporters, history=[...])`) and stops every one afterwards."""
+    started: list[PrometheusServer] = []
+
+    def factory(exporters=(), *, history=()) -> PrometheusServer:
+        server = PrometheusServer(tmp_path / f"prometheus-{len(started)}", list(exporters), list(history))
+        started.append(server)
+        return server.start()
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def metrics_engines(tmp_path_factory):
+    """A real Prometheus with both test Deployments' series (monitoring/tests/metrics_world.py), per test module."""
+    engines = metrics_world.start_engines(tmp_path_factory.mktemp("prometheus"))
+    yield engines
+    engines.stop()
+
+
+@pytest.fixture
+def world(tenancy, metrics_engines):
+    return metrics_world.build(tenancy, metrics_engines)

@@ -1,0 +1,272 @@
+"""A real Prometheus for tests: Debian's `prometheus` on a free port with a generated configuration, scraping test
+exporters whose values the test sets, stopped by process id. History older than the first scrape comes from blocks
+that `promtool tsdb create-blocks-from openmetrics` writes into the data directory before Prometheus starts.
+
+    exporter = Exporter().start()
+    exporter.set("airflow_executor_running_tasks", 3, namespace="aerodrome-a", pod="a-statsd-1", executor="")
+    server = PrometheusServer(tmp_path, [exporter], history=[Sample(...), ...]).start()
+    server.wait_for_series('airflow_executor_running_tasks{namespace="aerodrome-a"}')
+    ... server.url ...
+    server.stop(); exporter.stop()
+
+Exporters serve the labels a real scrape would end with (`namespace` and `pod` included: the Prometheus operator adds
+them from the PodMonitor, cAdvisor and kube-state-metrics carry them), and the scrape keeps them (`honor_labels`).
+"""
+
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+SCRAPE_INTERVAL = 1  # seconds
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(predicate, timeout: float, message: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout:g} s waiting for {message}")
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    if not labels:
+        return ""
+    escaped = (
+        f'{key}="{str(value).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34)).replace(chr(10), "")}"'
+        for key, value in sorted(labels.items())
+    )
+    return "{" + ",".join(escaped) + "}"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One historical value for the backfill: `name{labels} value` at `timestamp` (Unix seconds)."""
+
+    name: str
+    labels: dict
+    value: float
+    timestamp: float
+    kind: str = "gauge"  # OpenMetrics type: "gauge" or "counter" (a counter's name must then end in _total)
+
+
+class Exporter:
+    """An HTTP /metrics endpoint (Prometheus text format 0.0.4) serving exactly the series the test sets."""
+
+    def __init__(self):
+        self.port = free_port()
+        self._series: dict[tuple[str, tuple], float] = {}
+        self._growing: dict[tuple[str, tuple], tuple[float, float, float]] = {}
+        self._types: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self.scrapes = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def set(self, name: str, value: float, *, kind: str = "gauge", **labels: str) -> None:
+        with self._lock:
+            self._types[name] = kind
+            self._series[(name, tuple(sorted(labels.items())))] = float(value)
+
+    def grow(self, name: str, per_second: float, *, since: float, start: float = 0.0, **labels: str) -> None:
+        """A counter worth `start + per_second * (now - since)` at each scrape (continuing a backfilled history)."""
+        with self._lock:
+            self._types[name] = "counter" if name.endswith("_total") else "untyped"
+            self._growing[(name, tuple(sorted(labels.items())))] = (per_second, since, start)
+
+    def remove(self, name: str, **labels: str) -> None:
+        with self._lock:
+            self._series.pop((name, tuple(sorted(labels.items()))), None)
+            self._growing.pop((name, tuple(sorted(labels.items()))), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._series.clear()
+            self._growing.clear()
+
+    def text(self) -> str:
+        now = time.time()
+        with self._lock:
+            lines, typed = [], set()
+            values = dict(self._series)
+            values.update({key: start + rate * (now - since) for key, (rate, since, start) in self._growing.items()})
+            for (name, labels), value in sorted(values.items()):
+                if name not in typed:
+                    lines.append(f"# TYPE {name} {self._types.get(name, 'gauge')}")
+                    typed.add(name)
+                lines.append(f"{name}{_labels_text(dict(labels))} {value!r}")
+            return "\n".join(lines) + "\n"
+
+    def start(self) -> "Exporter":
+        exporter = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the stdlib's name)
+                body = exporter.text().encode()
+                exporter.scrapes += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def openmetrics(samples: list[Sample]) -> str:
+    """The samples as an OpenMetrics exposition with timestamps, families grouped, times ascending (what promtool
+    wants)."""
+    families: dict[str, list[Sample]] = {}
+    for sample in samples:
+        family = sample.name.removesuffix("_total") if sample.kind == "counter" else sample.name
+        families.setdefault(family, []).append(sample)
+    lines = []
+    for family, members in families.items():
+        lines.append(f"# TYPE {family} {members[0].kind}")
+        for sample in sorted(members, key=lambda s: (tuple(sorted(s.labels.items())), s.timestamp)):
+            lines.append(f"{sample.name}{_labels_text(sample.labels)} {sample.value!r} {sample.timestamp:.3f}")
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class PrometheusServer:
+    """Prometheus on 127.0.0.1:<free port>, its data and configuration under `directory`."""
+
+    directory: Path
+    exporters: list[Exporter] = field(default_factory=list)
+    history: list[Sample] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "prometheus.log"
+
+    def start(self) -> "PrometheusServer":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        data = self.directory / "data"
+        data.mkdir(exist_ok=True)
+        if self.history:
+            self.backfill(self.history, data)
+        config = self.directory / "prometheus.yml"
+        config.write_text(yaml.safe_dump(self.configuration(), sort_keys=False))
+        command = [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--storage.tsdb.retention.time=30d",
+            "--web.enable-lifecycle",
+            "--log.level=warn",
+        ]
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait(self._ready, timeout=30, message=f"Prometheus on port {self.port} (log: {self.log})")
+        except AssertionError:
+            self.stop()
+            raise
+        return self
+
+    def configuration(self) -> dict:
+        return {
+            "global": {"scrape_interval": f"{SCRAPE_INTERVAL}s", "evaluation_interval": f"{SCRAPE_INTERVAL}s"},
+            "scrape_configs": [
+                {
+                    "job_name": "exporters",
+                    "honor_labels": True,
+                    "static_configs": [{"targets": [exporter.address for exporter in self.exporters]}],
+                }
+            ]
+            if self.exporters
+            else [],
+        }
+
+    @staticmethod
+    def backfill(samples: list[Sample], data: Path) -> None:
+        source = data.parent / "history.om"
+        source.write_text(openmetrics(samples))
+        result = subprocess.run(
+            [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"promtool could not backfill: {result.stdout}{result.stderr}")
+
+    def _ready(self) -> bool:
+        if self.process and self.process.poll() is not None:
+            raise AssertionError(f"Prometheus exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def query(self, promql: str) -> list[dict]:
+        """An instant query's result vector (for the tests' own checks)."""
+        address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+        with urllib.request.urlopen(address, timeout=5) as response:
+            return json.load(response)["data"]["result"]
+
+    def wait_for_series(self, promql: str, timeout: float = 20) -> list[dict]:
+        """Waits until an instant query returns something (a scrape has happened)."""
+        return _wait(lambda: self.query(promql), timeout=timeout, message=f"Prometheus to have {promql}")
+
+    def wait_for_scrape(self, exporter: Exporter, timeout: float = 20) -> None:
+        """Waits until Prometheus has scraped `exporter` at least once more, so what the test set is stored."""
+        seen = exporter.scrapes
+        _wait(lambda: exporter.scrapes > seen + 1, timeout=timeout, message="another scrape")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
