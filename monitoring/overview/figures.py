@@ -1,23 +1,19 @@
 """The live figures of the overview's shown rows (running and queued tasks, scheduler heartbeat), from the metrics
-catalogue's `overview_figures` (one Prometheus query per cluster). Whatever goes wrong there costs the page its
-live columns, shown as "—" with the reason, never the page."""
+catalogue's `overview_figures` (one Prometheus query per cluster, for the shown page only). Whatever goes wrong
+there costs the page its live columns, shown as "—" with the reason, never the page."""
 
 import logging
 
+from monitoring.metrics.selectors import overview_figures
+
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = "Live figures from Prometheus are not available on this installation yet."
+FAILED = "Live figures could not be read from Prometheus."
 
 
 def attach(rows) -> None:
-    """Sets each row's `figures` (or `figures_error`) for the given rows only."""
+    """Sets each row's `figures`, or its `figures_error` (the reason) when there are none."""
     if not rows:
-        return
-    try:
-        from monitoring.metrics.selectors import overview_figures
-    except ImportError:  # the metrics catalogue is not installed (yet): no live columns
-        for row in rows:
-            row.figures_error = UNAVAILABLE
         return
     try:
         figures = overview_figures(deployments=[row.deployment for row in rows])
@@ -27,8 +23,8 @@ def attach(rows) -> None:
     for row in rows:
         found = figures.get(row.deployment.pk)
         if found is None:
-            row.figures_error = "Prometheus did not answer for this Deployment."
-        elif getattr(found, "error", None):
+            row.figures_error = FAILED
+        elif found.error:
             row.figures_error = found.error
         else:
             row.figures = found

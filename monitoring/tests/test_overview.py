@@ -12,6 +12,8 @@ from accounts.tests.factories import BindingFactory, WorkspaceFactory
 from deployments.models import Deployment, WorkerQueue
 from deployments.tests.factories import make_deployment
 from monitoring import pricing
+from monitoring.metrics.selectors import OverviewFigures
+from monitoring.overview.selectors import health_of
 from workspaces.models import WorkspaceRoleBinding
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +171,23 @@ def test_pages_of_25_keep_search_and_sort(client, tenancy):
     assert 'href="?q=batch&amp;sort=-name&page=2"' in html
     second = client.get(overview_url(tenancy.org), {"q": "batch", "sort": "-name", "page": 2})
     assert names_in(second) == [f"batch {i:02d}" for i in range(4, -1, -1)]
+
+
+@pytest.mark.parametrize(
+    ("status", "heartbeats", "error", "label"),
+    [
+        (Deployment.Status.HEALTHY, 11.8, None, "Healthy"),
+        (Deployment.Status.HEALTHY, 3.0, None, "Degraded"),
+        (Deployment.Status.HEALTHY, 0.0, None, "Scheduler down"),
+        (Deployment.Status.HEALTHY, None, "The cluster has no Prometheus URL.", "Pods ready"),
+        (Deployment.Status.UNHEALTHY, 12.0, None, "Unhealthy"),
+        (Deployment.Status.FAILED, None, None, "Unhealthy"),
+        (Deployment.Status.DEPLOYING, 12.0, None, "—"),
+    ],
+)
+def test_health_combines_provisioning_status_with_the_scheduler_heartbeat(status, heartbeats, error, label):
+    figures = OverviewFigures(heartbeats_per_minute=heartbeats) if heartbeats is not None else None
+    found, _colour, explanation = health_of(status, figures, error)
+    assert found == label
+    if error:
+        assert error in explanation
