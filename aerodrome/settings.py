@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "aerodrome.health.ProbeMiddleware",  # probes name the pod's IP as their host: answered before the host check
+    "monitoring.platform_metrics.views.MetricsEndpointMiddleware",  # so does Prometheus scraping /metrics
+    "monitoring.platform_metrics.middleware.RequestMetricsMiddleware",  # counts and times every other request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aerodrome.api.middleware.ApiErrorMiddleware",  # outside the others: every /api/ error leaves as JSON
@@ -415,6 +417,13 @@ DELETED_RETENTION_DAYS = 14
 # OUTBOUND_DENIED_NETWORKS, are refused even there. Platform clusters, configured by staff, are exempt.
 OUTBOUND_ALLOWED_NETWORKS = env_networks("OUTBOUND_ALLOWED_NETWORKS")
 OUTBOUND_DENIED_NETWORKS = env_networks("OUTBOUND_DENIED_NETWORKS")
+# The platform's own /metrics (monitoring/platform_metrics): readable with `Authorization: Bearer <token>` or from an
+# allowed network; with neither set it is off (404). Request counts are per process: under gunicorn they are shared
+# through PROMETHEUS_MULTIPROC_DIR (prometheus-client's own variable, set by platform/gunicorn.conf.py).
+PLATFORM_METRICS_TOKEN = env_str("PLATFORM_METRICS_TOKEN", "")
+if PLATFORM_METRICS_TOKEN and len(PLATFORM_METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("PLATFORM_METRICS_TOKEN must be at least 24 characters long.")
+PLATFORM_METRICS_ALLOWED_NETWORKS = env_networks("PLATFORM_METRICS_ALLOWED_NETWORKS")
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
 MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")
