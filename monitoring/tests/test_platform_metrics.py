@@ -192,3 +192,17 @@ def test_redis_down_answers_at_once_without_queue_depth(client, with_token):
     assert value(scrape, "aerodrome_source_up", source="broker") == 0
     assert not any(name == "aerodrome_celery_queue_depth" for name, _ in scrape)
     assert value(scrape, "aerodrome_source_up", source="database") == 1
+
+
+def test_a_short_metrics_token_stops_start_up(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DEBUG": "true", "VAR_DIR": str(tmp_path), "PLATFORM_METRICS_TOKEN": "too-short"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import aerodrome.settings"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "PLATFORM_METRICS_TOKEN must be at least 24 characters long." in result.stderr
