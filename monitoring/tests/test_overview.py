@@ -191,3 +191,25 @@ def test_health_combines_provisioning_status_with_the_scheduler_heartbeat(status
     assert found == label
     if error:
         assert error in explanation
+
+
+def test_queries_do_not_grow_with_the_number_of_deployments(client, tenancy, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pricing.pricing_update(actor=admin_user, cpu_hour=Decimal("0.04"), gib_hour=Decimal("0.005"), currency="EUR")
+    client.force_login(tenancy.member)
+
+    def queries_with(n: int) -> int:
+        start = Deployment.objects.count()
+        made = Deployment.objects.bulk_create(
+            Deployment(workspace=tenancy.workspace, name=f"n{start + i}", release_name=f"n-{start + i}")
+            for i in range(n)
+        )
+        WorkerQueue.objects.bulk_create(WorkerQueue(deployment=d, name="default") for d in made)
+        client.get(overview_url(tenancy.org))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(overview_url(tenancy.org)).status_code == 200
+        return len(captured)
+
+    assert queries_with(3) == queries_with(40)

@@ -65,3 +65,12 @@ def test_overview_search_sort_and_cost(page, live_server, world, tenancy, admin_
     assert "q=finance" in page.url and "sort=-cpu" in page.url
     search.fill("zzz")
     expect(page.get_by_test_id("overview-no-match")).to_be_visible()
+
+    # The Deployment's own page shows what it requests and its estimate, with how it is computed on hover.
+    search.fill("")
+    page.get_by_role("link", name="Ledger close").click()
+    estimate = page.get_by_test_id("estimated-cost")
+    expect(estimate).to_contain_text("USD / month")
+    expect(estimate).to_have_attribute("title", re.compile("730 hours a month"))
+    expect(page.get_by_test_id("requested")).to_have_text("12.6 CPU · 25 GiB")
+    page.screenshot(path=str(ARTIFACTS / "deployment-overview-cost.png"), full_page=True)
