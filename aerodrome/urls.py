@@ -37,5 +37,6 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include("workspaces.urls")),
     path("orgs/<slug:org_slug>/", include("accounts.urls")),
     path("orgs/<slug:org_slug>/", include("deployments.urls")),
+    path("orgs/<slug:org_slug>/", include("monitoring.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.overview.urls")),
 ]

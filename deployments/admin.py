@@ -178,7 +178,7 @@ class ClusterAdmin(ServiceBackedAdmin):
         "audit_trail",
     )
     fieldsets = (
-        (None, {"fields": ("organization", "name", "ingress_base_domain", "prometheus_url")}),
+        (None, {"fields": ("organization", "name", "ingress_base_domain", "prometheus_url", "monitoring_namespace")}),
         (
             "HTTPS for the Airflow UI",
             {"fields": ("tls_mode", "tls_cluster_issuer", "tls_certificate", "tls_private_key", "stored_certificate")},

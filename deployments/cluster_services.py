@@ -73,6 +73,8 @@ def clean_cluster(fields: dict, *, cluster: Cluster | None = None, organization:
         cleaned["prometheus_url"] = errors.check(
             v.clean_url, fields["prometheus_url"], field="prometheus_url", what="Prometheus URL"
         )
+    if "monitoring_namespace" in fields:
+        cleaned["monitoring_namespace"] = errors.check(v.clean_namespace, fields["monitoring_namespace"])
     if fields.get("database_admin_url"):  # write-only too
         url = errors.check(
             v.clean_url,

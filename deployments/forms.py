@@ -179,6 +179,9 @@ class ClusterForm(forms.Form):
     )
     ingress_base_domain = _text("Ingress base domain")
     prometheus_url = _text("Prometheus URL")
+    monitoring_namespace = _text(
+        "Monitoring namespace", help_text="Where Prometheus runs: it may scrape each Deployment's statsd exporter."
+    )
     database_admin_url = _text("Database admin URL")
     tls_mode = forms.ChoiceField(
         label="HTTPS",
@@ -205,13 +208,21 @@ class ClusterForm(forms.Form):
                         "kubernetes_version",
                         "ingress_base_domain",
                         "prometheus_url",
+                        "monitoring_namespace",
                         "tls_mode",
                         "tls_cluster_issuer",
                     )
                 },
             )
         else:
-            kwargs.setdefault("initial", {"auth": Cluster.Auth.KUBECONFIG, "tls_mode": catalog.TLSMode.NONE})
+            kwargs.setdefault(
+                "initial",
+                {
+                    "auth": Cluster.Auth.KUBECONFIG,
+                    "tls_mode": catalog.TLSMode.NONE,
+                    "monitoring_namespace": "monitoring",
+                },
+            )
         super().__init__(*args, **kwargs)
         self.cluster = cluster
 

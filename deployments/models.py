@@ -45,6 +45,9 @@ class Cluster(models.Model):
     kubernetes_version = models.CharField(max_length=8, default=KUBERNETES_VERSIONS[0])
     ingress_base_domain = models.CharField(max_length=253)
     prometheus_url = models.URLField(blank=True)
+    # Where the cluster's Prometheus runs: render lets pods of this namespace reach each Deployment's statsd exporter
+    # and adds a PodMonitor (with a Prometheus URL only: a cluster that has one runs the Prometheus operator).
+    monitoring_namespace = models.CharField(max_length=63, default="monitoring", blank=True)
     database_admin_url = EncryptedTextField(blank=True)
     # How each Deployment's UI gets a certificate (deployments/tls.py): none, a cert-manager ClusterIssuer, or a
     # wildcard certificate with its key (write-only, encrypted) that Aerodrome writes into each namespace.

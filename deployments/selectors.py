@@ -103,6 +103,7 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         oauth_client_id=deployment.oauth_client.client_id if deployment.oauth_client_id else "",
         oidc_issuer=airflow_login.issuer(),
         tls=tls_spec(cluster),
+        monitoring_namespace=cluster.monitoring_namespace if cluster and cluster.prometheus_url else "",
     )
 
 

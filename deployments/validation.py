@@ -271,6 +271,16 @@ def clean_env_value(value) -> str:
     return value
 
 
+def clean_namespace(value) -> str:
+    """A namespace name (a DNS-1123 label), or blank."""
+    value = (value or "").strip().lower()
+    if value and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value):
+        raise ValidationError(
+            {"monitoring_namespace": "Enter a namespace name: lower-case letters, digits and hyphens, at most 63."}
+        )
+    return value
+
+
 def clean_domain(value) -> str:
     value = (value or "").strip().lower().rstrip(".")
     if not DOMAIN.match(value):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import can
 from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done, invalid, paginate, safe_next
-from deployments import catalog, cost, quota, selectors, services
+from deployments import catalog, cost, quota, selectors, services, tabs
 from deployments import validation as v
 from deployments.forms import (
     DeleteForm,
@@ -52,6 +52,7 @@ def deployment_layout(request, deployment, section, **extra) -> dict:
         "can_reconcile": can(user, "deployment.reconcile", deployment),
         "can_delete": can(user, "deployment.delete", deployment),
         "can_manage_variables": can(user, "deployment.manage_variables", deployment),
+        "extra_tabs": tabs.visible_tabs(user, deployment),
         **extra,
     }
 

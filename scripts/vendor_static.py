@@ -30,6 +30,10 @@ PACKAGES = {
     "htmx.org@2.0.11": {  # 0BSD
         "dist/htmx.min.js": "htmx/htmx.min.js",
     },
+    "uplot@1.6.32": {  # MIT; the Metrics tab's charts
+        "dist/uPlot.iife.min.js": "uplot/uPlot.iife.min.js",
+        "dist/uPlot.min.css": "uplot/uPlot.min.css",
+    },
 }
 
 # `/*# sourceMappingURL=… */` (CSS) and `//# sourceMappingURL=…` (JS), on a line of their own.

@@ -143,6 +143,10 @@ class ClusterSerializer(serializers.ModelSerializer):
     auth = serializers.ChoiceField(choices=Cluster.Auth.choices, read_only=True)
     kubernetes_version = serializers.ChoiceField(choices=KUBERNETES_VERSIONS, read_only=True)
     prometheus_url = OptionalURLField(read_only=True, help_text="The cluster's Prometheus; null when none is set.")
+    monitoring_namespace = serializers.CharField(
+        read_only=True,
+        help_text="The namespace the cluster's Prometheus runs in: it may scrape each Deployment's statsd exporter.",
+    )
     tls_mode = serializers.ChoiceField(
         choices=catalog.TLSMode.choices,
         read_only=True,
@@ -173,6 +177,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             "kubernetes_version",
             "ingress_base_domain",
             "prometheus_url",
+            "monitoring_namespace",
             "tls_mode",
             "tls_cluster_issuer",
             "tls_certificate_names",
@@ -212,6 +217,12 @@ class _ClusterSettings(StrictSerializer):
     kubernetes_version = KubernetesVersionField(required=False)
     prometheus_url = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, help_text="Blank or null: none."
+    )
+    monitoring_namespace = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The namespace the cluster's Prometheus runs in (default `monitoring`): the Deployments' statsd "
+        "exporters admit it, and get a PodMonitor when a Prometheus URL is set. Blank: none.",
     )
     database_admin_url = _secret_input(
         "A postgresql:// URL of a role that may create the Deployments' metadata databases. Write-only; blank keeps it."

@@ -78,6 +78,7 @@ KINDS: dict[str, Resource] = {
     "StatefulSet": Resource("apps/v1", "statefulsets", True),
     "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets", True),
     "HorizontalPodAutoscaler": Resource("autoscaling/v2", "horizontalpodautoscalers", True),
+    "PodMonitor": Resource("monitoring.coreos.com/v1", "podmonitors", True),
 }
 
 
@@ -154,13 +155,19 @@ class Gateway:
     def get(self, ref: ObjectRef) -> dict | None:
         return self._request("GET", self._path(ref), missing_ok=True)
 
-    def list(self, api_version: str, kind: str, namespace: str | None, label_selector: str) -> list[dict]:
+    def list(
+        self, api_version: str, kind: str, namespace: str | None, label_selector: str, *, missing_ok: bool = False
+    ) -> list[dict]:
+        """Every object of a kind matching the selector; `missing_ok`: none when the server does not know the kind
+        (a custom resource whose CRD is not installed answers 404)."""
         resource = resource_for(api_version, kind)
         path = self._collection_path(resource, namespace)
         items: list[dict] = []
         query = [("labelSelector", label_selector), ("limit", str(LIST_PAGE_SIZE))]
         while True:
-            page = self._request("GET", path, query=query)
+            page = self._request("GET", path, query=query, missing_ok=missing_ok)
+            if page is None:
+                return items
             # The API server leaves apiVersion and kind out of list items; callers want whole objects.
             items += [{"apiVersion": api_version, "kind": kind, **item} for item in page.get("items") or []]
             token = (page.get("metadata") or {}).get("continue")

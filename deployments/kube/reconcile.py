@@ -220,7 +220,8 @@ def current_objects(gateway, spec) -> dict[ObjectRef, dict]:
     for api_version, kind in render.MANAGED_KINDS:
         if kind == "Namespace":
             continue
-        for obj in gateway.list(api_version, kind, spec.namespace, selector):
+        custom = (api_version, kind) in render.CUSTOM_KINDS
+        for obj in gateway.list(api_version, kind, spec.namespace, selector, missing_ok=custom):
             found[ObjectRef.of(obj)] = obj
     return found
 

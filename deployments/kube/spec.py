@@ -88,6 +88,9 @@ class DeploymentSpec:
     oauth_client_id: str = ""
     oidc_issuer: str = ""
     tls: TLSSpec = TLSSpec()  # off unless the cluster has a TLS setting
+    # The namespace of the cluster's Prometheus: it may reach the statsd exporter, which a PodMonitor offers it.
+    # Empty (no Prometheus URL on the cluster, or none set): neither is rendered.
+    monitoring_namespace: str = ""
 
     @property
     def namespace(self) -> str:

@@ -84,6 +84,7 @@ MINIMAL_SPECS = {
         }
     },
     "Pod": {"spec": POD_TEMPLATE["spec"]},
+    "PodMonitor": {"spec": {"selector": {"matchLabels": LABELS}, "podMetricsEndpoints": [{"port": "metrics"}]}},
 }
 
 
@@ -372,6 +373,15 @@ def test_an_answer_that_is_not_json_is_not_shown():
     ):
         stub_gateway(server).version()
     assert caught.value.reason == "The API server answered with something other than JSON."
+
+
+def test_listing_a_custom_kind_the_cluster_lacks_finds_nothing_when_allowed():
+    # A cluster without the Prometheus operator's CRDs answers 404 for PodMonitors: reconcile lists them anyway.
+    with StubServer(lambda seen: Answer(404, b'{"kind": "Status", "code": 404}')) as server:
+        gateway = stub_gateway(server)
+        assert gateway.list("monitoring.coreos.com/v1", "PodMonitor", NS, "app=web", missing_ok=True) == []
+        with pytest.raises(PermanentError):
+            gateway.list("monitoring.coreos.com/v1", "PodMonitor", NS, "app=web")
 
 
 def test_a_made_up_status_phrase_is_not_shown():

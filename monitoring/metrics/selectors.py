@@ -4,6 +4,7 @@ are cached per Deployment, query and window for METRICS_CACHE_SECONDS."""
 
 import contextvars
 import hashlib
+import math
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from monitoring.metrics import catalogue
 from monitoring.metrics.prometheus import Client, NotConfigured, PrometheusError, Series
 
 PARALLEL_QUERIES = 4
+_ROLE_ORDER = {"value": 0, "request": 1, "limit": 2}
 MAX_MARKERS = 100
 
 
@@ -132,7 +134,7 @@ def _chart(chart, results, capacity: dict[str, float], start, end, step) -> Char
         for series in results.get(query.key, []):
             title = series.labels.get("container", "") if chart.per_component else ""
             panel = panels.setdefault(title, Panel(title))
-            points = [[t, v] for t, v in series.points]
+            points = [[t, v] for t, v in series.points if math.isfinite(v)]
             panel.series.append({"name": query.series_name(series.labels), "role": query.role, "points": points})
     if chart.key == "queues":
         panel = panels.setdefault("", Panel(""))
@@ -142,7 +144,7 @@ def _chart(chart, results, capacity: dict[str, float], start, end, step) -> Char
             panel.series.append({"name": f"{queue} capacity", "role": "limit", "points": points})
     ordered = [panels[title] for title in sorted(panels)]
     for panel in ordered:
-        panel.series.sort(key=lambda s: (s["role"] != "value", s["name"]))
+        panel.series.sort(key=lambda s: (_ROLE_ORDER[s["role"]], s["name"]))
     return ChartData(chart.key, chart.title, chart.unit, chart.description, ordered)
 
 

@@ -25,6 +25,7 @@ from deployments.tests.factories import make_cluster, make_deployment
 from monitoring.tests.engines.prometheus import Exporter, PrometheusServer, Sample
 
 HISTORY_HOURS = 3
+SCRAPE_INTERVAL = 15  # seconds, like a real Prometheus; the history is as dense
 GIB = 1024**3
 
 
@@ -112,7 +113,8 @@ def history(releases_and_figures, *, now: float, target: dict) -> list[Sample]:
     """Samples every minute for HISTORY_HOURS up to `now`, labelled like the live scrape (`target`: job, instance)."""
     samples = []
     start = now - HISTORY_HOURS * 3600  # the counters' zero, as Exporter.grow continues them
-    times = [start + minute * 60 for minute in range(HISTORY_HOURS * 60)]
+    # One point per scrape interval, as the live scrapes that follow: rates over any five minutes come out exact.
+    times = [now - i * SCRAPE_INTERVAL for i in range(int((now - start) // SCRAPE_INTERVAL), -1, -1)]
     for release, figures in releases_and_figures:
         for name, labels, value in gauges(release, figures):
             kind = "counter" if name.endswith("_total") else "gauge"
@@ -147,8 +149,9 @@ def start_engines(directory) -> Engines:
             exporter.grow(name, per_second, since=history_start, **labels)
     target = {"job": "exporters", "instance": exporter.address}
     samples = history(((RELEASE_A, A), (RELEASE_B, B)), now=now, target=target)
-    server = PrometheusServer(directory, [exporter], samples).start()
-    server.wait_for_scrape(exporter)
+    # The history reaches the present; the live scrapes continue it from the first one on (about 5 s after start).
+    server = PrometheusServer(directory, [exporter], samples, scrape_interval=SCRAPE_INTERVAL).start()
+    server.wait_for_scrape(exporter, scrapes=1)
     return Engines(server, exporter)
 
 

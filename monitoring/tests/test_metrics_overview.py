@@ -14,9 +14,9 @@ def test_overview_figures_for_two_deployments_in_one_query(world):
     assert len(calls) == 1
     a, b = figures[world.a.pk], figures[world.b.pk]
     assert (a.running_tasks, a.queued_tasks, a.error) == (4.0, 2.0, None)
-    assert a.heartbeats_per_minute == pytest.approx(12.0, rel=0.02)
+    assert a.heartbeats_per_minute == pytest.approx(12.0, rel=0.05)  # the newest rate: within part of a scrape
     assert (b.running_tasks, b.queued_tasks, b.error) == (1.0, 7.0, None)
-    assert b.heartbeats_per_minute == pytest.approx(6.0, rel=0.02)
+    assert b.heartbeats_per_minute == pytest.approx(6.0, rel=0.05)
 
 
 def test_overview_figures_say_why_there_are_none(tenancy):

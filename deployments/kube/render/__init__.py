@@ -44,6 +44,7 @@ from deployments.kube.spec import DeploymentSpec
 
 __all__ = [
     "ANNOTATION_CONFIG_HASH",
+    "CUSTOM_KINDS",
     "EXPECTED_ENV_RESERVED",
     "LABEL_DEPLOYMENT",
     "LABEL_MANAGED",
@@ -74,7 +75,13 @@ MANAGED_KINDS: list[tuple[str, str]] = [
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("networking.k8s.io/v1", "Ingress"),
+    (
+        "monitoring.coreos.com/v1",
+        "PodMonitor",
+    ),  # on clusters with a Prometheus; a custom resource (prometheus-operator)
 ]
+# Kinds a cluster has only when an operator installed their CRD: listing them where it did not finds nothing.
+CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset({("monitoring.coreos.com/v1", "PodMonitor")})
 _KIND_ORDER = {pair: index for index, pair in enumerate(MANAGED_KINDS)}
 
 

@@ -1,5 +1,6 @@
 """The statsd exporter that turns Airflow's metrics into Prometheus ones: its mappings ConfigMap, Deployment and
-Service."""
+Service, and, on a cluster with a Prometheus, the PodMonitor that has the Prometheus operator scrape it and the
+NetworkPolicy that lets the monitoring namespace through the default-deny policy to its scrape port."""
 
 from deployments import catalog
 from deployments.kube.render.base import (
@@ -11,6 +12,7 @@ from deployments.kube.render.base import (
     port,
     resources,
     safe_yaml,
+    selector,
     service,
     service_account_name,
 )
@@ -18,6 +20,7 @@ from deployments.kube.render.pods import container_security, deployment, http_pr
 from deployments.kube.spec import DeploymentSpec
 
 STATSD_IMAGE = "quay.io/prometheus/statsd-exporter:v0.28.0"
+SCRAPE_INTERVAL = "30s"  # about 2 points a minute: the heartbeat chart's "12 a minute" stays readable
 NOBODY = 65534  # the statsd-exporter image runs as nobody
 
 
@@ -129,4 +132,46 @@ def objects(spec: DeploymentSpec, hashes: dict) -> list[dict]:
     return [
         deployment(spec, dns_name(spec.release_name, STATSD), STATSD, 1, pod_spec, hashes[STATSD]),
         service(spec, STATSD, [port("statsd-ingest", STATSD_PORT, "UDP"), port("statsd-scrape", STATSD_SCRAPE_PORT)]),
+        *scraping(spec),
     ]
+
+
+def scraping(spec: DeploymentSpec) -> list[dict]:
+    """The PodMonitor and the NetworkPolicy that let the cluster's Prometheus (in `spec.monitoring_namespace`)
+    scrape the exporter; nothing without a monitoring namespace."""
+    if not spec.monitoring_namespace:
+        return []
+    name = dns_name(spec.release_name, STATSD)
+    pod_monitor = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": meta(spec, name, STATSD),
+        "spec": {
+            # job="<namespace>/<release>-statsd"; the operator adds namespace, pod and container to every series.
+            "selector": {"matchLabels": selector(spec, STATSD)},
+            "namespaceSelector": {"matchNames": [spec.namespace]},
+            "podMetricsEndpoints": [{"port": "statsd-scrape", "path": "/metrics", "interval": SCRAPE_INTERVAL}],
+        },
+    }
+    network_policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta(spec, dns_name(spec.release_name, "allow-monitoring"), STATSD),
+        "spec": {
+            "podSelector": {"matchLabels": selector(spec, STATSD)},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": spec.monitoring_namespace}
+                            }
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": STATSD_SCRAPE_PORT}],
+                }
+            ],
+        },
+    }
+    return [pod_monitor, network_policy]

@@ -31,7 +31,7 @@ import yaml
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-SCRAPE_INTERVAL = 1  # seconds
+SCRAPE_INTERVAL = 1  # seconds (the default: a test sees what it sets within about two seconds)
 
 
 def free_port() -> int:
@@ -171,6 +171,7 @@ class PrometheusServer:
     exporters: list[Exporter] = field(default_factory=list)
     history: list[Sample] = field(default_factory=list)
     port: int = field(default_factory=free_port)
+    scrape_interval: int = SCRAPE_INTERVAL
     process: subprocess.Popen | None = None
 
     @property
@@ -209,7 +210,10 @@ class PrometheusServer:
 
     def configuration(self) -> dict:
         return {
-            "global": {"scrape_interval": f"{SCRAPE_INTERVAL}s", "evaluation_interval": f"{SCRAPE_INTERVAL}s"},
+            "global": {
+                "scrape_interval": f"{self.scrape_interval}s",
+                "evaluation_interval": f"{self.scrape_interval}s",
+            },
             "scrape_configs": [
                 {
                     "job_name": "exporters",
@@ -253,10 +257,12 @@ class PrometheusServer:
         """Waits until an instant query returns something (a scrape has happened)."""
         return _wait(lambda: self.query(promql), timeout=timeout, message=f"Prometheus to have {promql}")
 
-    def wait_for_scrape(self, exporter: Exporter, timeout: float = 20) -> None:
-        """Waits until Prometheus has scraped `exporter` at least once more, so what the test set is stored."""
+    def wait_for_scrape(self, exporter: Exporter, timeout: float = 20, scrapes: int = 2) -> None:
+        """Waits until Prometheus has scraped `exporter` `scrapes` more times (two by default: one that began after
+        the test's last change, so what the test set is stored), and stored the last one."""
         seen = exporter.scrapes
-        _wait(lambda: exporter.scrapes > seen + 1, timeout=timeout, message="another scrape")
+        _wait(lambda: exporter.scrapes >= seen + scrapes, timeout=timeout, message="another scrape")
+        time.sleep(0.2)  # the scrape's samples are appended once the response is read
 
     def stop(self) -> None:
         process, self.process = self.process, None
