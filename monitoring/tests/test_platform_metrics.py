@@ -206,3 +206,19 @@ def test_a_short_metrics_token_stops_start_up(tmp_path):
     )
     assert result.returncode != 0
     assert "PLATFORM_METRICS_TOKEN must be at least 24 characters long." in result.stderr
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_runs_in_a_celery_worker_process_are_served_by_the_web_process(
+    celery_worker_queue, client, tenancy, with_token
+):
+    """The reconcile runs in the real Celery worker (another process); /metrics here counts it."""
+    ReconcileTally.objects.all().delete()
+    make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Worked")  # enqueued on commit
+    deadline = time.monotonic() + 60
+    while not ReconcileTally.objects.filter(outcome="applied").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    scrape = samples(client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).content.decode())
+    assert value(scrape, "aerodrome_reconciles_total", outcome="applied") >= 1
+    assert value(scrape, "aerodrome_deployments", status="RENDERED") == 1
