@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "deployment.delete": WorkspaceRole.OPERATOR,
     "deployment.reconcile": WorkspaceRole.OPERATOR,
     "deployment.manage_variables": WorkspaceRole.OPERATOR,
+    "channel.view": WorkspaceRole.MEMBER,
+    "channel.manage": WorkspaceRole.AUTHOR,
 }
 
 # What a workspace or Deployment token may do at its organisation's level (see the module's docstring).

@@ -386,12 +386,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deployments-sweep": {"task": "deployments.tasks.sweep", "schedule": env_int("RECONCILE_SWEEP_SECONDS", 30)},
     "deployments-purge": {"task": "deployments.tasks.purge_deleted", "schedule": 3600},
     "airflow-login-tokens-clear": {"task": "deployments.tasks.clear_expired_airflow_tokens", "schedule": 3600},
+    "notifications-sweep": {"task": "monitoring.alerts.tasks.sweep_deliveries", "schedule": 60},
     "sso-domains-recheck": {"task": "accounts.tasks.sso_domains_recheck", "schedule": SSO_DOMAIN_RECHECK_SECONDS},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Secrets at rest (aerodrome/crypto.py): Fernet keys, first one encrypts; empty derives a key from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+
+# Alert notifications (monitoring/alerts): how long one call to a channel may take, how often a delivery is tried
+# (transient failures only: 5xx, 429, timeouts, connection errors) and the first wait between attempts (doubled each
+# time); the PagerDuty and Opsgenie APIs' addresses (Opsgenie's EU instance is https://api.eu.opsgenie.com).
+NOTIFICATION_TIMEOUT_SECONDS = env_int("NOTIFICATION_TIMEOUT_SECONDS", 10)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATION_RETRY_BACKOFF_SECONDS", 30)
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+OPSGENIE_API_URL = env_str("OPSGENIE_API_URL", "https://api.opsgenie.com")
 
 # Provisioning (deployments/kube): how patiently we talk to Kubernetes, and when status counts as stale.
 KUBE_REQUEST_TIMEOUT = env_int("KUBE_REQUEST_TIMEOUT", 10)

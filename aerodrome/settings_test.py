@@ -15,6 +15,9 @@ os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:25")
 # The suite's own servers (the fake cluster, the test IdP, PostgreSQL) listen on loopback, which the outbound policy
 # refuses for organisations by default; tests of the policy itself use the `strict_outbound` fixture.
 os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+# Notification retries in seconds, not minutes, for the test worker too (tests that assert the backoff set it).
+os.environ.setdefault("NOTIFICATION_RETRY_BACKOFF_SECONDS", "1")
+os.environ.setdefault("NOTIFICATION_MAX_ATTEMPTS", "3")
 # Each test run sends its tasks to a queue of its own, which the test worker (conftest.py) consumes and
 # inherits through the environment, so parallel runs and leftovers never mix.
 os.environ.setdefault(

@@ -39,4 +39,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include("deployments.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.overview.urls")),
+    path("orgs/<slug:org_slug>/", include("monitoring.alerts.channels.urls")),
 ]

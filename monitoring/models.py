@@ -67,3 +67,9 @@ class ReconcileTally(models.Model):
 
     def __str__(self):
         return f"{self.outcome} ≤ {self.le}: {self.count}"
+
+
+# The models of monitoring's subpackages, so Django finds them.
+from monitoring.alerts.channels.models import Channel, Delivery, DeliveryAttempt, Notification  # noqa: E402
+
+__all__ = ["Channel", "Delivery", "DeliveryAttempt", "Notification", "Pricing", "ReconcileTally"]

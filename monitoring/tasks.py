@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from monitoring.alerts.tasks import deliver, sweep_deliveries  # noqa: F401 - registered with the worker
+
 
 @shared_task
 def ping() -> str:

@@ -7,12 +7,13 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.urls import router as accounts_router
 from deployments.api.urls import router as deployments_router
+from monitoring.alerts.channels.api import router as channels_router
 from monitoring.api.urls import router as monitoring_router
 from workspaces.api.urls import router as workspaces_router
 
 router = DefaultRouter()
 router.include_format_suffixes = False
-for app_router in (accounts_router, workspaces_router, deployments_router, monitoring_router):
+for app_router in (accounts_router, workspaces_router, deployments_router, monitoring_router, channels_router):
     router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls

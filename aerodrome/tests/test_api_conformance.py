@@ -27,6 +27,7 @@ from accounts.tests.factories import MembershipFactory, TeamFactory, TeamMembers
 from accounts.tokens import services as tokens
 from deployments import services
 from deployments.tests.factories import make_cluster, make_deployment
+from monitoring.alerts.channels import services as channels
 from workspaces.models import WorkspaceRoleBinding
 
 CHECKS = [
@@ -54,7 +55,8 @@ class World:
 @pytest.fixture
 def world(transactional_db, tenancy, settings):
     settings.API_RATE_LIMITS = {"client": "100000/minute", "anonymous": "100000/minute"}
-    settings.KUBE_RETRIES, settings.KUBE_REQUEST_TIMEOUT = 0, 1  # test-connection: an unreachable cluster, at once
+    settings.KUBE_RETRIES, settings.KUBE_REQUEST_TIMEOUT = 0, 1
+    settings.NOTIFICATION_TIMEOUT_SECONDS = 1  # test-connection: an unreachable cluster, at once
     owner = tenancy.owner
     cluster = make_cluster(organization=tenancy.org, name="acme-prod", prometheus_url="")
     deployment = make_deployment(actor=owner, workspace=tenancy.workspace, cluster=cluster)
@@ -73,6 +75,14 @@ def world(transactional_db, tenancy, settings):
     membership = MembershipFactory(organization=tenancy.org, user=UserFactory(email="leaver@acme.test"))
     [invited] = invitations.invitations_create(actor=owner, organization=tenancy.org, emails=["guest@acme.test"])
     binding = WorkspaceRoleBinding.objects.get(workspace=tenancy.workspace, user=tenancy.member)
+    channel = channels.channel_create(
+        actor=owner,
+        workspace=tenancy.workspace,
+        name="Ops hook",
+        kind="WEBHOOK",
+        url="http://127.0.0.1:9/hook",
+        signing_secret="conformance-signing-secret",
+    )  # fmt: skip  (port 9, discard: the test notification fails at once, as a documented 200)
     return World(
         parameters={
             ("", "slug"): "acme",
@@ -85,6 +95,7 @@ def world(transactional_db, tenancy, settings):
             ("/api/v1/clusters/", "id"): cluster.pk,
             ("/api/v1/deployments/", "id"): deployment.pk,
             ("/api/v1/workspaces/{workspace_pk}/bindings/", "id"): binding.pk,
+            ("/api/v1/workspaces/{workspace_pk}/channels/", "id"): channel.pk,
             ("/api/v1/workspaces/", "id"): tenancy.workspace.pk,
             ("/api/v1/tokens/", "id"): spare.pk,
             ("/api/v1/organizations/{organization_slug}/members/", "id"): membership.pk,

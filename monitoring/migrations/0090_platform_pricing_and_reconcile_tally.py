@@ -8,9 +8,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    initial = True
-
     dependencies = [
+        ("monitoring", "0050_channels_and_deliveries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -116,3 +116,17 @@
     if (e.detail.target === document.body) changingPage = false;
   });
 })();
+
+// "Generate" next to a secret box: a random secret (32 bytes, hex), shown so it can be copied before saving.
+(function () {
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-generate-secret]");
+    if (!button) return;
+    var input = document.getElementById(button.dataset.generateSecret);
+    var bytes = new Uint8Array(32);
+    crypto.getRandomValues(bytes);
+    input.value = Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+    input.type = "text";
+    input.select();
+  });
+})();

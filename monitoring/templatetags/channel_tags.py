@@ -1,0 +1,18 @@
+from django import template
+
+register = template.Library()
+
+ICONS = {
+    "EMAIL": ("ti-mail", "bg-blue-lt"),
+    "SLACK": ("ti-brand-slack", "bg-purple-lt"),
+    "TEAMS": ("ti-brand-teams", "bg-indigo-lt"),
+    "PAGERDUTY": ("ti-urgent", "bg-green-lt"),
+    "OPSGENIE": ("ti-bell-ringing", "bg-orange-lt"),
+    "WEBHOOK": ("ti-webhook", "bg-secondary-lt"),
+}
+
+
+@register.inclusion_tag("monitoring/partials/kind_avatar.html")
+def kind_avatar(kind: str, size: str = ""):
+    icon, colour = ICONS.get(kind, ("ti-bell", "bg-secondary-lt"))
+    return {"icon": icon, "colour": colour, "size": size}
