@@ -4,7 +4,7 @@ render writes the ResourceQuota (and each workload's rolling-update strategy, fr
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from deployments import catalog
 from deployments.catalog import Size
@@ -170,19 +170,40 @@ class Requested:
 
 def requested(deployment) -> Requested:
     """The requests of a saved Deployment (or a DeploymentSpec) at rest: see Requested. Its queues are read from
-    the database, or from a prefetch."""
+    the database, or from a prefetch. Deployments configured alike share one computation (lists show hundreds)."""
     queues = deployment.queues if isinstance(deployment.queues, tuple) else deployment.queues.all()
+    return _requested(
+        deployment.airflow_major,
+        deployment.executor,
+        deployment.scheduler_size,
+        deployment.scheduler_replicas,
+        deployment.triggerer_replicas,
+        deployment.api_server_replicas,
+        tuple(sorted((queue.name, queue.worker_type, max(queue.min_workers, 1)) for queue in queues)),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _requested(
+    airflow_major: int,
+    executor: str,
+    scheduler_size: str,
+    scheduler_replicas: int,
+    triggerer_replicas: int,
+    api_server_replicas: int,
+    queues: tuple[tuple[str, str, int], ...],
+) -> Requested:
     at_rest = compute(
-        airflow_major=deployment.airflow_major,
-        executor=deployment.executor,
-        scheduler_size=deployment.scheduler_size,
-        scheduler_replicas=deployment.scheduler_replicas,
-        triggerer_replicas=deployment.triggerer_replicas,
-        api_server_replicas=deployment.api_server_replicas,
-        queues=[_AtMinimum(queue.name, queue.worker_type, max(queue.min_workers, 1)) for queue in queues],
-        task_pod_cpu=deployment.task_pod_cpu,
-        task_pod_memory_mib=deployment.task_pod_memory_mib,
-        max_task_pods=0,  # started per task, on demand
+        airflow_major=airflow_major,
+        executor=executor,
+        scheduler_size=scheduler_size,
+        scheduler_replicas=scheduler_replicas,
+        triggerer_replicas=triggerer_replicas,
+        api_server_replicas=api_server_replicas,
+        queues=[_AtMinimum(*queue) for queue in queues],
+        task_pod_cpu=Decimal(0),  # task pods are started per task, on demand: none at rest
+        task_pod_memory_mib=0,
+        max_task_pods=0,
         headroom_percent=0,
     )
     return Requested(lines=at_rest.lines)
