@@ -35,6 +35,12 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class AutoSchema(BaseAutoSchema):
+    def _is_list_view(self, serializer=None):
+        # A view whose `list` answers one object (a Deployment's metrics or logs page) sets `list_answers_one`.
+        if getattr(self.view, "list_answers_one", False):
+            return False
+        return super()._is_list_view(serializer)
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction=direction)
         self.resolve_serializer(ErrorSerializer, direction)  # the component the shared responses refer to

@@ -101,6 +101,7 @@ def present(metrics: selectors.DeploymentMetrics) -> dict:
 class DeploymentMetricsViewSet(mixins.ListModelMixin, DeploymentChildViewSet):
     serializer_class = MetricsSerializer
     pagination_class = None
+    list_answers_one = True  # the schema documents one object, not an array (aerodrome/api/schema.py)
 
     @extend_schema(
         summary="Read a Deployment's metrics",

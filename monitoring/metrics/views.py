@@ -56,6 +56,7 @@ def deployment_metrics_body(request, org, pk):
         "deployment": deployment,
         "metrics": metrics,
         "window_label": WINDOW_LABELS[window],
+        "step_label": f"{metrics.step // 60} min" if metrics.step % 60 == 0 else f"{metrics.step} s",
         "charts": [chart_view(chart, metrics) for chart in metrics.charts],
         "markers": [{"time": m.time, "kind": m.kind, "label": m.label} for m in metrics.markers],
         "marker_kinds": MARKER_KINDS,

@@ -26,9 +26,11 @@ def prometheus_factory(tmp_path):
         server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def metrics_engines(tmp_path_factory):
-    """A real Prometheus with both test Deployments' series (monitoring/tests/metrics_world.py), per test module."""
+    """A real Prometheus with both test Deployments' series (monitoring/tests/metrics_world.py), shared by the test
+    session (it takes ~20 s to be ready: the backfill, then a first scrape at the exporter's slot in a 15 s interval).
+    Tests only read it: nothing changes what the exporter serves."""
     engines = metrics_world.start_engines(tmp_path_factory.mktemp("prometheus"))
     yield engines
     engines.stop()

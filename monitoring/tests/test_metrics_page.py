@@ -78,7 +78,7 @@ def test_an_outsider_gets_a_404(world, login, tenancy):
 
 def test_an_unknown_window_shows_the_default_one(world, login, tenancy):
     html = login(tenancy.owner).get(page_url(world.a, "charts/") + "?window=forever").content.decode()
-    assert 'data-window="6h"' in html
+    assert '<div id="metrics-body" data-window="6h">' in html
 
 
 def test_without_prometheus_the_tab_says_so(login, tenancy):

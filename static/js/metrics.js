@@ -18,7 +18,10 @@
     if (unit === "bytes") {
       var sizes = [[1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"]];
       for (var i = 0; i < sizes.length; i++) {
-        if (Math.abs(value) >= sizes[i][0]) return (value / sizes[i][0]).toFixed(1) + " " + sizes[i][1];
+        if (Math.abs(value) >= sizes[i][0]) {
+          var scaled = value / sizes[i][0];
+          return (scaled >= 100 ? scaled.toFixed(0) : scaled.toFixed(1)) + " " + sizes[i][1];
+        }
       }
       return value.toFixed(0) + " B";
     }
@@ -49,8 +52,9 @@
           var ctx = u.ctx;
           ctx.save();
           markers.forEach(function (m) {
-            if (m.time < u.scales.x.min || m.time > u.scales.x.max) return;
-            var x = Math.round(u.valToPos(m.time, "x", true));
+            if (m.time < u.scales.x.min) return;
+            // An event since the newest point (at most one step later) is drawn at the right edge.
+            var x = Math.round(u.valToPos(Math.min(m.time, u.scales.x.max), "x", true));
             ctx.strokeStyle = MARKER_COLOURS[m.kind] || "#868e96";
             ctx.lineWidth = 1.5 * devicePixelRatio;
             ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
@@ -93,11 +97,15 @@
       series: series,
       legend: { show: !small || data.series.length > 1, live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, min: data.start, max: data.end }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
+      scales: {
+        x: { time: true, min: data.start, max: data.end },
+        y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } }
+      },
       axes: [
         { stroke: "#667382", grid: { stroke: "#e6e7e9" }, ticks: { stroke: "#e6e7e9" } },
         {
-          stroke: "#667382", grid: { stroke: "#e6e7e9" }, ticks: { stroke: "#e6e7e9" }, size: 60,
+          stroke: "#667382", grid: { stroke: "#e6e7e9" }, ticks: { stroke: "#e6e7e9" },
+          size: data.unit === "bytes" ? 76 : 52,
           values: function (u, values) { return values.map(function (v) { return formatValue(v, data.unit); }); }
         }
       ],
@@ -115,7 +123,7 @@
     var markers = markerScript ? JSON.parse(markerScript.textContent) : [];
     (root || document).querySelectorAll(".metrics-plot").forEach(function (element) {
       var script = element.nextElementSibling;
-      if (!script || script.type !== "application/json") return;
+      if (element.dataset.drawn || !script || script.type !== "application/json") return;
       draw(element, JSON.parse(script.textContent), markers);
       element.dataset.drawn = "true";
     });
@@ -127,12 +135,13 @@
     });
   }
 
+  // After #metrics-body is swapped in (drawing skips what is drawn already).
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target && event.target.id === "metrics-body") {
-      drawAll(event.target);
+    var target = event.target && event.target.closest ? event.target.closest("#metrics-body") : null;
+    if (target) {
+      drawAll(target);
       // The window links: mark the chosen one (the body was swapped in place, the picker stays).
-      var marker = document.getElementById("metrics-window");
-      var chosen = marker ? marker.dataset.window : null;
+      var chosen = target.dataset.window;
       document.querySelectorAll("#metrics-windows a").forEach(function (link) {
         var on = link.dataset.window === chosen;
         link.classList.toggle("btn-primary", on);
