@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "deployment.delete": WorkspaceRole.OPERATOR,
     "deployment.reconcile": WorkspaceRole.OPERATOR,
     "deployment.manage_variables": WorkspaceRole.OPERATOR,
+    "deployment.deploy": WorkspaceRole.AUTHOR,  # image and DAG deploys, rollbacks (deployments/deploys)
     "channel.view": WorkspaceRole.MEMBER,
     "channel.manage": WorkspaceRole.AUTHOR,
 }

@@ -434,6 +434,37 @@ PLATFORM_METRICS_TOKEN = env_str("PLATFORM_METRICS_TOKEN", "")
 if PLATFORM_METRICS_TOKEN and len(PLATFORM_METRICS_TOKEN) < 24:
     raise ImproperlyConfigured("PLATFORM_METRICS_TOKEN must be at least 24 characters long.")
 PLATFORM_METRICS_ALLOWED_NETWORKS = env_networks("PLATFORM_METRICS_ALLOWED_NETWORKS")
+# Deploys (deployments/deploys): DAG archives' limits (a zip bomb stops at the unpacked limit), where archives are
+# stored (filesystem under VAR_DIR, or an S3-compatible bucket through django-storages: several web replicas need
+# that), how pods' DAG sync polls, and the registries resolved over plain HTTP (host:port, e.g. a lab registry).
+DAG_BUNDLE_MAX_BYTES = env_int("DAG_BUNDLE_MAX_BYTES", 100 * 1024 * 1024)
+DAG_BUNDLE_MAX_UNPACKED_BYTES = env_int("DAG_BUNDLE_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+DAG_BUNDLE_MAX_FILES = env_int("DAG_BUNDLE_MAX_FILES", 10000)
+DAG_BUNDLE_STORAGE = env_str("DAG_BUNDLE_STORAGE", "filesystem")
+if DAG_BUNDLE_STORAGE == "filesystem":
+    STORAGES["dag_bundles"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "dag-bundles")},
+    }
+elif DAG_BUNDLE_STORAGE == "s3":
+    # Credentials come the usual boto3 way (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role, a profile).
+    STORAGES["dag_bundles"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("DAG_BUNDLE_S3_BUCKET"),
+            "endpoint_url": env_str("DAG_BUNDLE_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("DAG_BUNDLE_S3_REGION", "") or None,
+            "location": env_str("DAG_BUNDLE_S3_PREFIX", "dag-bundles"),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured("DAG_BUNDLE_STORAGE must be filesystem or s3.")
+DAG_SYNC_INTERVAL_SECONDS = env_int("DAG_SYNC_INTERVAL_SECONDS", 30)
+DEPLOY_REGISTRY_TIMEOUT = env_int("DEPLOY_REGISTRY_TIMEOUT", 10)
+DEPLOY_INSECURE_REGISTRIES = env_list("DEPLOY_INSECURE_REGISTRIES", [])
 # What manifests rendered for the built-in "manifests only" cluster point at (GitOps users adjust these).
 MANIFESTS_ONLY_INGRESS_DOMAIN = env_str("MANIFESTS_ONLY_INGRESS_DOMAIN", "airflow.example.com")
 MANIFESTS_ONLY_DATABASE_HOST = env_str("MANIFESTS_ONLY_DATABASE_HOST", "postgresql.airflow.svc.cluster.local")

@@ -7,6 +7,7 @@ from accounts import views as account_views
 from accounts.invitations import views as invitation_views
 from aerodrome import health
 from deployments import oidc
+from deployments.deploys import views as deploy_views
 
 # Under /api/ errors answer in the API's JSON format; elsewhere with the product's pages.
 handler400 = "aerodrome.api.handlers.bad_request"
@@ -32,6 +33,9 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("aerodrome.api.urls")),
+    # The DAG sync sidecars of Deployments' pods (deployments/kube/dag_sync.py), with their read-only token.
+    path("dag-sync/<slug:release>/", deploy_views.dag_sync_current, name="dag_sync_current"),
+    path("dag-sync/<slug:release>/bundles/<str:sha256>.tar.gz", deploy_views.dag_sync_bundle, name="dag_sync_bundle"),
     path("invitations/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
     path("orgs/", account_views.organization_list, name="organization_list"),
     path("orgs/<slug:org_slug>/", include("workspaces.urls")),

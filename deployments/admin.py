@@ -607,3 +607,6 @@ class DeploymentEventAdmin(admin.ModelAdmin):
     @admin.display(description="Message")
     def short_message(self, event):
         return event.message if len(event.message) <= 120 else event.message[:119] + "…"
+
+
+from deployments.deploys import admin as deploys_admin  # noqa: E402,F401 - registers the deploys admin

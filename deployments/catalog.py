@@ -103,6 +103,8 @@ STATSD = Size(Decimal("0.1"), 256)
 PGBOUNCER = Size(Decimal("0.25"), 256)
 REDIS = Size(Decimal("0.5"), 1024)
 FLOWER = Size(Decimal("0.25"), 512)
+# The DAG sync sidecar beside every pod that reads DAGs (deployments/kube/dag_sync.py).
+DAG_SYNC = Size(Decimal("0.05"), 64)
 
 # Ranges users may choose from (inclusive).
 NAME_MAX_LENGTH = 100

@@ -146,6 +146,13 @@ class Deployment(models.Model):
     airflow_version = models.CharField(max_length=16, default=catalog.DEFAULT_AIRFLOW_VERSION)
     image_repository = models.CharField(max_length=255, default=catalog.DEFAULT_IMAGE_REPOSITORY)
     image_tag = models.CharField(max_length=128)
+    # Set by an image deploy (deployments/deploys): pods run image_repository@image_digest, exactly what the tag
+    # named then. Changing the repository or tag in the settings clears it.
+    image_digest = models.CharField(max_length=71, blank=True, editable=False)
+    # The DAG bundle its pods' sync sidecars fetch (a DAG deploy changes this, never a pod spec).
+    dag_bundle = models.ForeignKey(
+        "deployments.DagBundle", null=True, blank=True, on_delete=models.PROTECT, editable=False, related_name="+"
+    )
     executor = models.CharField(max_length=32, choices=catalog.Executor.choices, default=catalog.Executor.CELERY)
 
     scheduler_size = models.CharField(max_length=16, choices=catalog.SCHEDULER_SIZE_CHOICES, default="SMALL")
@@ -257,6 +264,9 @@ class Deployment(models.Model):
 
     @property
     def image(self) -> str:
+        """What its pods run: pinned by digest after an image deploy, else repository:tag."""
+        if self.image_digest:
+            return f"{self.image_repository}@{self.image_digest}"
         return f"{self.image_repository}:{self.image_tag}"
 
 
@@ -340,3 +350,18 @@ class DeploymentEvent(models.Model):
 
     def __str__(self):
         return f"{self.reason}: {self.message}"
+
+
+# Deploys sit in their own subpackage; their models belong to this app (and its migrations).
+from deployments.deploys.models import DagBundle, Deploy, RegistryCredential  # noqa: E402
+
+__all__ = [
+    "Cluster",
+    "DagBundle",
+    "Deploy",
+    "Deployment",
+    "DeploymentEvent",
+    "EnvironmentVariable",
+    "RegistryCredential",
+    "WorkerQueue",
+]

@@ -98,18 +98,18 @@ def compute(
     headroom_percent: int,
 ) -> Quota:
     lines = [
-        Line("Scheduler", scheduler_replicas, catalog.SCHEDULER_SIZES[scheduler_size]),
+        Line("Scheduler", scheduler_replicas, catalog.SCHEDULER_SIZES[scheduler_size] + catalog.DAG_SYNC),
         Line("API server" if airflow_major >= 3 else "Webserver", api_server_replicas, catalog.API_SERVER),
-        Line("Triggerer", triggerer_replicas, catalog.TRIGGERER),
+        Line("Triggerer", triggerer_replicas, catalog.TRIGGERER + catalog.DAG_SYNC),
     ]
     if airflow_major >= 3:
-        lines.append(Line("DAG processor", 1, catalog.DAG_PROCESSOR))
+        lines.append(Line("DAG processor", 1, catalog.DAG_PROCESSOR + catalog.DAG_SYNC))
     lines += [Line("StatsD exporter", 1, catalog.STATSD), Line("PgBouncer", 1, catalog.PGBOUNCER)]
     if executor == catalog.Executor.CELERY:
         lines += [Line("Redis", 1, catalog.REDIS, rolls=False), Line("Flower", 1, catalog.FLOWER)]
         for queue in queues:
             worker = catalog.WORKER_TYPES[queue.worker_type]
-            lines.append(Line(f"Workers ({queue.name})", queue.max_workers, worker.size))
+            lines.append(Line(f"Workers ({queue.name})", queue.max_workers, worker.size + catalog.DAG_SYNC))
     else:
         task_pod = catalog.Size(Decimal(task_pod_cpu), task_pod_memory_mib)
         lines.append(Line("Task pods", max_task_pods, task_pod, rolls=False))

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from accounts.selectors import in_period
 from deployments import airflow_login
+from deployments.deploys import selectors as deploys
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
 from deployments.models import Cluster, Deployment, DeploymentEvent
 
@@ -104,6 +105,11 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         oidc_issuer=airflow_login.issuer(),
         tls=tls_spec(cluster),
         monitoring_namespace=cluster.monitoring_namespace if cluster and cluster.prometheus_url else "",
+        image_digest=deployment.image_digest,
+        dag_sync_url=deploys.sync_url(deployment),
+        dag_sync_token=deploys.sync_token(deployment),
+        dag_sync_interval=settings.DAG_SYNC_INTERVAL_SECONDS,
+        registry_auths=deploys.registry_auths(deployment),
     )
 
 

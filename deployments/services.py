@@ -254,7 +254,11 @@ def deployment_update(*, actor: User, deployment: Deployment, **fields) -> Deplo
         changes={key: [changes.recorded(before[key]), changes.recorded(value)] for key, value in changed.items()},
     )
     airflow_login.oauth_client_sync(deployment)  # another major has another login callback
-    _bump(deployment, actor=actor, message=changes.described(before, changed), fields=list(changed))
+    fields = list(changed)
+    if deployment.image_digest and {"image_repository", "image_tag"} & changed.keys():
+        deployment.image_digest = ""  # a tag typed in the settings is no longer what an image deploy pinned
+        fields.append("image_digest")
+    _bump(deployment, actor=actor, message=changes.described(before, changed), fields=fields)
     return deployment
 
 

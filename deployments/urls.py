@@ -1,6 +1,7 @@
 from django.urls import path
 
 from deployments import cluster_views, token_views, views
+from deployments.deploys import views as deploy_views
 
 D = "deployments/<int:pk>/"
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path(D + "variables/<int:variable_pk>/delete/", views.variable_delete, name="variable_delete"),
     path(D + "events/", views.deployment_events, name="deployment_events"),
     path(D + "manifests/", views.deployment_manifests, name="deployment_manifests"),
+    path(D + "deploys/", deploy_views.deployment_deploys, name="deployment_deploys"),
+    path(D + "deploys/<int:deploy_pk>/rollback/", deploy_views.deploy_rollback, name="deploy_rollback"),
     path("deployments/<int:deployment_id>/tokens/", token_views.deployment_tokens, name="deployment_tokens"),
     path("clusters/", cluster_views.cluster_list, name="cluster_list"),
     path("clusters/new/", cluster_views.cluster_create, name="cluster_create"),

@@ -26,6 +26,7 @@ from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import MembershipFactory, TeamFactory, TeamMembershipFactory, UserFactory
 from accounts.tokens import services as tokens
 from deployments import services
+from deployments.models import Deploy
 from deployments.tests.factories import make_cluster, make_deployment
 from monitoring.alerts.channels import services as channels
 from workspaces.models import WorkspaceRoleBinding
@@ -62,6 +63,18 @@ def world(transactional_db, tenancy, settings):
     deployment = make_deployment(actor=owner, workspace=tenancy.workspace, cluster=cluster)
     services.queue_create(actor=owner, deployment=deployment, name="etl")
     services.variable_set(actor=owner, deployment=deployment, key="GREETING", value="hello")
+    settings.DEPLOY_REGISTRY_TIMEOUT = 1  # generated image names point at registries that do not answer
+    deploy = Deploy.objects.create(  # a deployed image deploy: its diff to read, a rollback to make
+        deployment=deployment,
+        kind=Deploy.Kind.IMAGE,
+        image="registry.example.test/acme/airflow:v1",
+        image_repository="registry.example.test/acme/airflow",
+        image_tag="v1",
+        image_digest="sha256:" + "a" * 64,
+        result_image="registry.example.test/acme/airflow@sha256:" + "a" * 64,
+        status=Deploy.Status.DEPLOYED,
+        deployed_by_label="owner@acme.test",
+    )
     team = TeamFactory(organization=tenancy.org, name="Platform")
     team_membership = TeamMembershipFactory(team=team, user=tenancy.member)
     spare, _ = tokens.token_create(actor=owner, organization=tenancy.org, role=OrgRole.MEMBER, name="Spare")
@@ -94,6 +107,7 @@ def world(transactional_db, tenancy, settings):
             ("", "key"): "GREETING",
             ("/api/v1/clusters/", "id"): cluster.pk,
             ("/api/v1/deployments/", "id"): deployment.pk,
+            ("/api/v1/deployments/{deployment_pk}/deploys/", "id"): deploy.pk,
             ("/api/v1/workspaces/{workspace_pk}/bindings/", "id"): binding.pk,
             ("/api/v1/workspaces/{workspace_pk}/channels/", "id"): channel.pk,
             ("/api/v1/workspaces/", "id"): tenancy.workspace.pk,

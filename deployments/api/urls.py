@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from deployments.api import views
+from deployments.deploys import api as deploys_api
 
 DEPLOYMENT = r"deployments/(?P<deployment_pk>[0-9]+)"
 
@@ -12,5 +13,6 @@ router.register(r"deployments", views.DeploymentViewSet, basename="api-deploymen
 router.register(rf"{DEPLOYMENT}/queues", views.WorkerQueueViewSet, basename="api-deployment-queue")
 router.register(rf"{DEPLOYMENT}/variables", views.VariableViewSet, basename="api-deployment-variable")
 router.register(rf"{DEPLOYMENT}/events", views.DeploymentEventViewSet, basename="api-deployment-event")
+router.register(rf"{DEPLOYMENT}/deploys", deploys_api.DeployViewSet, basename="api-deployment-deploy")
 
 urlpatterns = router.urls

@@ -27,6 +27,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from deployments import airflow_login, metadata_db, selectors
+from deployments.deploys import selectors as deploys_selectors
+from deployments.deploys import services as deploys
 from deployments.kube import checks, clusters, render, scheduling
 from deployments.kube.gateway import ObjectRef
 from deployments.models import Deployment, DeploymentEvent
@@ -160,9 +162,13 @@ def set_status(
         current = rows.values_list("status", "status_reason").first()
     if current is None:
         return False
-    if current != (status, reason[:1000]):
+    changed = current != (status, reason[:1000])
+    if changed:
         fields |= {"status": status, "status_reason": reason[:1000], "status_changed_at": timezone.now()}
-    return rows.update(**fields) == 1 if fields else True
+    done = rows.update(**fields) == 1 if fields else True
+    if done and changed:
+        deploys.observed(deployment_id, status, reason, generation)  # settles the deploys waiting for this rollout
+    return done
 
 
 def fail(deployment_id: int, reason: str) -> None:
@@ -295,6 +301,7 @@ def _load(deployment_id: int) -> Deployment | None:
     return (
         Deployment.objects.select_related("cluster", "workspace__organization", "oauth_client")
         .prefetch_related("queues", "variables")
+        .annotate(has_registry_credentials=deploys_selectors.has_registry_credentials())  # usually none: no query
         .filter(pk=deployment_id)
         .first()
     )

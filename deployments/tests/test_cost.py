@@ -20,9 +20,10 @@ def test_requested_counts_every_component_at_its_configured_scale_and_workers_at
     )
     requested = quota.requested(deployment)
     # Scheduler 1 + API server 1 + triggerer 0.5 + DAG processor 1 + StatsD 0.1 + PgBouncer 0.25 + Redis 0.5
-    # + Flower 0.25, the default queue's one A5 worker (1) and the heavy queue's two A10 workers (2 x 2).
-    assert requested.cpu == Decimal("9.6")
-    assert requested.memory_mib == 2048 + 2048 + 1024 + 2048 + 256 + 256 + 1024 + 512 + 2048 + 2 * 4096
+    # + Flower 0.25, the default queue's one A5 worker (1) and the heavy queue's two A10 workers (2 x 2), plus the
+    # DAG sync sidecar (0.05 CPU, 64 MiB) beside each of the six pods that read DAGs.
+    assert requested.cpu == Decimal("9.9")
+    assert requested.memory_mib == 2048 + 2048 + 1024 + 2048 + 256 + 256 + 1024 + 512 + 2048 + 2 * 4096 + 6 * 64
     # The quota is the ceiling: every queue at its maximum, plus the rollout's surge.
     assert quota.for_deployment(deployment).cpu > requested.cpu
 
@@ -36,9 +37,8 @@ def test_requested_leaves_out_the_kubernetes_executors_task_pods(tenancy):
     )
     lines = {line.component for line in quota.requested(deployment).lines}
     assert "Task pods" not in lines and not any(name.startswith("Workers") for name in lines)
-    assert quota.requested(deployment).cpu == Decimal(
-        "3.85"
-    )  # scheduler, API server, triggerer, DAG proc, StatsD, PgBouncer
+    # Scheduler, API server, triggerer, DAG processor, StatsD, PgBouncer, and three DAG sync sidecars.
+    assert quota.requested(deployment).cpu == Decimal("4")
 
 
 def test_a_queue_with_no_minimum_still_counts_the_one_worker_render_keeps(tenancy):

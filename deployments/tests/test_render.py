@@ -86,6 +86,9 @@ def make_spec(**overrides) -> DeploymentSpec:
         oidc_issuer="https://aerodrome.example.test/o",
         tls=ISSUER_TLS,
         monitoring_namespace="monitoring",
+        dag_sync_url="https://aerodrome.example.test/dag-sync/stellar-pulsar-4821/",
+        dag_sync_token="test-dag-sync-token",
+        dag_sync_interval=30,
     )
     fields.update(overrides)
     return DeploymentSpec(**fields)
@@ -131,6 +134,19 @@ VARIANTS = {
     "tls_none_airflow2": airflow2(tls=TLSSpec()),
     "tls_certificate": make_spec(tls=WILDCARD_TLS),
     "tls_certificate_kubernetes_airflow2": kubernetes(airflow_version="2.11.0", image_tag="2.11.0", tls=WILDCARD_TLS),
+    "no_dag_sync": make_spec(dag_sync_url="", dag_sync_token=""),
+    "no_dag_sync_kubernetes": kubernetes(dag_sync_url="", dag_sync_token=""),
+    "pinned_with_pull_secret": make_spec(
+        image_repository="registry.example.test:5000/acme/airflow",
+        image_tag="v7",
+        image_digest="sha256:" + "ab" * 32,
+        registry_auths=(("registry.example.test:5000", "robot", "pull-p@ss"),),
+    ),
+    "pinned_kubernetes": kubernetes(
+        image_repository="registry.example.test:5000/acme/airflow",
+        image_digest="sha256:" + "cd" * 32,
+        registry_auths=(("registry.example.test:5000", "robot", "pull-p@ss"),),
+    ),
 }
 GOLDEN_VARIANTS = ["celery_airflow3", "celery_airflow2", "kubernetes_airflow3", "kubernetes_airflow2"]
 
@@ -152,7 +168,9 @@ def workloads(objects):
 
 
 def containers(pod_spec):
-    return pod_spec.get("initContainers", []) + pod_spec["containers"]
+    """The pod's Airflow (and other components') containers, without the DAG sync ones (test_render_dags.py)."""
+    every = pod_spec.get("initContainers", []) + pod_spec["containers"]
+    return [c for c in every if not c["name"].startswith("dag-sync")]
 
 
 def pod_template(objects) -> dict:
@@ -557,7 +575,7 @@ def test_only_the_scheduler_migrates_the_database():
     objects = _RENDERED["celery_airflow3"]
     for workload in workloads(objects):
         pod = workload["spec"]["template"]["spec"]
-        inits = [c["name"] for c in pod.get("initContainers", [])]
+        inits = [c["name"] for c in pod.get("initContainers", []) if c["name"] != "dag-sync-init"]
         if workload["metadata"]["name"] == f"{RELEASE}-scheduler":
             assert inits == ["run-airflow-migrations"]
         elif pod["containers"][0]["image"] == "apache/airflow:3.1.3":

@@ -3,7 +3,7 @@ audit entries, and secrets that stay secret."""
 
 import re
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -427,7 +427,11 @@ def test_quota_grows_with_workers_and_headroom(tenancy, deployment):
     services.deployment_update(actor=tenancy.owner, deployment=deployment, headroom_percent=50)
     bigger = quota.for_spec(selectors.deployment_spec(Deployment.objects.get(pk=deployment.pk)))
 
-    # Ten more A5 workers (1 CPU each) with 50% headroom, and two more surge workers (a quarter of 20, not of 10).
-    assert bigger.surge.cpu == base.surge.cpu + 2 * Decimal(1)
-    assert bigger.cpu == (base.components.cpu + 10 * Decimal(1)) * Decimal("1.5") + bigger.surge.cpu
+    # Ten more A5 workers (1 CPU each, and their DAG sync sidecar) with 50% headroom, and two more surge workers (a
+    # quarter of 20, not of 10).
+    worker = catalog.WORKER_TYPES["A5"].size.cpu + catalog.DAG_SYNC.cpu
+    assert bigger.surge.cpu == base.surge.cpu + 2 * worker
+    assert bigger.cpu == ((base.components.cpu + 10 * worker) * Decimal("1.5") + bigger.surge.cpu).quantize(
+        Decimal("0.1"), rounding=ROUND_CEILING
+    )
     assert bigger.memory_mib > base.memory_mib

@@ -904,11 +904,13 @@ def test_quota_preview_follows_the_inputs(login, tenancy, deployment):
     # Celery: scheduler 1 CPU + API server 1 + triggerer 0.5 + DAG processor 1 + statsd 0.1 + pgbouncer 0.25
     # + redis 0.5 + flower 0.25 + default queue 10 × 1 CPU = 14.6; then the rollout surge, a quarter of each
     # rolling component rounded up (not Redis, a StatefulSet): 1 + 1 + 0.5 + 1 + 0.1 + 0.25 + 0.25 + 3 × 1 = 7.1,
-    # with the scheduler's surge pod 4 CPU once it is Large. The headroom applies to the components only.
-    assert quota_cpu(one) == "21.7"
-    assert quota_cpu(four) == "24.7"
-    assert quota_cpu(large) == "39.7"
-    assert quota_cpu(roomy) == "42.3"
+    # with the scheduler's surge pod 4 CPU once it is Large. The headroom applies to the components only. Every pod
+    # that reads DAGs (scheduler, triggerer, DAG processor, workers) has its 0.05 CPU DAG sync sidecar on top:
+    # 13 pods at full scale (0.65) and 6 surge pods (0.3) with one scheduler, 3 more pods with four.
+    assert quota_cpu(one) == "22.7"
+    assert quota_cpu(four) == "25.8"
+    assert quota_cpu(large) == "40.8"
+    assert quota_cpu(roomy) == "44.2"
     assert quota_memory(one) != quota_memory(four)
     assert re.search(r'id="quota-surge".*?Rollout surge</td>\s*<td class="text-end">10</td>', text(one), re.S)
     assert "Scheduler" in text(four) and ">4<" in text(four)
@@ -933,7 +935,7 @@ def test_quota_preview_keeps_the_saved_value_for_an_invalid_field(login, tenancy
     )
     assert response.status_code == 200
     assert "Using the saved value for Scheduler replicas until it is valid." in text(response)
-    assert quota_cpu(response) == "21.7"
+    assert quota_cpu(response) == "22.7"
 
 
 def test_resources_form_refreshes_the_preview_as_the_user_types(login, tenancy, deployment):

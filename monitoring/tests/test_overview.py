@@ -130,10 +130,10 @@ def test_requested_cpu_and_memory_per_row_and_in_total(client, estate):
     client.force_login(estate.member)
     html = client.get(overview_url(estate.org)).content.decode()
     sales = html[html.index("Sales pipelines") :]
-    assert re.search(r'data-testid="cpu">5\.6<', sales)  # the default Celery Deployment at rest
-    assert re.search(r'data-testid="memory">11 GiB<', sales)
-    # 5.6 + 5.6 - 1 (A5 worker) + 2 x 4 (A20 workers) for the member's two Deployments.
-    assert re.search(r'data-testid="total-cpu">18\.2<', html)
+    assert re.search(r'data-testid="cpu">5\.8<', sales)  # the default Celery Deployment at rest
+    assert re.search(r'data-testid="memory">11\.2 GiB<', sales)  # 11,520 MiB
+    # 5.8 + 5.8 - 1.05 (A5 worker and its DAG sync) + 2 x 4.05 (A20 workers) for the member's two Deployments.
+    assert re.search(r'data-testid="total-cpu">18\.65<', html)
 
 
 def test_live_columns_say_why_they_are_empty(client, estate):
@@ -151,8 +151,8 @@ def test_cost_appears_only_once_prices_are_set(client, estate, admin_user):
 
     pricing.pricing_update(actor=admin_user, cpu_hour=Decimal("0.04"), gib_hour=Decimal("0.005"), currency="EUR")
     html = client.get(overview_url(estate.org)).content.decode()
-    # Sales pipelines: 5.6 cores x 0.04 x 730 = 163.52, 11 GiB x 0.005 x 730 = 40.15.
-    assert re.search(r'data-testid="cost"[^>]*>204 EUR<', html)
+    # Sales pipelines: 5.8 cores x 0.04 x 730 = 169.36, 11.25 GiB x 0.005 x 730 = 41.06.
+    assert re.search(r'data-testid="cost"[^>]*>210 EUR<', html)
     assert "730 hours a month" in html
     costs = client.get(overview_url(estate.org), {"sort": "-cost"})
     assert names_in(costs)[0] == "Marketing ETL"

@@ -72,5 +72,5 @@ def test_overview_search_sort_and_cost(page, live_server, world, tenancy, admin_
     estimate = page.get_by_test_id("estimated-cost")
     expect(estimate).to_contain_text("USD / month")
     expect(estimate).to_have_attribute("title", re.compile("730 hours a month"))
-    expect(page.get_by_test_id("requested")).to_have_text("12.6 CPU · 25 GiB")
+    expect(page.get_by_test_id("requested")).to_have_text("12.85 CPU · 25.3 GiB")
     page.screenshot(path=str(ARTIFACTS / "deployment-overview-cost.png"), full_page=True)

@@ -67,12 +67,12 @@ def test_deployment_page_shows_the_estimate_only_while_prices_are_set(client, te
     url = reverse("deployment_overview", args=[tenancy.org.slug, deployment.pk])
     client.force_login(tenancy.member)
     html = client.get(url).content.decode()
-    assert 'data-testid="requested"' in html and "5.6 CPU · 11 GiB" in html
+    assert 'data-testid="requested"' in html and "5.8 CPU · 11.2 GiB" in html
     assert 'data-testid="estimated-cost"' not in html
 
     set_prices(admin_user)
     html = client.get(url).content.decode()
-    assert "203.67 EUR" in html  # 163.52 CPU + 40.15 memory
+    assert "210.42 EUR" in html  # 169.36 CPU + 41.06 memory
     assert "730 hours a month" in html
 
     pricing.pricing_update(actor=admin_user, cpu_hour=None, gib_hour=None, currency="EUR")
@@ -86,16 +86,16 @@ def test_api_gives_the_estimate_on_detail_and_list_or_null(tenancy, deployment, 
 
     set_prices(admin_user)
     assert client.get(detail).json()["estimated_monthly_cost"] == {
-        "amount": "203.67",
+        "amount": "210.42",
         "currency": "EUR",
-        "cpu_amount": "163.52",
-        "memory_amount": "40.15",
-        "cpu_cores": "5.6",
-        "memory_gib": "11",
+        "cpu_amount": "169.36",
+        "memory_amount": "41.06",
+        "cpu_cores": "5.8",
+        "memory_gib": "11.25",
         "hours_per_month": 730,
     }
     listed = client.get("/api/v1/deployments/").json()["results"]
-    assert [d["estimated_monthly_cost"]["amount"] for d in listed] == ["203.67"]
+    assert [d["estimated_monthly_cost"]["amount"] for d in listed] == ["210.42"]
     # The outsider still sees nothing of it.
     assert api_client(tenancy.outsider).get(detail).status_code == 404
 

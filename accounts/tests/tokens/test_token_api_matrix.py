@@ -43,7 +43,8 @@ from accounts.tests.factories import (
 from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services as deployment_services
-from deployments.models import Cluster, Deployment
+from deployments.deploys.tests.conftest import docker_registry  # noqa: F401 - the real registry, as a fixture
+from deployments.models import Cluster, Deploy, Deployment
 from deployments.tests.factories import kubeconfig_for, make_cluster, make_deployment
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
@@ -153,6 +154,11 @@ EXPECT: dict[tuple[str, str], dict[str, int]] = {
     ("api-deployment-variable-detail", "PATCH"): deployment_write(200),
     ("api-deployment-variable-detail", "DELETE"): deployment_write(204),
     ("api-deployment-event-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-list", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-list", "POST"): deployment_write(201),  # AUTHOR and up (an image from a real registry)
+    ("api-deployment-deploy-detail", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-diff", "GET"): DEPLOYMENT_READ,
+    ("api-deployment-deploy-rollback", "POST"): deployment_write(201),
     ("api-organization-audit-list", "GET"): org_owner_only(200),  # as the Audit log page: owners only
 }
 
@@ -171,6 +177,7 @@ LEVEL = {
     "api-deployment-queue": "deployment",
     "api-deployment-variable": "deployment",
     "api-deployment-event": "deployment",
+    "api-deployment-deploy": "deployment",
     "api-organization-audit": "organization",
 }
 LEVEL_OF_ENDPOINT = {("api-workspace-list", "POST"): "organization"}  # a workspace is created in the organisation
@@ -213,6 +220,8 @@ BODY = {
     ("api-deployment-queue-detail", "PATCH"): lambda s: {"max_workers": 5},
     ("api-deployment-variable-list", "POST"): lambda s: {"key": "MATRIX", "value": "x"},
     ("api-deployment-variable-detail", "PATCH"): lambda s: {"value": "changed"},
+    ("api-deployment-deploy-list", "POST"): lambda s: {"image": IMAGE["ref"]},
+    ("api-deployment-deploy-rollback", "POST"): lambda s: {"description": "matrix"},
 }
 QUERY = {
     ("api-workspace-detail", "DELETE"): lambda s: {"confirm_name": s.workspace.name},
@@ -333,13 +342,30 @@ def _deployment(actor, workspace, name) -> Deployment:
     deployment = make_deployment(actor=actor, workspace=workspace, name=name)
     deployment_services.queue_create(actor=actor, deployment=deployment, name="etl")
     deployment_services.variable_set(actor=actor, deployment=deployment, key="GREETING", value="hello")
+    Deploy.objects.create(  # a deployed image deploy, to read and roll back to
+        deployment=deployment,
+        kind=Deploy.Kind.IMAGE,
+        image="registry.example.test/acme/airflow:v1",
+        image_repository="registry.example.test/acme/airflow",
+        image_tag="v1",
+        image_digest="sha256:" + "a" * 64,
+        result_image="registry.example.test/acme/airflow@sha256:" + "a" * 64,
+        status=Deploy.Status.DEPLOYED,
+        deployed_by_label="owner@acme.test",
+    )
     return deployment
 
 
+IMAGE = {}  # the image deploys name, pushed to the real registry by `world`
+
+
 @pytest.fixture
-def world(tenancy, settings):
+def world(tenancy, settings, docker_registry):  # noqa: F811 - the fixture imported above
     settings.KUBE_RETRIES = 0  # test-connection on an unreachable cluster answers at once
     settings.KUBE_REQUEST_TIMEOUT = 1
+    settings.DEPLOY_INSECURE_REGISTRIES = [docker_registry.host]
+    docker_registry.push("matrix/airflow", "v1", content="matrix")
+    IMAGE["ref"] = f"{docker_registry.host}/matrix/airflow:v1"
     owner, member, org = tenancy.owner, tenancy.member, tenancy.org
     newcomer = UserFactory(email="newcomer@acme.test")
     MembershipFactory(organization=org, user=newcomer, role=OrgRole.MEMBER)
@@ -427,6 +453,7 @@ LOOKUP = {  # the detail route's object in a slice
     "api-deployment": lambda s: s.deployment.pk,
     "api-deployment-queue": lambda s: "etl",
     "api-deployment-variable": lambda s: "GREETING",
+    "api-deployment-deploy": lambda s: Deploy.objects.filter(deployment=s.deployment).order_by("pk")[0].pk,
 }
 PARENT = {
     "organization_slug": lambda s: s.org.slug,

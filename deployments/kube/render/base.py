@@ -117,6 +117,9 @@ def b64(value: str) -> str:
 
 
 def airflow_image(spec: DeploymentSpec) -> str:
+    """Pinned by digest after an image deploy, so what runs is exactly what was deployed."""
+    if spec.image_digest:
+        return f"{spec.image_repository}@{spec.image_digest}"
     return f"{spec.image_repository}:{spec.image_tag}"
 
 

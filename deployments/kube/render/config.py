@@ -5,7 +5,7 @@ import hashlib
 import json
 
 from deployments import catalog
-from deployments.kube.render import async_engine, webserver_config
+from deployments.kube.render import async_engine, dags, webserver_config
 from deployments.kube.render.base import (
     AIRFLOW_HOME,
     AIRFLOW_PORT,
@@ -84,7 +84,7 @@ def _airflow_config(spec: DeploymentSpec) -> dict[str, dict[str, str]]:
     release = spec.release_name
     ui_url = spec.ui_url  # https only with the cluster's TLS setting
     core = {
-        "dags_folder": f"{AIRFLOW_HOME}/dags",
+        "dags_folder": dags.FOLDER if dags.configured(spec) else f"{AIRFLOW_HOME}/dags",
         "executor": spec.executor,
         "load_examples": "False",
         # A task instance records this as its hostname, and the api-server fetches a running (or not otherwise
@@ -169,6 +169,11 @@ def _ini(sections: dict[str, dict[str, str]]) -> str:
 def _pod_template(spec: DeploymentSpec) -> dict:
     """The KubernetesExecutor's task pod: the user's image, the default task size, no API token."""
     container = airflow_container(spec, "base", task_pod_size(spec), args=None, with_pod_template=False)
+    pod_spec_extra, volumes = {}, airflow_volumes(spec)
+    if dags.configured(spec):  # a task pod fetches the DAGs once, before the task runs
+        container["volumeMounts"].append(dags.airflow_mount())
+        pod_spec_extra["initContainers"] = [dags.init_container(spec)]
+        volumes.append(dags.volume())
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -178,8 +183,9 @@ def _pod_template(spec: DeploymentSpec) -> dict:
             "restartPolicy": "Never",
             "terminationGracePeriodSeconds": 600,
             "securityContext": airflow_pod_security(),
+            **pod_spec_extra,
             "containers": [container],
-            "volumes": airflow_volumes(spec),
+            "volumes": volumes,
         },
     }
 
@@ -190,6 +196,8 @@ def objects(spec: DeploymentSpec) -> list[dict]:
         data[async_engine.FILE] = async_engine.SOURCE
     if webserver_config.configured(spec):
         data[webserver_config.FILE] = webserver_config.source(spec)
+    if dags.configured(spec):
+        data[dags.FILE] = dags.SCRIPT
     if not spec.is_celery:
         data["pod_template_file.yaml"] = safe_yaml(_pod_template(spec))
     return [

@@ -2,6 +2,7 @@
 pod-launcher Role the components that start or watch pods are bound to, and under the KubernetesExecutor the
 pod-log-reader Role that lets the UI read task pods' logs."""
 
+from deployments.kube.render import dags
 from deployments.kube.render.base import (
     DAG_PROCESSOR,
     FLOWER,
@@ -46,12 +47,15 @@ def _service_account_names(spec: DeploymentSpec) -> dict[str, bool]:
 
 
 def _service_accounts(spec: DeploymentSpec) -> list[dict]:
+    # Registry credentials reach every pod through its ServiceAccount (task pods included).
+    pulls = dags.image_pull_secrets(spec)
     return [
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": meta(spec, service_account_name(spec, component), component),
             "automountServiceAccountToken": token,
+            **({"imagePullSecrets": pulls} if pulls else {}),
         }
         for component, token in _service_account_names(spec).items()
     ]

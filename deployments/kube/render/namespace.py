@@ -77,15 +77,17 @@ def _ephemeral_storage_mib(spec: DeploymentSpec) -> int:
 
 
 def _pod_sizes(spec: DeploymentSpec) -> list[Size]:
-    """The size of every kind of pod this Deployment runs (one main container each; init containers match it)."""
-    sizes = [catalog.SCHEDULER_SIZES[spec.scheduler_size], catalog.API_SERVER, catalog.STATSD, catalog.PGBOUNCER]
+    """The size of every kind of pod this Deployment runs (one main container each, with the DAG sync sidecar where
+    DAGs are read; init containers are no larger)."""
+    sync = catalog.DAG_SYNC
+    sizes = [catalog.SCHEDULER_SIZES[spec.scheduler_size] + sync, catalog.API_SERVER, catalog.STATSD, catalog.PGBOUNCER]
     if has_triggerer(spec):
-        sizes.append(catalog.TRIGGERER)
+        sizes.append(catalog.TRIGGERER + sync)
     if is_v3(spec):
-        sizes.append(catalog.DAG_PROCESSOR)
+        sizes.append(catalog.DAG_PROCESSOR + sync)
     if spec.is_celery:
         sizes += [catalog.REDIS, catalog.FLOWER]
-        sizes += [catalog.WORKER_TYPES[q.worker_type].size for q in spec.queues]
+        sizes += [catalog.WORKER_TYPES[q.worker_type].size + sync for q in spec.queues]
     else:
         sizes.append(task_pod_size(spec))
     return sizes

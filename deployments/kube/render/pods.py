@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from deployments import quota
 from deployments.catalog import Size
-from deployments.kube.render import async_engine
+from deployments.kube.render import async_engine, dags
 from deployments.kube.render.base import (
     AIRFLOW_HOME,
     AIRFLOW_UID,
@@ -199,12 +199,22 @@ def airflow_pod_spec(
     pod_spec = {"serviceAccountName": service_account_name(spec, component)}
     if grace_seconds is not None:
         pod_spec["terminationGracePeriodSeconds"] = grace_seconds
+    init_containers = [_init_container(spec, size, migrate)]
+    containers = [container]
+    volumes = airflow_volumes(spec)
+    if dags.reads_dags(spec, component):
+        # The first fetch before Airflow starts, then the sidecar that keeps the DAGs current.
+        for airflow in (*init_containers, container):
+            airflow["volumeMounts"].append(dags.airflow_mount())
+        init_containers.insert(0, dags.init_container(spec))
+        containers.append(dags.sidecar(spec))
+        volumes.append(dags.volume())
     pod_spec.update(
         {
             "securityContext": airflow_pod_security(),
-            "initContainers": [_init_container(spec, size, migrate)],
-            "containers": [container],
-            "volumes": airflow_volumes(spec),
+            "initContainers": init_containers,
+            "containers": containers,
+            "volumes": volumes,
         }
     )
     return pod_spec

@@ -87,4 +87,6 @@ def objects(spec: DeploymentSpec) -> list[dict]:
         secrets.append(secret(spec, dns_name(release, suffix), client_secret, ui_component(spec)))
     # The user's variables, secret or not: one Secret, read whole through envFrom.
     secrets.append(secret(spec, dns_name(release, "env"), dict(spec.env)))
-    return secrets
+    from deployments.kube.render import dags  # dags builds its Secrets with `secret` above
+
+    return secrets + dags.secrets(spec)
