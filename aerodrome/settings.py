@@ -333,6 +333,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrgRoleEnum": "accounts.roles.OrgRole",
         "WorkspaceRoleEnum": "accounts.roles.WorkspaceRole",
+        "MarkerKindEnum": "monitoring.metrics.catalogue.MARKER_KINDS",
+        "ChannelKindEnum": "monitoring.alerts.channels.models.Channel.Kind",
     },
 }
 

@@ -41,7 +41,7 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include("workspaces.urls")),
     path("orgs/<slug:org_slug>/", include("accounts.urls")),
     path("orgs/<slug:org_slug>/", include("deployments.urls")),
+    path("orgs/<slug:org_slug>/", include("monitoring.alerts.channels.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.overview.urls")),
-    path("orgs/<slug:org_slug>/", include("monitoring.alerts.channels.urls")),
 ]

@@ -104,12 +104,12 @@ def deployment_spec(deployment: Deployment, *, queues=None, variables=None) -> D
         oauth_client_id=deployment.oauth_client.client_id if deployment.oauth_client_id else "",
         oidc_issuer=airflow_login.issuer(),
         tls=tls_spec(cluster),
-        monitoring_namespace=cluster.monitoring_namespace if cluster and cluster.prometheus_url else "",
         image_digest=deployment.image_digest,
         dag_sync_url=deploys.sync_url(deployment),
         dag_sync_token=deploys.sync_token(deployment),
         dag_sync_interval=settings.DAG_SYNC_INTERVAL_SECONDS,
         registry_auths=deploys.registry_auths(deployment),
+        monitoring_namespace=cluster.monitoring_namespace if cluster and cluster.prometheus_url else "",
     )
 
 

@@ -13,7 +13,7 @@ from workspaces.api.urls import router as workspaces_router
 
 router = DefaultRouter()
 router.include_format_suffixes = False
-for app_router in (accounts_router, workspaces_router, deployments_router, monitoring_router, channels_router):
+for app_router in (accounts_router, workspaces_router, deployments_router, channels_router, monitoring_router):
     router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls

@@ -88,9 +88,6 @@ class DeploymentSpec:
     oauth_client_id: str = ""
     oidc_issuer: str = ""
     tls: TLSSpec = TLSSpec()  # off unless the cluster has a TLS setting
-    # The namespace of the cluster's Prometheus: it may reach the statsd exporter, which a PodMonitor offers it.
-    # Empty (no Prometheus URL on the cluster, or none set): neither is rendered.
-    monitoring_namespace: str = ""
     # An image deploy pins the image: pods run image_repository@image_digest (deployments/deploys).
     image_digest: str = ""
     # DAG sync (deployments/kube/dag_sync.py): where pods ask for the current DAG bundle, with which read-only
@@ -100,6 +97,9 @@ class DeploymentSpec:
     dag_sync_interval: int = 30
     # Registry credentials (registry host, username, password) rendered as an image pull secret.
     registry_auths: tuple[tuple[str, str, str], ...] = ()
+    # The namespace of the cluster's Prometheus: it may reach the statsd exporter, which a PodMonitor offers it.
+    # Empty (no Prometheus URL on the cluster, or none set): neither is rendered.
+    monitoring_namespace: str = ""
 
     @property
     def namespace(self) -> str:

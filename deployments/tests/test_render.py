@@ -85,10 +85,10 @@ def make_spec(**overrides) -> DeploymentSpec:
         oauth_client_id="test-oauth-client-id",
         oidc_issuer="https://aerodrome.example.test/o",
         tls=ISSUER_TLS,
-        monitoring_namespace="monitoring",
         dag_sync_url="https://aerodrome.example.test/dag-sync/stellar-pulsar-4821/",
         dag_sync_token="test-dag-sync-token",
         dag_sync_interval=30,
+        monitoring_namespace="monitoring",
     )
     fields.update(overrides)
     return DeploymentSpec(**fields)

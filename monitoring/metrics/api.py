@@ -56,7 +56,7 @@ class ChartSerializer(serializers.Serializer):
 
 class MarkerSerializer(serializers.Serializer):
     time = serializers.DateTimeField()
-    kind = serializers.ChoiceField(choices=["deploy", "scaling", "status"])
+    kind = serializers.ChoiceField(choices=list(catalogue.MARKER_KINDS))
     label = serializers.CharField(help_text="The event's reason and message.")
 
 

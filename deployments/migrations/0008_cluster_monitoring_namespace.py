@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0006_deployment_oauth_client"),
+        ("deployments", "0007_deploys"),
     ]
 
     operations = [
