@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "aerodrome.health.ProbeMiddleware",  # probes name the pod's IP as their host: answered before the host check
+    "monitoring.platform_metrics.views.MetricsEndpointMiddleware",  # so does Prometheus scraping /metrics
+    "monitoring.platform_metrics.middleware.RequestMetricsMiddleware",  # counts and times every other request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aerodrome.api.middleware.ApiErrorMiddleware",  # outside the others: every /api/ error leaves as JSON
@@ -436,6 +438,13 @@ LOGS_BYTES_PER_CONTAINER = env_int("LOGS_BYTES_PER_CONTAINER", 2 * 1024 * 1024)
 LOGS_LINES_PER_CONTAINER = env_int("LOGS_LINES_PER_CONTAINER", 5000)
 LOGS_PAGE_LINES = env_int("LOGS_PAGE_LINES", 1000)
 LOGS_DOWNLOAD_LINES = env_int("LOGS_DOWNLOAD_LINES", 50000)
+# The platform's own /metrics (monitoring/platform_metrics): readable with `Authorization: Bearer <token>` or from an
+# allowed network; with neither set it is off (404). Request counts are per process: under gunicorn they are shared
+# through PROMETHEUS_MULTIPROC_DIR (prometheus-client's own variable, set by platform/gunicorn.conf.py).
+PLATFORM_METRICS_TOKEN = env_str("PLATFORM_METRICS_TOKEN", "")
+if PLATFORM_METRICS_TOKEN and len(PLATFORM_METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("PLATFORM_METRICS_TOKEN must be at least 24 characters long.")
+PLATFORM_METRICS_ALLOWED_NETWORKS = env_networks("PLATFORM_METRICS_ALLOWED_NETWORKS")
 # Deploys (deployments/deploys): DAG archives' limits (a zip bomb stops at the unpacked limit), where archives are
 # stored (filesystem under VAR_DIR, or an S3-compatible bucket through django-storages: several web replicas need
 # that), how pods' DAG sync polls, and the registries resolved over plain HTTP (host:port, e.g. a lab registry).

@@ -45,4 +45,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include("monitoring.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.alerts.channels.urls")),
     path("orgs/<slug:org_slug>/", include("monitoring.urls")),
+    path("orgs/<slug:org_slug>/", include("monitoring.overview.urls")),
 ]

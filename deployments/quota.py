@@ -5,7 +5,7 @@ render writes the ResourceQuota (and each workload's rolling-update strategy, fr
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from deployments import catalog
 from deployments.catalog import Size
@@ -201,3 +201,79 @@ def _of(source, queues) -> Quota:
         max_task_pods=source.max_task_pods,
         headroom_percent=source.headroom_percent,
     )
+
+
+@dataclass(frozen=True)
+class Requested:
+    """What a Deployment's pods request at their configured scale (requests equal limits, catalog.Size): every
+    component at its replica count, each worker queue at its minimum (at least one worker, as render applies it).
+    Autoscaled workers above the minimum and the Kubernetes executor's task pods are started on demand and add to
+    it while they run; the quota (above) is the ceiling of all that."""
+
+    lines: tuple[Line, ...]
+
+    @cached_property
+    def total(self) -> Size:
+        return sum((line.total for line in self.lines), catalog.ZERO)
+
+    @property
+    def cpu(self) -> Decimal:
+        return self.total.cpu
+
+    @property
+    def memory_mib(self) -> int:
+        return self.total.memory_mib
+
+    @property
+    def memory_gib(self) -> Decimal:
+        return Decimal(self.total.memory_mib) / 1024
+
+
+def requested(deployment) -> Requested:
+    """The requests of a saved Deployment (or a DeploymentSpec) at rest: see Requested. Its queues are read from
+    the database, or from a prefetch. Deployments configured alike share one computation (lists show hundreds)."""
+    queues = deployment.queues if isinstance(deployment.queues, tuple) else deployment.queues.all()
+    return _requested(
+        deployment.airflow_major,
+        deployment.executor,
+        deployment.scheduler_size,
+        deployment.scheduler_replicas,
+        deployment.triggerer_replicas,
+        deployment.api_server_replicas,
+        tuple(sorted((queue.name, queue.worker_type, max(queue.min_workers, 1)) for queue in queues)),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _requested(
+    airflow_major: int,
+    executor: str,
+    scheduler_size: str,
+    scheduler_replicas: int,
+    triggerer_replicas: int,
+    api_server_replicas: int,
+    queues: tuple[tuple[str, str, int], ...],
+) -> Requested:
+    at_rest = compute(
+        airflow_major=airflow_major,
+        executor=executor,
+        scheduler_size=scheduler_size,
+        scheduler_replicas=scheduler_replicas,
+        triggerer_replicas=triggerer_replicas,
+        api_server_replicas=api_server_replicas,
+        queues=[_AtMinimum(*queue) for queue in queues],
+        task_pod_cpu=Decimal(0),  # task pods are started per task, on demand: none at rest
+        task_pod_memory_mib=0,
+        max_task_pods=0,
+        headroom_percent=0,
+    )
+    return Requested(lines=at_rest.lines)
+
+
+@dataclass(frozen=True)
+class _AtMinimum:
+    """A queue as `compute` reads it, scaled to its minimum."""
+
+    name: str
+    worker_type: str
+    max_workers: int

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import can
 from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done, invalid, paginate, safe_next
-from deployments import catalog, quota, selectors, services, tabs
+from deployments import catalog, cost, quota, selectors, services, tabs
 from deployments import validation as v
 from deployments.forms import (
     DeleteForm,
@@ -141,6 +141,8 @@ def _overview_context(request, deployment, **forms) -> dict:
         deployment,
         "overview",
         events=selectors.recent_events(deployment, 5),
+        requested=quota.requested(deployment),
+        estimate=cost.for_deployment(deployment),
         settings_form=forms.get("settings_form") or DeploymentSettingsForm.for_deployment(deployment),
         settings_warnings=services.deployment_warnings(deployment),
         delete_form=forms.get("delete_form") or DeleteForm(),

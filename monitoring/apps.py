@@ -6,11 +6,13 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         # Lower apps show what this one adds through their registries; they cannot import it.
-        from deployments import tabs
+        from deployments import cost, tabs, tasks
         from deployments.kube import contributions
+        from monitoring import pricing
         from monitoring.alerts.channels.views import workspace_section as channels_section
         from monitoring.alerts.rendering import alert_rules_for
         from monitoring.alerts.views import workspace_section as alerts_section
+        from monitoring.platform_metrics import tally
         from workspaces import views as workspace_views
 
         # A Deployment's alert rules join its desired state (its PrometheusRule).
@@ -22,3 +24,7 @@ class MonitoringConfig(AppConfig):
         # The workspace page: its notification channels card and its incidents badge.
         workspace_views.register_section(channels_section)
         workspace_views.register_section(alerts_section)
+        # The prices `deployments.cost` estimates with (Deployment pages and API); the tally of reconcile runs that
+        # /metrics serves.
+        cost.register_price_source(pricing.current_prices)
+        tasks.register_run_observer(tally.record)

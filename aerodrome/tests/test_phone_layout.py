@@ -30,6 +30,7 @@ def main_pages(tenancy, deployment, team) -> list[str]:
     d = f"{org}/deployments/{deployment.pk}"
     return [
         f"{org}/",
+        f"{org}/overview/",
         f"{org}/workspaces/{tenancy.workspace.pk}/",
         f"{d}/",
         f"{d}/resources/",

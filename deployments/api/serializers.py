@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from aerodrome.api.fields import NameField, OptionalURLField
 from aerodrome.api.lean import LeanListSerializer
-from deployments import catalog, quota, services
+from deployments import catalog, cost, quota, services
 from deployments.models import (
     KUBERNETES_VERSIONS,
     Cluster,
@@ -394,6 +394,20 @@ class QuotaSerializer(serializers.Serializer):
 QUOTA_CPU_STEP = Decimal("0.1")  # QuotaSerializer.cpu's decimal places
 
 
+class CostSerializer(serializers.Serializer):
+    """An estimate of what the Deployment costs a month: what its pods request at the configured scale (each worker
+    queue at its minimum; autoscaled workers and task pods add to it while they run) times the platform's prices
+    per CPU-hour and per GiB-hour, over 730 hours."""
+
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="CPU plus memory, per month.")
+    currency = serializers.CharField(help_text="ISO 4217, e.g. `USD`.")
+    cpu_amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="The CPU's part.")
+    memory_amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="The memory's part.")
+    cpu_cores = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="CPU cores requested.")
+    memory_gib = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="GiB of memory requested.")
+    hours_per_month = serializers.IntegerField(help_text=f"Always {cost.HOURS_PER_MONTH}.")
+
+
 class DeploymentSerializer(serializers.ModelSerializer):
     organization = serializers.SlugField(source="workspace.organization.slug", read_only=True)
     workspace = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -412,6 +426,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
         help_text="The Airflow UI (https when the cluster has a TLS setting, http otherwise); null without a cluster.",
     )
     quota = serializers.SerializerMethodField()
+    estimated_monthly_cost = serializers.SerializerMethodField(
+        help_text="Null while platform staff have set no prices (then no estimate is shown anywhere)."
+    )
     warnings = serializers.SerializerMethodField(
         help_text="What the settings allow but is probably a mistake, e.g. an image tag unlike the Airflow version."
     )
@@ -449,6 +466,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "observed_generation",
             "last_reconciled_at",
             "quota",
+            "estimated_monthly_cost",
             "warnings",
             "queues",
             "created_at",
@@ -477,6 +495,14 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "cpu_quantity": figures.cpu_quantity,
             "memory_quantity": figures.memory_quantity,
         }
+
+    @extend_schema_field(CostSerializer(allow_null=True))
+    def get_estimated_monthly_cost(self, deployment):
+        # The prices are read once per response, not once per row of a list.
+        if "prices" not in self.context:
+            self.context["prices"] = cost.current_prices()
+        estimate = cost.for_deployment(deployment, self.context["prices"])
+        return estimate.as_dict() if estimate else None
 
 
 class QueueSpecSerializer(WorkerQueueCreateSerializer):

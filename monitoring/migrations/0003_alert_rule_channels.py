@@ -5,8 +5,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0001_alert_rules_alerts_silences"),
-        ("monitoring", "0050_channels_and_deliveries"),
+        ("monitoring", "0002_alert_rules_alerts_silences"),
+        ("monitoring", "0001_channels_and_deliveries"),
     ]
 
     operations = [

@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("deployments", "0010_cluster_alerting"),
+        ("monitoring", "0001_channels_and_deliveries"),
         ("workspaces", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
