@@ -181,9 +181,10 @@ class ClusterForm(forms.Form):
     prometheus_url = _text("Prometheus URL")
     alertmanager_url = _text("Alertmanager URL", help_text="Silences set from a Deployment's page are created here.")
     prometheus_rule_labels = _text(
-        "Rule selector labels",
-        help_text="Labels your Prometheus selects PrometheusRule objects by (its ruleSelector), e.g. "
-        "release=kube-prometheus-stack; every Deployment's alert rules carry them.",
+        "Selector labels",
+        help_text="Labels your Prometheus selects PrometheusRule and PodMonitor objects by (its ruleSelector and "
+        "podMonitorSelector), e.g. release=kube-prometheus-stack; every Deployment's alert rules and scrape config "
+        "carry them.",
     )
     monitoring_namespace = _text(
         "Monitoring namespace", help_text="Where Prometheus runs: it may scrape each Deployment's statsd exporter."

@@ -153,8 +153,8 @@ class ClusterSerializer(serializers.ModelSerializer):
     )
     prometheus_rule_labels = serializers.CharField(
         read_only=True,
-        help_text="`key=value` labels (comma-separated) every Deployment's PrometheusRule carries, so the cluster's "
-        "Prometheus selects it.",
+        help_text="`key=value` labels (comma-separated) every Deployment's PrometheusRule and PodMonitor carry, so "
+        "the cluster's Prometheus selects them.",
     )
     has_alert_receiver_token = serializers.SerializerMethodField(
         help_text="Whether the cluster's Alertmanager receiver token is set (it is shown once, on the cluster's "

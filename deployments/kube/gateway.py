@@ -124,6 +124,7 @@ KINDS: dict[str, Resource] = {
     "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets", True),
     "HorizontalPodAutoscaler": Resource("autoscaling/v2", "horizontalpodautoscalers", True),
     "PodMonitor": Resource("monitoring.coreos.com/v1", "podmonitors", True),
+    "PrometheusRule": Resource("monitoring.coreos.com/v1", "prometheusrules", True),
 }
 
 

@@ -13,6 +13,7 @@ import yaml
 from deployments.kube import checks
 from deployments.kube.render import CUSTOM_KINDS, render
 from deployments.kube.render.base import STATSD_SCRAPE_PORT
+from deployments.kube.spec import AlertRulesSpec
 from deployments.tests.test_render import _RENDERED, RELEASE, find, make_spec
 
 CRDS = Path(__file__).parent / "crds"
@@ -114,3 +115,13 @@ def test_the_monitoring_namespace_reaches_only_the_exporters_scrape_port():
 def test_without_a_prometheus_nothing_is_scraped_or_opened():
     objects = render(make_spec(monitoring_namespace=""))
     assert not [o for o in objects if o["kind"] == "PodMonitor" or o["metadata"]["name"].endswith("allow-monitoring")]
+
+
+def test_the_pod_monitor_carries_the_labels_the_clusters_prometheus_selects_by():
+    # kube-prometheus-stack's Prometheus selects PodMonitors, like PrometheusRules, by its `release` label: without
+    # it the exporter is never scraped and every chart stays empty.
+    selected = AlertRulesSpec(labels=(("release", "kube-prometheus-stack"), ("team", "data")))
+    objects = render(make_spec(monitoring_namespace="monitoring", alert_rules=selected))
+    labels = find(objects, "PodMonitor", f"{RELEASE}-statsd")["metadata"]["labels"]
+    assert labels["release"] == "kube-prometheus-stack" and labels["team"] == "data"
+    assert labels["app.kubernetes.io/managed-by"] == "aerodrome"  # ownership labels stay

@@ -142,10 +142,14 @@ def scraping(spec: DeploymentSpec) -> list[dict]:
     if not spec.monitoring_namespace:
         return []
     name = dns_name(spec.release_name, STATSD)
+    metadata = meta(spec, name, STATSD)
+    # The cluster's selector labels: its Prometheus picks PodMonitors by them as it picks PrometheusRules
+    # (kube-prometheus-stack: `release=<its release>` for both).
+    metadata["labels"].update(dict(spec.alert_rules.labels))
     pod_monitor = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": meta(spec, name, STATSD),
+        "metadata": metadata,
         "spec": {
             # job="<namespace>/<release>-statsd"; the operator adds namespace, pod and container to every series.
             "selector": {"matchLabels": selector(spec, STATSD)},
