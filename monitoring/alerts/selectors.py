@@ -48,6 +48,11 @@ def firing_counts(deployment_ids) -> dict[int, int]:
     return dict(rows)
 
 
+def firing_total(deployments) -> int:
+    """Firing alerts on the given Deployments (a queryset): the organisation overview's incidents figure."""
+    return Alert.objects.firing().filter(deployment__in=deployments).count()
+
+
 def workspace_incidents(workspace) -> int:
     """Firing alerts on the workspace's live Deployments (its page's badge)."""
     return Alert.objects.firing().filter(deployment__workspace=workspace, deployment__deleted_at__isnull=True).count()

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from accounts.tenancy import organization_view
 from aerodrome.views import paginate
 from monitoring import pricing
+from monitoring.alerts import selectors as alerts
 from monitoring.overview import figures, selectors
 
 SEARCH_MAX_LENGTH = 200
@@ -26,6 +27,9 @@ def organization_overview(request, org):
     all_rows = selectors.sorted_rows(deployments, key=key, descending=descending, prices=prices)
     page = paginate(request, all_rows)
     figures.attach(page.object_list)
+    firing = alerts.firing_counts([row.deployment.pk for row in page.object_list])
+    for row in page.object_list:
+        row.incidents = firing.get(row.deployment.pk, 0)
     any_visible = bool(all_rows) or (
         bool(search) and selectors.visible_deployments(actor=request.user, organization=org).exists()
     )
@@ -41,6 +45,7 @@ def organization_overview(request, org):
         "query": _query(search, key, descending),
         "prices": prices,
         "totals": selectors.totals(all_rows, prices=prices),
+        "incidents": alerts.firing_total(deployments),
         "any_visible": any_visible,
     }
     if request.htmx and request.headers.get("HX-Target") == "overview-results":

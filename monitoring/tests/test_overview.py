@@ -213,3 +213,50 @@ def test_queries_do_not_grow_with_the_number_of_deployments(client, tenancy, adm
         return len(captured)
 
     assert queries_with(3) == queries_with(40)
+
+
+def _alert(deployment, *, state="FIRING", fingerprint="f1"):
+    from django.utils import timezone
+
+    from monitoring.alerts.models import Alert
+
+    now = timezone.now()
+    return Alert.objects.create(
+        deployment=deployment,
+        rule_key="scheduler_heartbeat",
+        rule_name="Scheduler heartbeat missing",
+        fingerprint=fingerprint,
+        alertname="AirflowSchedulerHeartbeatMissing",
+        state=state,
+        starts_at=now,
+        last_received_at=now,
+    )
+
+
+def test_firing_alerts_show_as_incidents_per_deployment_and_in_total(client, estate):
+    sales = Deployment.objects.get(name="Sales pipelines")
+    _alert(sales, fingerprint="a")
+    _alert(sales, fingerprint="b")
+    _alert(Deployment.objects.get(name="Marketing ETL"), state="RESOLVED")  # resolved: no incident
+    _alert(Deployment.objects.get(name="Ledger close"), fingerprint="c")  # in Finance, which the member cannot see
+    _alert(Deployment.objects.get(name="Globex secret"), fingerprint="d")  # another organisation's
+
+    client.force_login(estate.owner)
+    html = client.get(overview_url(estate.org)).content.decode()
+    assert re.search(r'data-testid="total-incidents">3<', html)
+    row = html[html.index(f'id="overview-{sales.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "2 firing" in row and reverse("deployment_alerts", args=[estate.org.slug, sales.pk]) in row
+    assert html.count('data-testid="incidents"') == 2  # Sales pipelines and Ledger close
+
+    client.force_login(estate.member)
+    html = client.get(overview_url(estate.org)).content.decode()
+    assert re.search(r'data-testid="total-incidents">2<', html)
+    assert html.count('data-testid="incidents"') == 1
+
+
+def test_no_firing_alert_says_so(client, estate):
+    client.force_login(estate.owner)
+    html = client.get(overview_url(estate.org)).content.decode()
+    assert re.search(r'data-testid="total-incidents">0<', html) and "alerts firing" in html
+    assert 'data-testid="incidents"' not in html
