@@ -269,3 +269,15 @@ def fake_dns(monkeypatch):
 
     monkeypatch.setattr(outbound, "getaddrinfo", getaddrinfo)
     return names
+
+
+@pytest.fixture
+def worker_paused(settings):
+    """The session's Celery worker (if a test started it) stops taking the run's tasks during the test, so what the
+    code enqueues on commit (reconcile) waits, as it would with no worker: the test sees the state before it."""
+    from aerodrome.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    app.control.cancel_consumer(queue, reply=True, timeout=1)
+    yield
+    app.control.add_consumer(queue, reply=True, timeout=1)

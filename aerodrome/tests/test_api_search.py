@@ -1,9 +1,12 @@
 """`?search=` on every list endpoint: only the items whose names (emails, release names, keys…) hold every word,
 ignoring case; documented in the schema; a bad query is a 400 naming `search`."""
 
+from datetime import timedelta
+
 import pytest
 import yaml
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.invitations import services as invitations
 from accounts.roles import OrgRole, WorkspaceRole
@@ -20,9 +23,11 @@ from accounts.tests.factories import (
 from accounts.tokens import services as tokens
 from aerodrome.api.urls import urlpatterns as API_PATTERNS
 from deployments import services
+from deployments.deploys import services as deploys
 from deployments.models import Deploy
 from deployments.tests.factories import make_cluster, make_deployment
 from monitoring.alerts.channels import services as channels
+from monitoring.alerts.models import Alert, AlertRule, Silence
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +65,21 @@ def world(tenancy):
             status=Deploy.Status.DEPLOYED,
             deployed_by_label="owner@acme.test",
         )
+    for host, user in [("registry.acme.test", "ci-robot"), ("ghcr.io", "octocat")]:
+        deploys.registry_credential_create(
+            actor=owner, workspace=tenancy.workspace, registry_host=host, username=user, password="s3cret-pass"
+        )
+    now = timezone.now()
+    rules = [("Nightly export failed", sales), ("Reports late", sales), ("Any DAG failed", None), ("Finance", None)]
+    for name, deployment in rules:
+        AlertRule.objects.create(workspace=tenancy.workspace, deployment=deployment, name=name, type="DAG_FAILURE")
+    for summary in ["DAG etl_orders failed", "Scheduler heartbeat missing"]:
+        Alert.objects.create(
+            deployment=sales, rule_key="r", rule_name=summary, fingerprint=summary[:8], alertname="A",
+            summary=summary, starts_at=now, last_received_at=now,
+        )  # fmt: skip
+    for comment in ["Database maintenance window", "Cluster upgrade"]:
+        Silence.objects.create(deployment=sales, starts_at=now, ends_at=now + timedelta(hours=1), comment=comment)
     return {"team": team, "sales": sales}
 
 
@@ -98,6 +118,27 @@ def cases(world, tenancy):
             "description",
             {"Hotfix for the nightly export"},
         ),
+        "api-registry-credential-list": (
+            f"/api/v1/workspaces/{tenancy.workspace.pk}/registry-credentials/",
+            "octo",
+            "username",
+            {"octocat"},
+        ),
+        "api-deployment-alert-rule-list": (f"{d}/alert-rules/", "nightly", "name", {"Nightly export failed"}),
+        "api-workspace-alert-rule-list": (
+            f"/api/v1/workspaces/{tenancy.workspace.pk}/alert-rules/",
+            "any dag",
+            "name",
+            {"Any DAG failed"},
+        ),
+        "api-deployment-alert-list": (f"{d}/alerts/", "etl_orders", "summary", {"DAG etl_orders failed"}),
+        "api-workspace-alert-list": (
+            f"/api/v1/workspaces/{tenancy.workspace.pk}/alerts/",
+            "heartbeat",
+            "summary",
+            {"Scheduler heartbeat missing"},
+        ),
+        "api-deployment-silence-list": (f"{d}/silences/", "maintenance", "comment", {"Database maintenance window"}),
         "api-channel-list": (
             f"/api/v1/workspaces/{tenancy.workspace.pk}/channels/",
             "on-call",

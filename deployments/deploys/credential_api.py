@@ -80,6 +80,7 @@ class RegistryCredentialPagination(CursorPagination):
     retrieve=extend_schema(summary="Get registry credentials (never the password)"),
 )
 class RegistryCredentialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    search_fields = ["registry", "username"]
     queryset = RegistryCredential.objects.none()
     serializer_class = RegistryCredentialSerializer
     pagination_class = RegistryCredentialPagination

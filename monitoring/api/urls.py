@@ -7,12 +7,10 @@ items, do not fit)."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from deployments.api.urls import DEPLOYMENT
 from monitoring.api import views
 from monitoring.metrics.api import DeploymentMetricsViewSet
 
 router = SimpleRouter()
-router.register(rf"{DEPLOYMENT}/metrics", DeploymentMetricsViewSet, basename="api-deployment-metrics")
 
 paths = [
     path(

@@ -14,7 +14,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_charts_draw_and_follow_the_window(page, live_server, world, tenancy):
+def test_the_charts_draw_and_follow_the_window(worker_paused, page, live_server, world, tenancy):
     DeploymentEvent.objects.create(deployment=world.a, reason="Updated", message="Scaled queue default: 1 → 3 workers.")
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

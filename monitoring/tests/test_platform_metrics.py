@@ -122,7 +122,7 @@ def test_requests_are_counted_by_view_and_status_over_real_http(live_server, wit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reconcile_outcomes_durations_and_lag(live_server, tenancy, with_token):
+def test_reconcile_outcomes_durations_and_lag(worker_paused, live_server, tenancy, with_token):
     ReconcileTally.objects.all().delete()
     first = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="One")
     second = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Two")
