@@ -85,6 +85,9 @@ MINIMAL_SPECS = {
     },
     "Pod": {"spec": POD_TEMPLATE["spec"]},
     "PodMonitor": {"spec": {"selector": {"matchLabels": LABELS}, "podMetricsEndpoints": [{"port": "metrics"}]}},
+    "PrometheusRule": {
+        "spec": {"groups": [{"name": "web", "rules": [{"alert": "WebDown", "expr": "up == 0", "for": "5m"}]}]}
+    },
 }
 
 
