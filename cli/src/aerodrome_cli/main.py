@@ -8,7 +8,7 @@ import click
 from aerodrome_cli import __version__, config
 from aerodrome_cli.client import Client
 from aerodrome_cli.errors import CLIError
-from aerodrome_cli.output import emit, output_option, stderr
+from aerodrome_cli.output import emit, output_option, report
 
 
 class Session:
@@ -72,10 +72,9 @@ def login(url: str, context_name: str | None, token_stdin: bool, output: str) ->
     organizations = [org["slug"] for org in client.paginate("organizations/")]
     path = config.add_context(name=name, url=url, token=token)
     result = {"context": name, "url": url, "organizations": organizations, "config": str(path)}
-    if output != "table":
-        emit(result, output)
-        return
-    stderr.print(f"Logged in to {url} (context {name!r}; organisations: {', '.join(organizations) or 'none'}).")
+    report(
+        result, output, f"Logged in to {url} (context {name!r}; organisations: {', '.join(organizations) or 'none'})."
+    )
 
 
 @cli.command()
@@ -91,10 +90,8 @@ def logout(name: str | None, output: str = "table") -> None:
     if data.get("current-context") == name:
         data["current-context"] = next(iter(data["contexts"]), None)
     config.save(data)
-    if output != "table":
-        emit({"context": name, "outcome": "removed", "current": data.get("current-context")}, output)
-        return
-    stderr.print(f"Logged out of {name!r}.")
+    result = {"context": name, "outcome": "removed", "current": data.get("current-context")}
+    report(result, output, f"Logged out of {name!r}.")
 
 
 # ------------------------------------------------------------------------------------------------- contexts
@@ -128,10 +125,8 @@ def context_use(name: str, output: str) -> None:
         raise CLIError(f"There is no context named {name!r} (contexts: {known}).")
     data["current-context"] = name
     config.save(data)
-    if output != "table":
-        emit({"context": name, "url": data["contexts"][name]["url"]}, output)
-        return
-    stderr.print(f"Now using {name!r} ({data['contexts'][name]['url']}).")
+    url = data["contexts"][name]["url"]
+    report({"context": name, "url": url}, output, f"Now using {name!r} ({url}).")
 
 
 @context.command("delete")

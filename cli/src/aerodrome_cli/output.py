@@ -38,15 +38,29 @@ def dump(data, output: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def emit(data, output: str, *, columns: Sequence[tuple[str, Column]] = (), rows=None) -> None:
-    """Print `data` as JSON or YAML, or `rows` (default: `data`) as a table of `columns`."""
+def emit(data, output: str, *, columns: Sequence[tuple[str, Column]] = ()) -> None:
+    """Print `data` as JSON or YAML, or as a table of `columns` (one row for a mapping)."""
     if output in ("json", "yaml"):
         sys.stdout.write(dump(data, output))
         return
-    table_rows = rows if rows is not None else data
-    if isinstance(table_rows, dict):
-        table_rows = [table_rows]
-    table(columns, table_rows)
+    table(columns, [data] if isinstance(data, dict) else data)
+
+
+def notice(message: str) -> None:
+    """A sentence for people (progress, outcome, warning) on stderr, printed as it is: no rich markup or
+    highlighting, since names and server messages may hold brackets."""
+    stderr.print(message, highlight=False, markup=False)
+
+
+def report(data, output: str, message: str, *, columns: Sequence[tuple[str, Column]] = ()) -> None:
+    """The outcome of a command that changed something: `data` for scripts (-o json / yaml); for people, the
+    sentence `message`, then `data` as a table when `columns` are given."""
+    if output != "table":
+        emit(data, output)
+        return
+    notice(message)
+    if columns:
+        emit(data, output, columns=columns)
 
 
 def table(columns: Sequence[tuple[str, Column]], rows: Iterable[dict]) -> None:

@@ -7,7 +7,7 @@ is removed: queues and variables missing from the file stay, and so does a secre
 from aerodrome_cli import deployment_file
 from aerodrome_cli.commands.variables import set_one
 from aerodrome_cli.errors import ApiError, CLIError
-from aerodrome_cli.output import stderr
+from aerodrome_cli.output import notice
 
 
 def apply_file(client, current: dict, document: dict, path: str, *, extra: dict) -> list[str]:
@@ -47,7 +47,7 @@ def apply_file(client, current: dict, document: dict, path: str, *, extra: dict)
             key, value, secret = wanted["key"], wanted.get("value"), bool(wanted.get("is_secret"))
             if value is None:
                 if key not in existing:
-                    stderr.print(f"Warning: {key} was not set (its value is null in the file).", highlight=False)
+                    notice(f"Warning: {key} was not set (its value is null in the file).")
                 continue
             outcome = set_one(client, deployment_id, existing, key, str(value), secret)
             if outcome != "unchanged":

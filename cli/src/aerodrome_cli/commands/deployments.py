@@ -8,7 +8,7 @@ from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_fo
 from aerodrome_cli.commands.queues import queue
 from aerodrome_cli.commands.variables import variable
 from aerodrome_cli.errors import ApiError, CLIError
-from aerodrome_cli.output import emit, emit_value, output_option, stderr
+from aerodrome_cli.output import emit, emit_value, notice, output_option, report
 
 LIST_COLUMNS = [
     ("ID", "id"),
@@ -100,10 +100,9 @@ def create(session, path: str, workspace: int | None, name: str | None, output: 
             ) from None
         raise deployment_file.as_file_error(error, path) from None
     for key in skipped:
-        stderr.print(
+        notice(
             f"Warning: {key} was not set (its value is null in the file): "
-            f"aerodrome deployment variable set {created['id']} {key} --secret",
-            highlight=False,
+            f"aerodrome deployment variable set {created['id']} {key} --secret"
         )
     emit(created, output, columns=LIST_COLUMNS)
 
@@ -155,11 +154,8 @@ def update(session, deployment_id: int, path: str | None, assignments: tuple[str
         client.patch(f"deployments/{deployment_id}/", changes)
         summary.append("configuration: " + ", ".join(sorted(changes)))
     updated = client.get(f"deployments/{deployment_id}/")
-    if output != "table":
-        emit(updated, output)
-        return
-    stderr.print("\n".join(f"Changed {line}" for line in summary) or "Nothing differs: no change.", highlight=False)
-    emit(updated, output, columns=LIST_COLUMNS)
+    message = "\n".join(f"Changed {line}" for line in summary) or "Nothing differs: no change."
+    report(updated, output, message, columns=LIST_COLUMNS)
 
 
 @deployment.command()
@@ -178,7 +174,4 @@ def delete(session, deployment_id: int, yes: bool, output: str) -> None:
         if typed != name:
             raise CLIError("The name does not match; nothing was deleted.")
     result = client.delete(f"deployments/{deployment_id}/", confirm=name)
-    if output != "table":
-        emit(result, output)
-        return
-    stderr.print(f"Deleting {name!r} (Deployment {deployment_id}): status {result.get('status')}.", highlight=False)
+    report(result, output, f"Deleting {name!r} (Deployment {deployment_id}): status {result.get('status')}.")

@@ -13,7 +13,7 @@ import click
 from aerodrome_cli import packing
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
 from aerodrome_cli.errors import TIMED_OUT, CLIError
-from aerodrome_cli.output import emit, output_option, stderr
+from aerodrome_cli.output import emit, notice, output_option, stderr
 
 FINAL = ("DEPLOYED", "FAILED")
 COLUMNS = [
@@ -135,14 +135,11 @@ def deploy_create(
             packed = packing.pack(dags, Path(scratch) / "dags.tar.gz", syntax=ignore_syntax)
             if not packed.files:
                 raise CLIError(f"{dags} holds no files to deploy (after {packing.IGNORE_FILE}).")
-            stderr.print(
-                f"Packed {len(packed.files)} files from {dags} ({_size(packed.size)}, sha256 {packed.sha256[:12]}).",
-                highlight=False,
-            )
+            notice(f"Packed {len(packed.files)} files from {dags} ({_size(packed.size)}, sha256 {packed.sha256[:12]}).")
             fields = {"description": description, **({"image": image} if image else {})}
             with not_found_as(no_deployment(deployment_id)):
                 created = _upload(client, path, fields, packed)
-    stderr.print(f"Deploy {created['id']} created ({created['kind']}): {created['status']}.", highlight=False)
+    notice(f"Deploy {created['id']} created ({created['kind']}): {created['status']}.")
     finish(client, deployment_id, created, wait=wait, timeout=timeout, poll_interval=poll_interval, output=output)
 
 
@@ -188,7 +185,7 @@ def follow(client, deployment_id: int, deploy_: dict, *, timeout: int, poll_inte
             deploy_ = client.get(f"deployments/{deployment_id}/deploys/{deploy_['id']}/")
             if deploy_["status"] != seen:
                 seen = deploy_["status"]
-                stderr.print(f"Deploy {deploy_['id']}: {seen}.", highlight=False)
+                notice(f"Deploy {deploy_['id']}: {seen}.")
     except KeyboardInterrupt:
         raise CLIError(
             f"Stopped waiting; deploy {deploy_['id']} goes on "
@@ -248,7 +245,7 @@ def deploy_rollback(
     body = {"description": description} if description is not None else {}
     with not_found_as(f"Deployment {deployment_id} has no deploy {deploy_id} that this token can see."):
         created = session.client.post(f"deployments/{deployment_id}/deploys/{deploy_id}/rollback/", body)
-    stderr.print(f"Deploy {created['id']} rolls back to deploy {deploy_id}: {created['status']}.", highlight=False)
+    notice(f"Deploy {created['id']} rolls back to deploy {deploy_id}: {created['status']}.")
     finish(
         session.client, deployment_id, created, wait=wait, timeout=timeout, poll_interval=poll_interval, output=output
     )

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
 from aerodrome_cli.errors import ApiError
-from aerodrome_cli.output import output_option, stderr, stdout
+from aerodrome_cli.output import notice, output_option, stdout
 
 LEVEL_STYLES = {"CRITICAL": "bold red", "ERROR": "red", "WARNING": "yellow", "DEBUG": "dim"}
 RETRYABLE = (429, 502, 503, 504)
@@ -92,7 +92,7 @@ def logs(session, deployment_id: int, components, level, search, since, until, p
             except ApiError as error:
                 if error.status not in RETRYABLE:
                     raise
-                stderr.print(f"Note: {error.format_message()}; retrying.", highlight=False)
+                notice(f"Note: {error.format_message()}; retrying.")
                 continue
             cursor = page.get("cursor") or cursor
             shown_notices = _show(page, output, shown_notices)
@@ -103,8 +103,8 @@ def logs(session, deployment_id: int, components, level, search, since, until, p
 def _show(page: dict, output: str, shown: set[str]) -> set[str]:
     for line in page.get("lines", []):
         print_line(line, output)
-    for notice in page.get("notices", []):
-        if notice not in shown:
-            stderr.print(f"Note: {notice}", highlight=False)
-            shown.add(notice)
+    for text in page.get("notices", []):
+        if text not in shown:
+            notice(f"Note: {text}")
+            shown.add(text)
     return shown

@@ -3,7 +3,7 @@
 import click
 
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
-from aerodrome_cli.output import emit, output_option, stderr
+from aerodrome_cli.output import emit, output_option, report
 
 COLUMNS = [
     ("NAME", "name"),
@@ -88,7 +88,4 @@ def queue_delete(session, deployment_id: int, name: str, output: str) -> None:
     """Remove the worker queue NAME (the default queue stays)."""
     with not_found_as(f"Deployment {deployment_id} has no queue {name!r} that this token can see."):
         session.client.delete(f"deployments/{deployment_id}/queues/{name}/")
-    if output != "table":
-        emit({"name": name, "outcome": "removed"}, output)
-        return
-    stderr.print(f"Removed queue {name}.", highlight=False)
+    report({"name": name, "outcome": "removed"}, output, f"Removed queue {name}.")

@@ -11,7 +11,7 @@ import click
 
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
 from aerodrome_cli.errors import CLIError
-from aerodrome_cli.output import emit, output_option, stderr
+from aerodrome_cli.output import emit, output_option, report
 
 COLUMNS = [
     ("KEY", "key"),
@@ -162,12 +162,8 @@ def variable_set(
         outcome = set_one(client, deployment_id, existing, name, text, secret)
         is_secret = secret or bool(existing.get(name, {}).get("is_secret"))
         results.append({"key": name, "outcome": outcome, "is_secret": is_secret})
-    if output != "table":
-        emit(results, output)
-        return
-    for result in results:
-        kind = "secret " if result["is_secret"] else ""
-        stderr.print(f"{result['outcome'].capitalize()} {kind}{result['key']}.", highlight=False)
+    lines = [f"{r['outcome'].capitalize()} {'secret ' if r['is_secret'] else ''}{r['key']}." for r in results]
+    report(results, output, "\n".join(lines))
 
 
 @variable.command("delete")
@@ -181,7 +177,4 @@ def variable_delete(session, deployment_id: int, key: str, output: str) -> None:
         session.client.get(f"deployments/{deployment_id}/")
     with not_found_as(f"Deployment {deployment_id} has no variable {key}."):
         session.client.delete(f"deployments/{deployment_id}/variables/{key}/")
-    if output != "table":
-        emit({"key": key, "outcome": "removed"}, output)
-        return
-    stderr.print(f"Removed {key}.", highlight=False)
+    report({"key": key, "outcome": "removed"}, output, f"Removed {key}.")
