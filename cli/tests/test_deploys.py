@@ -5,31 +5,21 @@ import json
 import subprocess
 import time
 
-import pytest
-
 from accounts.roles import WorkspaceRole
 from accounts.tokens import services as tokens
 from deployments.deploys import services as deploys
 from deployments.deploys.models import Deploy
-from deployments.deploys.tests.registry_engine import Registry
+from deployments.deploys.tests import conftest as deploys_fixtures
 from deployments.models import Deployment
 from deployments.tests.factories import make_deployment
 
 from .conftest import EXECUTABLE
 from .helpers import as_token
 
-
-@pytest.fixture(scope="session")
-def docker_registry(tmp_path_factory):
-    registry = Registry(tmp_path_factory.mktemp("docker-registry")).start()
-    yield registry
-    registry.stop()
-
-
-@pytest.fixture
-def registry(docker_registry, settings):
-    settings.DEPLOY_INSECURE_REGISTRIES = [docker_registry.host]  # it has no certificate
-    return docker_registry
+# The real distribution registry (session-wide) and the setting that lets the server speak plain HTTP to it: the
+# deploys app's own fixtures.
+docker_registry = deploys_fixtures.docker_registry
+registry = deploys_fixtures.registry
 
 
 def start(aerodrome, world, *args) -> subprocess.Popen:
