@@ -46,6 +46,11 @@ def emit(data, output: str, *, columns: Sequence[tuple[str, Column]] = ()) -> No
     table(columns, [data] if isinstance(data, dict) else data)
 
 
+def when(field: str) -> Callable[[dict], str]:
+    """A column showing the API's ISO 8601 time `field` to the second, `2026-03-01 12:00:00`."""
+    return lambda row: (row.get(field) or "")[:19].replace("T", " ")
+
+
 def notice(message: str) -> None:
     """A sentence for people (progress, outcome, warning) on stderr, printed as it is: no rich markup or
     highlighting, since names and server messages may hold brackets."""

@@ -8,7 +8,7 @@ from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_fo
 from aerodrome_cli.commands.queues import queue
 from aerodrome_cli.commands.variables import variable
 from aerodrome_cli.errors import ApiError, CLIError
-from aerodrome_cli.output import emit, emit_value, notice, output_option, report
+from aerodrome_cli.output import emit, emit_value, notice, output_option, report, when
 
 LIST_COLUMNS = [
     ("ID", "id"),
@@ -18,7 +18,7 @@ LIST_COLUMNS = [
     ("AIRFLOW", "airflow_version"),
     ("EXECUTOR", "executor"),
     ("RELEASE", "release_name"),
-    ("UPDATED", lambda d: (d.get("updated_at") or "")[:19].replace("T", " ")),
+    ("UPDATED", when("updated_at")),
 ]
 
 

@@ -13,7 +13,7 @@ import click
 from aerodrome_cli import packing
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
 from aerodrome_cli.errors import TIMED_OUT, CLIError
-from aerodrome_cli.output import emit, notice, output_option, stderr
+from aerodrome_cli.output import emit, notice, output_option, stderr, when
 
 FINAL = ("DEPLOYED", "FAILED")
 COLUMNS = [
@@ -23,7 +23,7 @@ COLUMNS = [
     ("IMAGE", lambda d: _image(d)),
     ("DAGS", lambda d: _bundle(d)),
     ("BY", "deployed_by"),
-    ("CREATED", lambda d: (d.get("created_at") or "")[:19].replace("T", " ")),
+    ("CREATED", when("created_at")),
     ("ROLLBACK OF", "rolled_back_from"),
     ("DESCRIPTION", "description"),
 ]

@@ -11,13 +11,13 @@ import click
 
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
 from aerodrome_cli.errors import CLIError
-from aerodrome_cli.output import emit, output_option, report
+from aerodrome_cli.output import emit, output_option, report, when
 
 COLUMNS = [
     ("KEY", "key"),
     ("VALUE", lambda v: "(secret)" if v.get("is_secret") else v.get("value")),
     ("SECRET", "is_secret"),
-    ("UPDATED", lambda v: (v.get("updated_at") or "")[:19].replace("T", " ")),
+    ("UPDATED", when("updated_at")),
 ]
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
