@@ -5,7 +5,7 @@ is removed: queues and variables missing from the file stay, and so does a secre
 """
 
 from aerodrome_cli import deployment_file
-from aerodrome_cli.commands.variables import set_one
+from aerodrome_cli.commands.variables import set_one, variables_by_key
 from aerodrome_cli.errors import ApiError, CLIError
 from aerodrome_cli.output import notice
 
@@ -42,7 +42,7 @@ def apply_file(client, current: dict, document: dict, path: str, *, extra: dict)
             else:
                 client.post(f"deployments/{deployment_id}/queues/", {k: v for k, v in body.items() if v is not None})
                 summary.append(f"queue {name}: added")
-        existing = {v["key"]: v for v in client.paginate(f"deployments/{deployment_id}/variables/")}
+        existing = variables_by_key(client, deployment_id)
         for wanted in document.get("environment_variables", []):
             key, value, secret = wanted["key"], wanted.get("value"), bool(wanted.get("is_secret"))
             if value is None:

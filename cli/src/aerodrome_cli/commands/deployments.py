@@ -6,7 +6,7 @@ import yaml
 from aerodrome_cli import deployment_file
 from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
 from aerodrome_cli.commands.queues import queue
-from aerodrome_cli.commands.variables import variable
+from aerodrome_cli.commands.variables import variable, variables_by_key
 from aerodrome_cli.errors import ApiError, CLIError
 from aerodrome_cli.output import emit, emit_value, notice, output_option, report, when
 
@@ -46,8 +46,7 @@ def deployment_list(session, workspace: int | None, status: str | None, search: 
 def fetch_document(client, deployment_id: int) -> dict:
     with not_found_as(no_deployment(deployment_id)):
         found = client.get(f"deployments/{deployment_id}/")
-        variables = list(client.paginate(f"deployments/{deployment_id}/variables/"))
-    return deployment_file.from_api(found, variables)
+    return deployment_file.from_api(found, list(variables_by_key(client, deployment_id).values()))
 
 
 @deployment.command()

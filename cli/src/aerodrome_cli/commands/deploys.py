@@ -4,6 +4,7 @@ The API (`/api/v1/deployments/{id}/deploys/`): a JSON body for an image alone, m
 otherwise; the answer is the deploy, QUEUED, which then goes DEPLOYING and ends DEPLOYED or FAILED.
 """
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -202,12 +203,8 @@ def follow(client, deployment_id: int, deploy_: dict, *, timeout: int, poll_inte
 @click.pass_obj
 def deploy_list(session, deployment_id: int, limit: int, output: str) -> None:
     """The Deployment's deploys, newest first."""
-    rows = []
     with not_found_as(no_deployment(deployment_id)):
-        for item in session.client.paginate(f"deployments/{deployment_id}/deploys/"):
-            rows.append(item)
-            if len(rows) >= limit:
-                break
+        rows = list(itertools.islice(session.client.paginate(f"deployments/{deployment_id}/deploys/"), limit))
     emit(rows, output, columns=COLUMNS)
 
 
