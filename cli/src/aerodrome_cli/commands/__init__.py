@@ -24,3 +24,8 @@ def not_found_as(message: str):
 
 def no_deployment(deployment_id: int) -> str:
     return f"There is no Deployment {deployment_id} that this token can see."
+
+
+def not_in_deployment(deployment_id: int, what: str) -> str:
+    """For a Deployment's queue, deploy...: `what` is e.g. `queue 'heavy'`."""
+    return f"Deployment {deployment_id} has no {what} that this token can see."

@@ -90,14 +90,11 @@ def create(session, path: str, workspace: int | None, name: str | None, output: 
     payload, skipped = deployment_file.create_payload(document)
     if "workspace" not in payload:
         raise CLIError(f"{path}: say which workspace in configuration.workspace (or --workspace ID).")
-    try:
-        created = session.client.post("deployments/", payload)
-    except ApiError as error:
-        if error.status == 404:
-            raise CLIError(
-                f"There is no workspace {payload['workspace']} that this token can see. (HTTP 404)"
-            ) from None
-        raise deployment_file.as_file_error(error, path) from None
+    with not_found_as(f"There is no workspace {payload['workspace']} that this token can see."):
+        try:
+            created = session.client.post("deployments/", payload)
+        except ApiError as error:
+            raise deployment_file.as_file_error(error, path) from None
     for key in skipped:
         notice(
             f"Warning: {key} was not set (its value is null in the file): "

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from aerodrome_cli import packing
-from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
+from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as, not_in_deployment
 from aerodrome_cli.errors import TIMED_OUT, CLIError
 from aerodrome_cli.output import emit, notice, output_option, stderr, when
 
@@ -215,7 +215,7 @@ def deploy_list(session, deployment_id: int, limit: int, output: str) -> None:
 @click.pass_obj
 def deploy_inspect(session, deployment_id: int, deploy_id: int, output: str) -> None:
     """One deploy, with what changed against the one before it."""
-    with not_found_as(f"Deployment {deployment_id} has no deploy {deploy_id} that this token can see."):
+    with not_found_as(not_in_deployment(deployment_id, f"deploy {deploy_id}")):
         found = session.client.get(f"deployments/{deployment_id}/deploys/{deploy_id}/")
         found["diff"] = session.client.get(f"deployments/{deployment_id}/deploys/{deploy_id}/diff/")
     emit(found, output)
@@ -240,7 +240,7 @@ def deploy_rollback(
 ) -> None:
     """Deploy again the image and DAGs of DEPLOY_ID (variables and resources stay as they are)."""
     body = {"description": description} if description is not None else {}
-    with not_found_as(f"Deployment {deployment_id} has no deploy {deploy_id} that this token can see."):
+    with not_found_as(not_in_deployment(deployment_id, f"deploy {deploy_id}")):
         created = session.client.post(f"deployments/{deployment_id}/deploys/{deploy_id}/rollback/", body)
     notice(f"Deploy {created['id']} rolls back to deploy {deploy_id}: {created['status']}.")
     finish(

@@ -2,7 +2,7 @@
 
 import click
 
-from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
+from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as, not_in_deployment
 from aerodrome_cli.output import emit, output_option, report
 
 COLUMNS = [
@@ -74,7 +74,7 @@ def queue_update(session, deployment_id: int, name: str, output: str, **sizes) -
     body = _sizes(**sizes)
     if not body:
         raise click.UsageError("Nothing to change: give --worker-type, --min-workers, --max-workers or --concurrency.")
-    with not_found_as(f"Deployment {deployment_id} has no queue {name!r} that this token can see."):
+    with not_found_as(not_in_deployment(deployment_id, f"queue {name!r}")):
         updated = session.client.patch(f"deployments/{deployment_id}/queues/{name}/", body)
     emit(updated, output, columns=COLUMNS)
 
@@ -86,6 +86,6 @@ def queue_update(session, deployment_id: int, name: str, output: str, **sizes) -
 @click.pass_obj
 def queue_delete(session, deployment_id: int, name: str, output: str) -> None:
     """Remove the worker queue NAME (the default queue stays)."""
-    with not_found_as(f"Deployment {deployment_id} has no queue {name!r} that this token can see."):
+    with not_found_as(not_in_deployment(deployment_id, f"queue {name!r}")):
         session.client.delete(f"deployments/{deployment_id}/queues/{name}/")
     report({"name": name, "outcome": "removed"}, output, f"Removed queue {name}.")
