@@ -141,6 +141,16 @@ def test_invalid_fields_are_named_by_their_place_in_the_file(aerodrome, world, t
     assert line.endswith("(HTTP 400)")
 
 
+def test_a_file_without_a_workspace_is_refused_by_the_server_naming_the_field(aerodrome, world, tmp_path):
+    (tmp_path / "nowhere.yaml").write_text("configuration: {name: Nowhere}\n")
+
+    result = aerodrome("deployment", "create", "-f", "nowhere.yaml", env=as_token(world, world.owner_token))
+
+    assert result.returncode == 1
+    assert result.error_lines == ["Error: nowhere.yaml: configuration.workspace: This field is required (HTTP 400)"]
+    assert not Deployment.objects.filter(name="Nowhere").exists()
+
+
 def test_delete_asks_for_the_name(aerodrome, world):
     ci = as_token(world, world.owner_token)
 

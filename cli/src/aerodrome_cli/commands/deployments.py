@@ -87,10 +87,10 @@ def create(session, path: str, workspace: int | None, name: str | None, output: 
         document["configuration"]["workspace"] = workspace
     if name is not None:
         document["configuration"]["name"] = name
+    # What a new Deployment needs (a workspace, a valid name...) is the server's to say: its 400 names each field
+    # by its place in the file (as_file_error).
     payload, skipped = deployment_file.create_payload(document)
-    if "workspace" not in payload:
-        raise CLIError(f"{path}: say which workspace in configuration.workspace (or --workspace ID).")
-    with not_found_as(f"There is no workspace {payload['workspace']} that this token can see."):
+    with not_found_as(f"There is no workspace {payload.get('workspace')} that this token can see."):
         try:
             created = session.client.post("deployments/", payload)
         except ApiError as error:
