@@ -16,6 +16,7 @@ metadata:                # what Aerodrome says about it; ignored by create and u
 
 from pathlib import Path
 
+import click
 import yaml
 
 from aerodrome_cli.errors import ApiError, CLIError, join_messages
@@ -39,7 +40,6 @@ CONFIGURATION_FIELDS = [
     "headroom_percent",
     "contact_emails",
 ]
-UPDATABLE_FIELDS = [field for field in CONFIGURATION_FIELDS if field != "workspace"]
 QUEUE_FIELDS = ["name", "worker_type", "min_workers", "max_workers", "concurrency"]
 METADATA_FIELDS = [
     "id",
@@ -83,8 +83,8 @@ def from_api(deployment: dict, variables: list[dict]) -> dict:
 def read(path: str) -> dict:
     """A deployment file from disk (`-` for standard input), checked for shape."""
     try:
-        text = click_open(path)
-        document = yaml.safe_load(text)
+        with click.open_file(path) as stream:
+            document = yaml.safe_load(stream)
     except OSError as error:
         raise CLIError(f"Cannot read {path}: {error.strerror}.") from None
     except yaml.YAMLError as error:
@@ -107,13 +107,6 @@ def read(path: str) -> dict:
         if not isinstance(variable.get("key"), str) or not variable["key"]:
             raise CLIError(f"{path}: environment_variables[{index}] has no `key`.")
     return document
-
-
-def click_open(path: str) -> str:
-    import click
-
-    with click.open_file(path) as stream:
-        return stream.read()
 
 
 def create_payload(document: dict) -> tuple[dict, list[str]]:

@@ -8,7 +8,7 @@ from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_fo
 from aerodrome_cli.commands.queues import queue
 from aerodrome_cli.commands.variables import variable, variables_by_key
 from aerodrome_cli.errors import ApiError, CLIError
-from aerodrome_cli.output import emit, emit_value, notice, output_option, report, when
+from aerodrome_cli.output import emit, emit_value, key_path, notice, output_option, report, when
 
 LIST_COLUMNS = [
     ("ID", "id"),
@@ -63,8 +63,6 @@ def inspect(session, deployment_id: int, key: str | None, output: str) -> None:
     """
     document = fetch_document(session.client, deployment_id)
     if key:
-        from aerodrome_cli.output import key_path
-
         emit_value(key_path(document, key), output)
         return
     emit(document, output)
