@@ -46,6 +46,17 @@ class Runner:
         )
         return Result(completed.returncode, completed.stdout, completed.stderr)
 
+    def start(self, *args, env: dict | None = None) -> subprocess.Popen:
+        """The command running in the background (--wait, --follow), its output piped as text."""
+        return subprocess.Popen(
+            [str(EXECUTABLE), *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**self.env, **(env or {})},
+            cwd=self.cwd,
+        )
+
     @property
     def config_path(self) -> Path:
         return Path(self.env["AERODROME_CONFIG"])

@@ -4,7 +4,6 @@ history and the diff, roll back and wait, read the logs (from the fake cluster's
 
 import json
 import signal
-import subprocess
 
 import yaml
 
@@ -13,14 +12,7 @@ from deployments.models import Deployment, EnvironmentVariable
 from deployments.tests.factories import make_cluster
 from monitoring.tests.logs_world import add_pod, ago, airflow3_line
 
-from .conftest import EXECUTABLE
-
-
-def write(root, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+from .helpers import write_tree
 
 
 def ok(result):
@@ -46,7 +38,7 @@ def test_ci_flow_from_login_to_rollback_and_logs(aerodrome, world, bundle_storag
 
     # Deploy the DAGs folder; .airflowignore keeps the tests out of the bundle.
     dags = tmp_path / "dags"
-    write(dags, {".airflowignore": "*_test.py\n", "orders.py": "# v1\n", "orders_test.py": "assert True\n"})
+    write_tree(dags, {".airflowignore": "*_test.py\n", "orders.py": "# v1\n", "orders_test.py": "assert True\n"})
     first = ok(aerodrome("deploy", orders, "--dags", dags, "--description", "v1", "--wait", "-o", "json"))
     v1 = json.loads(first.stdout)
     assert (v1["kind"], v1["status"], v1["description"], v1["deployed_by"]) == ("DAGS", "DEPLOYED", "v1", "CI owner")
@@ -65,7 +57,7 @@ def test_ci_flow_from_login_to_rollback_and_logs(aerodrome, world, bundle_storag
     }
 
     # Deploy v2, see the history and what changed.
-    write(dags, {"orders.py": "# v2, longer\n", "refunds.py": "# new\n"})
+    write_tree(dags, {"orders.py": "# v2, longer\n", "refunds.py": "# new\n"})
     v2 = json.loads(ok(aerodrome("deploy", orders, "--dags", dags, "-d", "v2", "--wait", "-o", "json")).stdout)
     history = json.loads(ok(aerodrome("deploy", "list", orders, "-o", "json")).stdout)
     assert [d["id"] for d in history] == [v2["id"], v1["id"]]
@@ -113,13 +105,7 @@ def test_ci_flow_from_login_to_rollback_and_logs(aerodrome, world, bundle_storag
         ("scheduler", "Refunds task is slow"),
     ]
 
-    follow = subprocess.Popen(
-        [str(EXECUTABLE), "logs", str(orders), "-c", "scheduler", "--follow", "--interval", "0.3", "-o", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=aerodrome.env,
-    )
+    follow = aerodrome.start("logs", orders, "-c", "scheduler", "--follow", "--interval", "0.3", "-o", "json")
     try:
         seen = [json.loads(follow.stdout.readline())["message"] for _ in range(3)]
         assert seen == ["Orders DAG parsed", "Orders task is slow", "Refunds task is slow"]

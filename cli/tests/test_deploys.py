@@ -13,7 +13,6 @@ from deployments.deploys.tests import conftest as deploys_fixtures
 from deployments.models import Deployment
 from deployments.tests.factories import make_deployment
 
-from .conftest import EXECUTABLE
 from .helpers import as_token
 
 # The real distribution registry (session-wide) and the setting that lets the server speak plain HTTP to it: the
@@ -23,9 +22,7 @@ registry = deploys_fixtures.registry
 
 
 def start(aerodrome, world, *args) -> subprocess.Popen:
-    command = [str(EXECUTABLE), *map(str, args)]
-    env = {**aerodrome.env, **as_token(world, world.author_token)}
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return aerodrome.start(*args, env=as_token(world, world.author_token))
 
 
 def rolling_out(deployment_id: int) -> Deploy:

@@ -11,12 +11,7 @@ from aerodrome_cli.packing import pack, syntax_for
 
 from deployments.tests.real_airflow import airflow_bin
 
-
-def tree(root, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+from .helpers import write_tree
 
 
 def packed_names(folder, tmp_path, syntax) -> list[str]:
@@ -30,7 +25,7 @@ def packed_names(folder, tmp_path, syntax) -> list[str]:
 
 def test_glob_syntax_is_gitignore_like_with_nested_ignore_files(tmp_path):
     dags = tmp_path / "dags"
-    tree(
+    write_tree(
         dags,
         {
             ".airflowignore": "# scratch work\n*_test.py\nscratch\n/notes.md\n!keep_test.py\n",
@@ -63,7 +58,7 @@ def test_glob_syntax_is_gitignore_like_with_nested_ignore_files(tmp_path):
 
 def test_regexp_syntax_searches_the_path_from_the_dags_folder(tmp_path):
     dags = tmp_path / "dags"
-    tree(
+    write_tree(
         dags,
         {
             ".airflowignore": "_test\\.py$\n^scratch\n",
@@ -79,7 +74,7 @@ def test_regexp_syntax_searches_the_path_from_the_dags_folder(tmp_path):
 
 def test_links_are_packed_as_the_files_they_point_at(tmp_path):
     dags = tmp_path / "dags"
-    tree(dags, {"etl.py": "print('etl')\n"})
+    write_tree(dags, {"etl.py": "print('etl')\n"})
     shared = tmp_path / "shared.py"
     shared.write_text("SHARED = 1\n")
     (dags / "shared.py").symlink_to(shared)
@@ -95,7 +90,7 @@ def test_links_are_packed_as_the_files_they_point_at(tmp_path):
 
 def test_a_loop_or_a_missing_folder_is_a_clear_error(tmp_path):
     dags = tmp_path / "dags"
-    tree(dags, {"etl.py": ""})
+    write_tree(dags, {"etl.py": ""})
     (dags / "again").symlink_to(dags)
     with pytest.raises(CLIError, match="links back into the folder"):
         pack(dags, tmp_path / "out.tar.gz", syntax="glob")
@@ -118,7 +113,7 @@ def test_exactly_what_airflow_itself_would_read_is_packed(tmp_path):
         "regexp": ("_test\\.py$\n^scratch/\nnotes\\.md\ngen_\n", "big_.*"),
     }
     for syntax, (top, nested) in ignores.items():
-        tree(
+        write_tree(
             tmp_path / syntax,
             {
                 ".airflowignore": top,
