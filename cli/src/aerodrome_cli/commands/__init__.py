@@ -22,6 +22,12 @@ def not_found_as(message: str):
         raise
 
 
+def get_deployment(client, deployment_id: int) -> dict:
+    """The Deployment as the API shows it; one that this token cannot see is a one-line error."""
+    with not_found_as(no_deployment(deployment_id)):
+        return client.get(f"deployments/{deployment_id}/")
+
+
 def no_deployment(deployment_id: int) -> str:
     return f"There is no Deployment {deployment_id} that this token can see."
 

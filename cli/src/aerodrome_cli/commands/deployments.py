@@ -4,7 +4,7 @@ import click
 import yaml
 
 from aerodrome_cli import deployment_file
-from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
+from aerodrome_cli.commands import deployment_id_argument, get_deployment, not_found_as
 from aerodrome_cli.commands.queues import queue
 from aerodrome_cli.commands.variables import variable, variables_by_key
 from aerodrome_cli.errors import ApiError, CLIError
@@ -44,8 +44,7 @@ def deployment_list(session, workspace: int | None, status: str | None, search: 
 
 
 def fetch_document(client, deployment_id: int) -> dict:
-    with not_found_as(no_deployment(deployment_id)):
-        found = client.get(f"deployments/{deployment_id}/")
+    found = get_deployment(client, deployment_id)
     return deployment_file.from_api(found, list(variables_by_key(client, deployment_id).values()))
 
 
@@ -137,8 +136,7 @@ def update(session, deployment_id: int, path: str | None, assignments: tuple[str
         changes[field.strip()] = yaml.safe_load(raw) if raw else ""
     if not changes and not path:
         raise CLIError("Nothing to change: give -f FILE, an option such as --image-tag, or --set FIELD=VALUE.")
-    with not_found_as(no_deployment(deployment_id)):
-        current = client.get(f"deployments/{deployment_id}/")
+    current = get_deployment(client, deployment_id)
     summary: list[str] = []
     if path:
         from aerodrome_cli.commands.apply import apply_file
@@ -147,7 +145,7 @@ def update(session, deployment_id: int, path: str | None, assignments: tuple[str
     elif changes:
         client.patch(f"deployments/{deployment_id}/", changes)
         summary.append("configuration: " + ", ".join(sorted(changes)))
-    updated = client.get(f"deployments/{deployment_id}/")
+    updated = get_deployment(client, deployment_id)
     message = "\n".join(f"Changed {line}" for line in summary) or "Nothing differs: no change."
     report(updated, output, message, columns=LIST_COLUMNS)
 
@@ -160,9 +158,7 @@ def update(session, deployment_id: int, path: str | None, assignments: tuple[str
 def delete(session, deployment_id: int, yes: bool, output: str) -> None:
     """Delete a Deployment: its Kubernetes objects and metadata database go too. Asks for its name first."""
     client = session.client
-    with not_found_as(no_deployment(deployment_id)):
-        found = client.get(f"deployments/{deployment_id}/")
-    name = found["name"]
+    name = get_deployment(client, deployment_id)["name"]
     if not yes:
         typed = click.prompt(f"This deletes {name!r} and its metadata database. Type its name to confirm", err=True)
         if typed != name:

@@ -12,7 +12,13 @@ from pathlib import Path
 import click
 
 from aerodrome_cli import packing
-from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as, not_in_deployment
+from aerodrome_cli.commands import (
+    deployment_id_argument,
+    get_deployment,
+    no_deployment,
+    not_found_as,
+    not_in_deployment,
+)
 from aerodrome_cli.errors import TIMED_OUT, CLIError
 from aerodrome_cli.output import emit, notice, output_option, stderr, when
 
@@ -130,8 +136,7 @@ def deploy_create(
             created = client.post(path, {"image": image, "description": description})
     else:
         if ignore_syntax == "auto":
-            with not_found_as(no_deployment(deployment_id)):
-                ignore_syntax = packing.syntax_for(client.get(f"deployments/{deployment_id}/").get("airflow_version"))
+            ignore_syntax = packing.syntax_for(get_deployment(client, deployment_id).get("airflow_version"))
         with tempfile.TemporaryDirectory(prefix="aerodrome-dags-") as scratch:
             packed = packing.pack(dags, Path(scratch) / "dags.tar.gz", syntax=ignore_syntax)
             if not packed.files:

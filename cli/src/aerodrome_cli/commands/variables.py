@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from aerodrome_cli.commands import deployment_id_argument, no_deployment, not_found_as
+from aerodrome_cli.commands import deployment_id_argument, get_deployment, no_deployment, not_found_as
 from aerodrome_cli.errors import CLIError
 from aerodrome_cli.output import emit, output_option, report, when
 
@@ -173,8 +173,7 @@ def variable_set(
 @click.pass_obj
 def variable_delete(session, deployment_id: int, key: str, output: str) -> None:
     """Remove one variable."""
-    with not_found_as(no_deployment(deployment_id)):  # a missing Deployment says so, before the key
-        session.client.get(f"deployments/{deployment_id}/")
+    get_deployment(session.client, deployment_id)  # a missing Deployment says so, before the key
     with not_found_as(f"Deployment {deployment_id} has no variable {key}."):
         session.client.delete(f"deployments/{deployment_id}/variables/{key}/")
     report({"key": key, "outcome": "removed"}, output, f"Removed {key}.")
