@@ -34,9 +34,9 @@ def notify(*, workspace, channels: Iterable[Channel], notice: Notice, deployment
     if notice.status not in (FIRING, RESOLVED):
         raise ValueError(f"A notice is firing or resolved, not {notice.status!r}.")
     given = {channel.pk for channel in channels}
-    chosen = list(Channel.objects.filter(pk__in=given, workspace=workspace, enabled=True).order_by("pk"))
-    strangers = given - set(Channel.objects.filter(pk__in=given, workspace=workspace).values_list("pk", flat=True))
-    if strangers:
+    found = list(Channel.objects.filter(pk__in=given, workspace=workspace).order_by("pk"))
+    chosen = [channel for channel in found if channel.enabled]
+    if strangers := given - {channel.pk for channel in found}:
         logger.error("Channels %s are not of workspace %s: not notified", sorted(strangers), workspace.pk)
     if notice.resolved and _resolve_already_sent(workspace, notice.key):
         return None
@@ -192,10 +192,11 @@ def send_test(*, channel: Channel, requested_by: str) -> Delivery:
     # One attempt only: the person is waiting for the answer, and can press the button again.
     attempt(delivery.pk, max_attempts=1)
     delivery.refresh_from_db()
+    last = delivery.attempts.last()
     Channel.objects.filter(pk=channel.pk).update(
         last_test_at=delivery.finished_at or timezone.now(),
         last_test_ok=delivery.status == Delivery.Status.SENT,
-        last_test_message=(delivery.attempts.last().reason if delivery.attempts.exists() else "")[:500],
+        last_test_message=(last.reason if last else "")[:500],
     )
     channel.refresh_from_db(fields=["last_test_at", "last_test_ok", "last_test_message"])
     return delivery
