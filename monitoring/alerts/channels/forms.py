@@ -15,7 +15,11 @@ class ChannelForm(forms.Form):
     name = forms.CharField(label="Name", max_length=500)
     kind = forms.ChoiceField(label="Kind", choices=Channel.Kind.choices, widget=forms.RadioSelect, required=False)
     enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
-    addresses = _text("Email addresses", widget=forms.Textarea(attrs={"rows": 3}))
+    addresses = _text(
+        "Email addresses",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One or more, separated by commas or lines. Sent through this Aerodrome's mail server.",
+    )
     url = _text("URL")
     routing_key = _text("Routing key")
     api_key = _text("API key")
