@@ -40,7 +40,4 @@ class ChannelForm(forms.Form):
         data = self.cleaned_data
         kind = self.channel.kind if self.channel else data.get("kind")
         fields = {"name": data["name"], "kind": kind, "enabled": data.get("enabled", False)}
-        for name in FIELDS.get(kind, ()):
-            if name == "addresses" or data.get(name):  # a blank secret keeps the stored one
-                fields[name] = data.get(name, "")
-        return fields
+        return fields | {name: data.get(name, "") for name in FIELDS.get(kind, ())}  # the service keeps blank secrets
