@@ -1,6 +1,7 @@
 """A small real HTTP server on 127.0.0.1 for tests of outbound calls: it answers every request with what the test
 says (any status line, headers and body, even ones no well-behaved server would send) and records the requests."""
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,12 @@ class Seen:
     method: str
     path: str
     host: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def json(self):
+        return json.loads(self.body)
 
 
 class StubServer:
@@ -32,11 +39,10 @@ class StubServer:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self):
-                seen = Seen(self.command, self.path, self.headers.get("Host", ""))
-                stub.seen.append(seen)
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, self.path, self.headers.get("Host", ""), dict(self.headers.items()), body)
+                stub.seen.append(seen)
                 answer = stub.answer(seen)
                 self.send_response(answer.status, answer.reason)
                 for name, value in answer.headers.items():

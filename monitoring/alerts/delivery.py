@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring.alerts.channels import kind
-from monitoring.alerts.channels.base import FIRING, RESOLVED, TEST, Notice, SendFailed
+from monitoring.alerts.channels.base import FIRING, RESOLVED, TEST, Notice, SendFailed, Sent
 from monitoring.alerts.channels.models import Channel, Delivery, DeliveryAttempt, Notification
 
 logger = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ def notify(*, workspace, channels: Iterable[Channel], notice: Notice, deployment
     if notice.status not in (FIRING, RESOLVED):
         raise ValueError(f"A notice is firing or resolved, not {notice.status!r}.")
     given = {channel.pk for channel in channels}
-    chosen = list(Channel.objects.filter(pk__in=given, workspace=workspace, enabled=True).order_by("pk"))
-    strangers = given - set(Channel.objects.filter(pk__in=given, workspace=workspace).values_list("pk", flat=True))
-    if strangers:
+    found = list(Channel.objects.filter(pk__in=given, workspace=workspace).order_by("pk"))
+    chosen = [channel for channel in found if channel.enabled]
+    if strangers := given - {channel.pk for channel in found}:
         logger.error("Channels %s are not of workspace %s: not notified", sorted(strangers), workspace.pk)
     if notice.resolved and _resolve_already_sent(workspace, notice.key):
         return None
@@ -93,16 +93,19 @@ def backoff(attempt_number: int) -> int:
     return min(settings.NOTIFICATION_RETRY_BACKOFF_SECONDS * 2 ** (attempt_number - 1), 3600)
 
 
-def _send(channel: Channel, notice: Notice, delivery_id: int):
-    """(outcome, response status, reason, transient, the wait the service asked for) of one send."""
+def _send(delivery: Delivery) -> Sent:
+    """One send of the delivery's notice to its channel; every way it can fail is a SendFailed."""
+    channel = delivery.channel
+    if channel is None:
+        raise SendFailed("The channel was deleted.", transient=False)
+    notice = Notice.from_dict(delivery.notification.payload)
     try:
-        sent = kind(channel).send(channel, notice, delivery_id=delivery_id)
-    except SendFailed as failed:
-        return False, failed.status, failed.reason, failed.transient, failed.retry_after
+        return kind(channel).send(channel, notice, delivery_id=delivery.pk)
+    except SendFailed:
+        raise
     except Exception as error:  # noqa: BLE001 - a bug in a channel must not lose the record of the attempt
-        logger.exception("Channel %s failed to send delivery %s", channel.pk, delivery_id)
-        return False, None, f"Unexpected error: {type(error).__name__}", False, None
-    return True, sent.status, sent.detail, False, None
+        logger.exception("Channel %s failed to send delivery %s", channel.pk, delivery.pk)
+        raise SendFailed(f"Unexpected error: {type(error).__name__}", transient=False) from None
 
 
 def attempt(delivery_id: int, *, max_attempts: int | None = None) -> int | None:
@@ -121,13 +124,14 @@ def attempt(delivery_id: int, *, max_attempts: int | None = None) -> int | None:
         number = delivery.attempt_count + 1
         started = timezone.now()
         clock = time.monotonic()
-        if delivery.channel is None:
-            ok, status, reason, transient, asked = False, None, "The channel was deleted.", False, None
-        else:
-            notice = Notice.from_dict(delivery.notification.payload)
-            ok, status, reason, transient, asked = _send(delivery.channel, notice, delivery.pk)
+        try:
+            sent, failed = _send(delivery), None
+        except SendFailed as error:
+            sent, failed = None, error
         duration = int((time.monotonic() - clock) * 1000)
-        retry_in = max(backoff(number), asked or 0) if transient and number < max_attempts else None
+        ok, transient = failed is None, bool(failed and failed.transient)
+        status, reason = (sent.status, sent.detail) if ok else (failed.status, failed.reason)
+        retry_in = max(backoff(number), failed.retry_after or 0) if transient and number < max_attempts else None
         if ok:
             outcome = DeliveryAttempt.Outcome.SENT
         elif retry_in is not None:
@@ -192,10 +196,11 @@ def send_test(*, channel: Channel, requested_by: str) -> Delivery:
     # One attempt only: the person is waiting for the answer, and can press the button again.
     attempt(delivery.pk, max_attempts=1)
     delivery.refresh_from_db()
+    last = delivery.attempts.last()
     Channel.objects.filter(pk=channel.pk).update(
         last_test_at=delivery.finished_at or timezone.now(),
         last_test_ok=delivery.status == Delivery.Status.SENT,
-        last_test_message=(delivery.attempts.last().reason if delivery.attempts.exists() else "")[:500],
+        last_test_message=(last.reason if last else "")[:500],
     )
     channel.refresh_from_db(fields=["last_test_at", "last_test_ok", "last_test_message"])
     return delivery

@@ -1,5 +1,6 @@
-"""Notification channels, one module per kind: each cleans its settings (`clean`), says where it sends
-(`target`) and sends a notice (`send`), raising `base.SendFailed` when that did not work."""
+"""Notification channels, one module per kind: each names the input it takes (`FIELDS`, the secret ones in
+`SECRETS`), cleans it (`clean`), says where it sends (`target`) and sends a notice (`send`), raising
+`base.SendFailed` when that did not work."""
 
 from types import ModuleType
 
@@ -14,16 +15,9 @@ KINDS: dict[str, ModuleType] = {
     Channel.Kind.OPSGENIE: opsgenie,
     Channel.Kind.WEBHOOK: webhook,
 }
-SECRET_FIELDS = ("url", "routing_key", "api_key", "signing_secret")
-# The input each kind takes besides name and enabled.
-FIELDS: dict[str, tuple[str, ...]] = {
-    Channel.Kind.EMAIL: ("addresses",),
-    Channel.Kind.SLACK: ("url",),
-    Channel.Kind.TEAMS: ("url",),
-    Channel.Kind.PAGERDUTY: ("routing_key",),
-    Channel.Kind.OPSGENIE: ("api_key",),
-    Channel.Kind.WEBHOOK: ("url", "signing_secret"),
-}
+# The input each kind takes besides name and enabled, and every field that is a secret, as the kinds declare them.
+FIELDS: dict[str, tuple[str, ...]] = {name: module.FIELDS for name, module in KINDS.items()}
+SECRET_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(field for module in KINDS.values() for field in module.SECRETS))
 
 
 def kind(channel_or_kind) -> ModuleType:

@@ -174,3 +174,37 @@ def clean_token(errors: ErrorCollector, value, *, field: str, what: str, require
         errors.add(field, f"The {what} should be {min_length} to 500 characters long (this one has {len(value)}).")
         return ""
     return value
+
+
+def _stored_unless(channel, config: dict, secrets: dict) -> tuple[dict, dict]:
+    """The (config, secrets) of a new secret, or, when none was given (blank keeps it), the stored config."""
+    if secrets:
+        return config, secrets
+    return (dict(channel.config) if channel else {}), {}
+
+
+def clean_url_secret(fields: dict, errors: ErrorCollector, *, channel, what: str) -> tuple[dict, dict]:
+    """For kinds whose one secret is a URL (`url`): its host is what may be shown."""
+    url = clean_url(errors, fields.get("url"), field="url", what=what, required=channel is None)
+    return _stored_unless(channel, {"host": host_of(url)}, {"url": url} if url else {})
+
+
+def clean_key_secret(
+    fields: dict, errors: ErrorCollector, *, channel, field: str, what: str, length: int | None = None, wrong: str = ""
+) -> tuple[dict, dict]:
+    """For kinds whose one secret is a key (`field`): its last four characters are what may be shown. `length`, if
+    given, is the only length it may have (`wrong` says so)."""
+    key = clean_token(errors, fields.get(field), field=field, what=what, required=channel is None)
+    if key and length is not None and len(key) != length:
+        errors.add(field, wrong)
+        key = ""
+    return _stored_unless(channel, {"key_end": key[-4:]}, {field: key} if key else {})
+
+
+def target_host(channel) -> str:
+    return channel.config.get("host", "")
+
+
+def target_key_end(channel, *, what: str) -> str:
+    end = channel.config.get("key_end")
+    return f"{what} …{end}" if end else ""

@@ -10,7 +10,8 @@ from django.template.loader import render_to_string
 from aerodrome.validation import normalize_email
 from monitoring.alerts.channels.base import Notice, SendFailed, Sent
 
-SECRETS: tuple[str, ...] = ()
+FIELDS = ("addresses",)  # the input it takes besides name and enabled
+SECRETS: tuple[str, ...] = ()  # which of them are stored encrypted
 MAX_ADDRESSES = 20
 
 

@@ -15,7 +15,11 @@ class ChannelForm(forms.Form):
     name = forms.CharField(label="Name", max_length=500)
     kind = forms.ChoiceField(label="Kind", choices=Channel.Kind.choices, widget=forms.RadioSelect, required=False)
     enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
-    addresses = _text("Email addresses", widget=forms.Textarea(attrs={"rows": 3}))
+    addresses = _text(
+        "Email addresses",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One or more, separated by commas or lines. Sent through this Aerodrome's mail server.",
+    )
     url = _text("URL")
     routing_key = _text("Routing key")
     api_key = _text("API key")
@@ -36,7 +40,4 @@ class ChannelForm(forms.Form):
         data = self.cleaned_data
         kind = self.channel.kind if self.channel else data.get("kind")
         fields = {"name": data["name"], "kind": kind, "enabled": data.get("enabled", False)}
-        for name in FIELDS.get(kind, ()):
-            if name == "addresses" or data.get(name):  # a blank secret keeps the stored one
-                fields[name] = data.get(name, "")
-        return fields
+        return fields | {name: data.get(name, "") for name in FIELDS.get(kind, ())}  # the service keeps blank secrets

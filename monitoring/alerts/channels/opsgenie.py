@@ -2,6 +2,7 @@
 alert's stable key, so repeats deduplicate. The API key (a GenieKey) is the secret; the API's address is a setting
 (OPSGENIE_API_URL: https://api.eu.opsgenie.com for the EU instance)."""
 
+import functools
 from urllib.parse import quote
 
 from django.conf import settings
@@ -9,18 +10,15 @@ from django.conf import settings
 from monitoring.alerts.channels import base
 from monitoring.alerts.channels.base import Notice, Sent
 
-SECRETS = ("api_key",)
+FIELDS = SECRETS = ("api_key",)
 PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
 
 
 def clean(fields: dict, errors, *, channel) -> tuple[dict, dict]:
-    key = base.clean_token(errors, fields.get("api_key"), field="api_key", what="API key", required=channel is None)
-    return ({"key_end": key[-4:]}, {"api_key": key}) if key else (dict(channel.config) if channel else {}, {})
+    return base.clean_key_secret(fields, errors, channel=channel, field="api_key", what="API key")
 
 
-def target(channel) -> str:
-    end = channel.config.get("key_end")
-    return f"API key …{end}" if end else ""
+target = functools.partial(base.target_key_end, what="API key")
 
 
 def create_body(notice: Notice) -> dict:

@@ -2,28 +2,30 @@
 alert, so PagerDuty opens one incident and closes that one. The integration's routing key is the secret; the API's
 address is a setting (PAGERDUTY_EVENTS_URL)."""
 
+import functools
+
 from django.conf import settings
 
 from monitoring.alerts.channels import base
 from monitoring.alerts.channels.base import Notice, Sent
 
-SECRETS = ("routing_key",)
+FIELDS = SECRETS = ("routing_key",)
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
 
 
 def clean(fields: dict, errors, *, channel) -> tuple[dict, dict]:
-    key = base.clean_token(
-        errors, fields.get("routing_key"), field="routing_key", what="routing key", required=channel is None
+    return base.clean_key_secret(
+        fields,
+        errors,
+        channel=channel,
+        field="routing_key",
+        what="routing key",
+        length=32,
+        wrong="A PagerDuty integration (routing) key has 32 characters.",
     )
-    if key and len(key) != 32:
-        errors.add("routing_key", "A PagerDuty integration (routing) key has 32 characters.")
-        key = ""
-    return ({"key_end": key[-4:]}, {"routing_key": key}) if key else (dict(channel.config) if channel else {}, {})
 
 
-def target(channel) -> str:
-    end = channel.config.get("key_end")
-    return f"Routing key …{end}" if end else ""
+target = functools.partial(base.target_key_end, what="Routing key")
 
 
 def event(notice: Notice, routing_key: str) -> dict:

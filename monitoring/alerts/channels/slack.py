@@ -3,17 +3,15 @@
 from monitoring.alerts.channels import base
 from monitoring.alerts.channels.base import Notice, Sent
 
-SECRETS = ("url",)
+FIELDS = SECRETS = ("url",)
 EMOJI = {"firing": ":rotating_light:", "resolved": ":white_check_mark:", "test": ":wave:"}
 
 
 def clean(fields: dict, errors, *, channel) -> tuple[dict, dict]:
-    url = base.clean_url(errors, fields.get("url"), field="url", what="webhook URL", required=channel is None)
-    return ({"host": base.host_of(url)}, {"url": url}) if url else (dict(channel.config) if channel else {}, {})
+    return base.clean_url_secret(fields, errors, channel=channel, what="webhook URL")
 
 
-def target(channel) -> str:
-    return channel.config.get("host", "")
+target = base.target_host
 
 
 def payload(notice: Notice) -> dict:

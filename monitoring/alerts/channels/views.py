@@ -29,7 +29,7 @@ def _decorate(channel: Channel) -> Channel:
     return channel
 
 
-def _list_context(request, workspace, **extra) -> dict:
+def _list_context(request, workspace) -> dict:
     channels = [_decorate(c) for c in Channel.objects.filter(workspace=workspace)]
     deliveries = (
         Delivery.objects.filter(notification__workspace=workspace)
@@ -44,7 +44,6 @@ def _list_context(request, workspace, **extra) -> dict:
         "deliveries": deliveries,
         "can_manage": can(request.user, "channel.manage", workspace),
         "tab": "workspaces",
-        **extra,
     }
 
 
@@ -115,8 +114,9 @@ def channel_test(request, org, workspace_pk, pk):
         level = messages.success if outcome.status == Delivery.Status.SENT else messages.error
         level(request, f"{channel.name}: {channel.last_test_message}")
         return redirect("channel_list", org.slug, workspace.pk)
-    context = _list_context(request, workspace, c=_decorate(channel), row_pk=channel.pk, row_tested=True)
-    return render(request, "monitoring/channel_list.html#channel-row", context)
+    # Only the row: the manager it was sent by sees it (no list of channels or deliveries to read for it).
+    context = {"org": org, "workspace": workspace, "c": _decorate(channel), "can_manage": True}
+    return render(request, "monitoring/channel_list.html#channel-row", {**context, "row_pk": pk, "row_tested": True})
 
 
 @require_POST

@@ -14,7 +14,7 @@ from django.utils import timezone
 from monitoring.alerts.channels import base
 from monitoring.alerts.channels.base import Notice, Sent
 
-SECRETS = ("url", "signing_secret")
+FIELDS = SECRETS = ("url", "signing_secret")
 TIMESTAMP_HEADER = "X-Aerodrome-Timestamp"
 SIGNATURE_HEADER = "X-Aerodrome-Signature"
 DELIVERY_HEADER = "X-Aerodrome-Delivery"
@@ -41,8 +41,7 @@ def clean(fields: dict, errors, *, channel) -> tuple[dict, dict]:
     return config, secrets
 
 
-def target(channel) -> str:
-    return channel.config.get("host", "")
+target = base.target_host
 
 
 def document(notice: Notice, *, delivery_id: int) -> dict:

@@ -2,23 +2,13 @@
 posts to the local receivers; a channel answering 500 is retried with backoff by the worker (seconds apart) and
 recorded as failed while the other is sent at once."""
 
-import time
-
 import pytest
 
+from deployments.tests.processes import wait_for
 from monitoring.alerts import delivery
 from monitoring.alerts.channels import services, webhook
 from monitoring.alerts.channels.models import Delivery
 from monitoring.alerts.channels.tests.helpers import SIGNING_SECRET, notice
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("Timed out waiting for the worker")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -35,7 +25,7 @@ def test_the_worker_delivers_each_channel_on_its_own_and_retries_a_failing_one(c
 
     notification = delivery.notify(workspace=tenancy.workspace, channels=[hook, broken], notice=notice())
     deliveries = Delivery.objects.filter(notification=notification)
-    wait_for(lambda: not deliveries.filter(status="PENDING").exists())
+    wait_for(lambda: not deliveries.filter(status="PENDING").exists(), timeout=30, message="the worker's deliveries")
 
     sent, failed = deliveries.get(channel=hook), deliveries.get(channel=broken)
     assert sent.status == "SENT" and sent.attempt_count == 1
