@@ -398,6 +398,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Secrets at rest (aerodrome/crypto.py): Fernet keys, first one encrypts; empty derives a key from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 
+# Metrics from each cluster's Prometheus (monitoring/metrics): how long one query may take (a Prometheus that is down
+# must not hold a page), and how long a query's answer for one window is reused.
+PROMETHEUS_TIMEOUT_MS = env_int("PROMETHEUS_TIMEOUT_MS", 2000)
+METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 30)
+
 # Alert notifications (monitoring/alerts): how long one call to a channel may take, how often a delivery is tried
 # (transient failures only: 5xx, 429, timeouts, connection errors) and the first wait between attempts (doubled each
 # time); the PagerDuty and Opsgenie APIs' addresses (Opsgenie's EU instance is https://api.eu.opsgenie.com).
@@ -410,10 +415,6 @@ OPSGENIE_API_URL = env_str("OPSGENIE_API_URL", "https://api.opsgenie.com")
 # Provisioning (deployments/kube): how patiently we talk to Kubernetes, and when status counts as stale.
 KUBE_REQUEST_TIMEOUT = env_int("KUBE_REQUEST_TIMEOUT", 10)
 KUBE_RETRIES = env_int("KUBE_RETRIES", 4)
-# Metrics from each cluster's Prometheus (monitoring/metrics): how long one query may take (a Prometheus that is down
-# must not hold a page), and how long a query's answer for one window is reused.
-PROMETHEUS_TIMEOUT_MS = env_int("PROMETHEUS_TIMEOUT_MS", 2000)
-METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 30)
 KUBE_BACKOFF_MS = env_int("KUBE_BACKOFF_MS", 500)
 RECONCILE_STALE_SECONDS = env_int("RECONCILE_STALE_SECONDS", 600)  # the sweep re-checks status this old
 READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 900)  # then DEPLOYING becomes UNHEALTHY

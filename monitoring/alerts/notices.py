@@ -5,9 +5,9 @@ every enabled channel of the Deployment's workspace. Called inside the receiver'
 deliveries are committed together; `delivery.notify` enqueues one task per channel once they are.
 """
 
-from django.conf import settings
 from django.urls import reverse
 
+from aerodrome.site import absolute_url
 from monitoring.alerts import delivery
 from monitoring.alerts.channels.base import FIRING, RESOLVED, Notice
 from monitoring.alerts.channels.models import Channel
@@ -27,7 +27,7 @@ def notice_for(alert: Alert, kind: str) -> Notice:
         workspace=deployment.workspace.name,
         deployment=deployment.name,
         rule=alert.rule_name,
-        url=settings.SITE_URL.rstrip("/") + path,
+        url=absolute_url(path),
         labels={k: v for k, v in alert.labels.items() if not k.startswith("__")},
         starts_at=alert.starts_at.isoformat(),
         ends_at=alert.ends_at.isoformat() if alert.ends_at and kind == AlertEvent.Kind.RESOLVED else "",
