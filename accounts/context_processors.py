@@ -1,7 +1,6 @@
 from django.conf import settings
 
-from accounts.permissions import org_role
-from accounts.selectors import organizations_for
+from accounts.permissions import org_role, person_organizations
 
 
 def navigation(request):
@@ -9,11 +8,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"site_name": settings.SITE_NAME}
-    organizations = organizations_for(user=user)
+    organizations = person_organizations(user)
     # Pages outside an organisation (account settings) keep showing the one used last.
-    current = (
-        getattr(request, "organization", None) or organizations.filter(slug=request.session.get("last_org")).first()
-    )
+    last = request.session.get("last_org")
+    current = getattr(request, "organization", None) or next((o for o in organizations if o.slug == last), None)
     return {
         "site_name": settings.SITE_NAME,
         "nav_organizations": organizations,

@@ -193,24 +193,22 @@ def _remember(key: tuple, lookup):
     return memo[key]
 
 
-def organizations_with_role(queryset, actor):
-    """`queryset` (of organisations) with the person's own role on each as `actor_role`, to hand to
-    `remember_org_role`: the page's organisation and the role its permission checks need, in one query."""
-    from django.db.models import OuterRef, Subquery
+def person_organizations(actor) -> list:
+    """The organisations a person belongs to, by name, each with their role in it (`actor_role`) and its number of
+    workspaces (`workspace_count`, which the switcher shows). Within a request, read once: every page needs them
+    (its organisation, the roles its checks ask, the navigation), so they come in one query."""
+    from django.db.models import Count, F
 
-    from accounts.models import OrganizationMembership
+    from accounts.models import Organization
 
     if not _authenticated(actor) or is_token(actor):
-        return queryset
-    role = OrganizationMembership.objects.filter(organization=OuterRef("pk"), user=actor).values("role")[:1]
-    return queryset.annotate(actor_role=Subquery(role))
-
-
-def remember_org_role(actor, organization) -> None:
-    """Remembers, for the rest of the request, the role read with the organisation (`organizations_with_role`)."""
-    memo = _remembered.get()
-    if memo is not None and hasattr(organization, "actor_role"):
-        memo.setdefault(("org", actor.pk, organization.pk), organization.actor_role)
+        return []
+    organizations = (
+        Organization.objects.filter(memberships__user=actor)
+        .annotate(actor_role=F("memberships__role"), workspace_count=Count("workspaces"))
+        .order_by("name")
+    )
+    return _remember(("orgs", actor.pk), lambda: list(organizations))
 
 
 def org_role(actor, organization) -> str | None:
@@ -222,16 +220,26 @@ def org_role(actor, organization) -> str | None:
         if actor.scope == "ORGANIZATION" and organization_id == actor.organization_id:
             return actor.role
         return None
+    if _remembered.get() is not None:
+        return _org_roles(actor).get(organization_id)
     from accounts.models import OrganizationMembership
 
-    return _remember(
-        ("org", actor.pk, organization_id),
-        lambda: (
-            OrganizationMembership.objects.filter(user=actor, organization=organization_id)
-            .values_list("role", flat=True)
-            .first()
-        ),
+    return (
+        OrganizationMembership.objects.filter(user=actor, organization=organization_id)
+        .values_list("role", flat=True)
+        .first()
     )
+
+
+def _org_roles(actor) -> dict[int, str]:
+    """Within a request: the person's role in each of their organisations."""
+    return {organization.pk: organization.actor_role for organization in person_organizations(actor)}
+
+
+def _workspace_roles(actor) -> dict[int, str]:
+    """Within a request: the person's highest role through bindings (direct or a team's) on each workspace, read
+    once."""
+    return _remember(("workspaces", actor.pk), lambda: workspace_bindings.provider().roles_by_workspace(actor))
 
 
 def workspace_role(actor, workspace) -> str | None:
@@ -243,10 +251,9 @@ def workspace_role(actor, workspace) -> str | None:
         return None
     if role == OrgRole.OWNER:
         return WorkspaceRole.OWNER
-    return _remember(
-        ("workspace", actor.pk, workspace.pk),
-        lambda: highest(WorkspaceRole, workspace_bindings.provider().roles_on(workspace, actor)),
-    )
+    if _remembered.get() is not None:
+        return _workspace_roles(actor).get(workspace.pk)
+    return highest(WorkspaceRole, workspace_bindings.provider().roles_on(workspace, actor))
 
 
 def _token_workspace_role(token, workspace) -> str | None:
@@ -317,19 +324,31 @@ def scope_q(
         return NOTHING
     if is_token(actor):
         return _token_scope_q(actor, permission, required, organization_field, workspace_field, deployment_field)
+    if not isinstance(required, OrgRole) and workspace_field is None:
+        raise ValueError(f"{permission!r} is a workspace permission; pass workspace_field.")
+    org_lookup, workspace_lookup = f"{organization_field}__in", f"{workspace_field}__in"
+    if _remembered.get() is not None:
+        # Within a request, the ids the person reaches, read once: every query of the page filters on the same
+        # short lists instead of planning and running the same membership and binding subqueries again.
+        org_roles = _org_roles(actor)
+        if isinstance(required, OrgRole):
+            return Q(**{org_lookup: sorted(o for o, role in org_roles.items() if role in at_least(OrgRole, required))})
+        owned = sorted(o for o, role in org_roles.items() if role == OrgRole.OWNER)
+        if len(owned) == len(org_roles):  # owners own every workspace: their bindings add nothing
+            return Q(**{org_lookup: owned})
+        roles = at_least(WorkspaceRole, required)
+        bound = sorted(w for w, role in _workspace_roles(actor).items() if role in roles)
+        return Q(**{org_lookup: owned}) | (Q(**{org_lookup: sorted(org_roles)}) & Q(**{workspace_lookup: bound}))
     from accounts.models import OrganizationMembership
 
     def orgs_with(roles):
         return OrganizationMembership.objects.filter(user=actor, role__in=roles).values("organization")
 
-    org_lookup = f"{organization_field}__in"
     if isinstance(required, OrgRole):
         return Q(**{org_lookup: orgs_with(at_least(OrgRole, required))})
-    if workspace_field is None:
-        raise ValueError(f"{permission!r} is a workspace permission; pass workspace_field.")
     bound = workspace_bindings.provider().workspaces_where(actor, at_least(WorkspaceRole, required))
     return Q(**{org_lookup: orgs_with(OrgRole.values)}) & (
-        Q(**{org_lookup: orgs_with([OrgRole.OWNER])}) | Q(**{f"{workspace_field}__in": bound})
+        Q(**{org_lookup: orgs_with([OrgRole.OWNER])}) | Q(**{workspace_lookup: bound})
     )
 
 

@@ -6,8 +6,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
-from accounts.models import Organization
-from accounts.permissions import organizations_with_role, remember_org_role, require
+from accounts.permissions import person_organizations, require
 
 
 def get_for_actor(queryset, actor, *, view_permission: str, permission: str | None = None, **lookup):
@@ -27,9 +26,10 @@ def organization_view(permission: str = "organization.view"):
         @login_required
         @wraps(view)
         def wrapper(request, org_slug, *args, **kwargs):
-            organizations = organizations_with_role(Organization.objects.all(), request.user)
-            org = get_for_actor(organizations, request.user, view_permission="organization.view", slug=org_slug)
-            remember_org_role(request.user, org)  # the role came with it: the checks below ask no more
+            # The person's organisations, with their roles, are read once per request (pages' checks use them).
+            org = next((o for o in person_organizations(request.user) if o.slug == org_slug), None)
+            if org is None:
+                raise Http404("Not found, or you do not have access to it.")
             request.organization = org
             if request.session.get("last_org") != org.slug:  # a session write (an UPDATE) only when it changes
                 request.session["last_org"] = org.slug

@@ -19,6 +19,9 @@ class WorkspaceBindings(Protocol):
     def roles_on(self, workspace, user) -> Iterable[str]:
         """The roles `user` holds on `workspace`: its direct binding's and its teams'."""
 
+    def roles_by_workspace(self, user) -> dict[int, str]:
+        """Every workspace where `user` holds a role through a binding (direct or a team's), with the highest."""
+
     def workspaces_where(self, user, roles: Iterable[str]) -> QuerySet:
         """The ids of the workspaces where `user` holds one of `roles`, directly or through a team (a subquery)."""
 

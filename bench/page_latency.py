@@ -138,6 +138,8 @@ def main() -> int:
     try:
         start = time.perf_counter()
         org, owner, workspace = seed(args.deployments, args.members)
+        with connection.cursor() as cursor:  # statistics, as autovacuum keeps for a production database
+            cursor.execute("ANALYZE")
         connections.close_all()
         print(f"seeded {args.deployments} Deployments, {args.members} members in {time.perf_counter() - start:.1f} s")
         with tempfile.TemporaryDirectory(prefix="aerodrome-bench-") as var_dir:

@@ -16,6 +16,13 @@ class Bindings:
         roles = WorkspaceRoleBinding.objects.filter(workspace=workspace).filter(_held_by(user))
         return roles.values_list("role", flat=True)
 
+    def roles_by_workspace(self, user):
+        held = WorkspaceRoleBinding.objects.filter(_held_by(user)).values_list("workspace_id", "role").distinct()
+        roles: dict[int, str] = {}
+        for workspace_id, role in held:
+            roles[workspace_id] = highest(WorkspaceRole, [roles.get(workspace_id), role])
+        return roles
+
     def workspaces_where(self, user, roles):
         return WorkspaceRoleBinding.objects.filter(role__in=roles).filter(_held_by(user)).values("workspace")
 

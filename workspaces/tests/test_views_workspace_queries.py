@@ -57,7 +57,24 @@ def test_workspace_page_queries_stay_the_same_as_deployments_and_people_grow(log
     grow(tenancy.workspace, 60, start=3)
     many = queries_of(client, detail_url(tenancy.workspace))
     assert len(many) == len(few), "\n".join(many)
-    assert len(many) <= 18, "\n".join(many)  # 16, plus one COUNT each: notification channels card, incidents badge
+    assert len(many) <= 16, "\n".join(many)
+
+
+def test_the_organisation_its_role_and_the_switcher_come_in_one_query(login, tenancy):
+    sql = queries_of(login(tenancy.member), detail_url(tenancy.workspace))
+    organisations = [q for q in sql if q.startswith('SELECT "accounts_organization"."id"')]
+    assert len(organisations) == 1, organisations
+
+
+def test_the_pages_queries_filter_on_the_ids_the_persons_roles_reach(login, tenancy):
+    """The person's memberships and bindings are read once; the Deployment and workspace queries do not plan and
+    run them again as subqueries."""
+    grow(tenancy.workspace, 3)
+    sql = queries_of(login(tenancy.member), detail_url(tenancy.workspace))
+    scoped = [q for q in sql if 'FROM "deployments_deployment"' in q or 'FROM "workspaces_workspace"' in q]
+    assert len(scoped) >= 3, sql  # the workspace, the Deployments card's count and rows
+    assert not [q for q in scoped if "accounts_organizationmembership" in q or "accounts_teammembership" in q]
+    assert "d1" in text(login(tenancy.member).get(detail_url(tenancy.workspace)))
 
 
 def test_people_with_access_are_read_a_page_at_a_time(login, tenancy):
