@@ -20,10 +20,6 @@ def search_people(people, query: str) -> tuple[list[User], bool]:
     return found[:PEOPLE_MATCHES], len(found) > PEOPLE_MATCHES
 
 
-def organizations_for(*, user):
-    return Organization.objects.for_actor(user).annotate(workspace_count=Count("workspaces")).order_by("name")
-
-
 def members_of(*, organization: Organization):
     return (
         OrganizationMembership.objects.filter(organization=organization)

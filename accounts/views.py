@@ -20,7 +20,7 @@ from accounts.forms import (
 )
 from accounts.invitations.views import invitation_panel
 from accounts.models import OrganizationMembership, TeamMembership
-from accounts.permissions import can, require
+from accounts.permissions import can, person_organizations, require
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done, invalid, paginate
@@ -29,8 +29,9 @@ from aerodrome.views import add_errors, done, invalid, paginate
 @login_required
 def home(request):
     """Back to the organisation used last, else the first one, else the page to create one."""
-    organizations = selectors.organizations_for(user=request.user)
-    last = organizations.filter(slug=request.session.get("last_org")).first() or organizations.first()
+    organizations = person_organizations(request.user)
+    last_slug = request.session.get("last_org")
+    last = next((o for o in organizations if o.slug == last_slug), organizations[0] if organizations else None)
     if last is None:
         return redirect("organization_list")
     return redirect("organization_home", org_slug=last.slug)
@@ -47,7 +48,7 @@ def organization_list(request):
         else:
             messages.success(request, f"Organisation “{org.name}” created. You are its owner.")
             return done(request, reverse("organization_home", args=[org.slug]))
-    context = {"organizations": selectors.organizations_for(user=request.user), "form": form}
+    context = {"organizations": person_organizations(request.user), "form": form}
     if request.htmx and request.method == "POST":
         return render(request, "accounts/organization_list.html#create-form", context)
     return render(request, "accounts/organization_list.html", context, status=400 if form.errors else 200)
