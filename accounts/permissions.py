@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from accounts import workspace_bindings
-from accounts.roles import OrgRole, WorkspaceRole, at_least, highest
+from accounts.roles import OrgRole, WorkspaceRole, at_least
 
 PERMISSIONS: dict[str, OrgRole | WorkspaceRole] = {
     "organization.view": OrgRole.MEMBER,
@@ -220,25 +220,16 @@ def org_role(actor, organization) -> str | None:
         if actor.scope == "ORGANIZATION" and organization_id == actor.organization_id:
             return actor.role
         return None
-    if _remembered.get() is not None:
-        return _org_roles(actor).get(organization_id)
-    from accounts.models import OrganizationMembership
-
-    return (
-        OrganizationMembership.objects.filter(user=actor, organization=organization_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    return _org_roles(actor).get(organization_id)
 
 
 def _org_roles(actor) -> dict[int, str]:
-    """Within a request: the person's role in each of their organisations."""
+    """The person's role in each of their organisations."""
     return {organization.pk: organization.actor_role for organization in person_organizations(actor)}
 
 
 def _workspace_roles(actor) -> dict[int, str]:
-    """Within a request: the person's highest role through bindings (direct or a team's) on each workspace, read
-    once."""
+    """The person's highest role through bindings (direct or a team's) on each workspace; read once per request."""
     return _remember(("workspaces", actor.pk), lambda: workspace_bindings.provider().roles_by_workspace(actor))
 
 
@@ -251,9 +242,7 @@ def workspace_role(actor, workspace) -> str | None:
         return None
     if role == OrgRole.OWNER:
         return WorkspaceRole.OWNER
-    if _remembered.get() is not None:
-        return _workspace_roles(actor).get(workspace.pk)
-    return highest(WorkspaceRole, workspace_bindings.provider().roles_on(workspace, actor))
+    return _workspace_roles(actor).get(workspace.pk)
 
 
 def _token_workspace_role(token, workspace) -> str | None:

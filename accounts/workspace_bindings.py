@@ -16,9 +16,6 @@ from django.db.models import QuerySet
 
 
 class WorkspaceBindings(Protocol):
-    def roles_on(self, workspace, user) -> Iterable[str]:
-        """The roles `user` holds on `workspace`: its direct binding's and its teams'."""
-
     def roles_by_workspace(self, user) -> dict[int, str]:
         """Every workspace where `user` holds a role through a binding (direct or a team's), with the highest."""
 

@@ -12,10 +12,6 @@ def _held_by(user) -> Q:
 
 
 class Bindings:
-    def roles_on(self, workspace, user):
-        roles = WorkspaceRoleBinding.objects.filter(workspace=workspace).filter(_held_by(user))
-        return roles.values_list("role", flat=True)
-
     def roles_by_workspace(self, user):
         held = WorkspaceRoleBinding.objects.filter(_held_by(user)).values_list("workspace_id", "role").distinct()
         roles: dict[int, str] = {}
