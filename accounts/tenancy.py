@@ -8,12 +8,14 @@ from django.http import Http404
 
 from accounts.permissions import person_organizations, require
 
+NOT_FOUND = "Not found, or you do not have access to it."  # the same for what does not exist
+
 
 def get_for_actor(queryset, actor, *, view_permission: str, permission: str | None = None, **lookup):
     """The object the actor may see, or 404; then 403 if its role is too low for `permission`."""
     obj = queryset.for_actor(actor, view_permission).filter(**lookup).first()
     if obj is None:
-        raise Http404("Not found, or you do not have access to it.")
+        raise Http404(NOT_FOUND)
     if permission:
         require(actor, permission, obj)
     return obj
@@ -29,7 +31,7 @@ def organization_view(permission: str = "organization.view"):
             # The person's organisations, with their roles, are read once per request (pages' checks use them).
             org = next((o for o in person_organizations(request.user) if o.slug == org_slug), None)
             if org is None:
-                raise Http404("Not found, or you do not have access to it.")
+                raise Http404(NOT_FOUND)
             request.organization = org
             if request.session.get("last_org") != org.slug:  # a session write (an UPDATE) only when it changes
                 request.session["last_org"] = org.slug

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import ApiToken
 from accounts.permissions import require
 from accounts.roles import OrgRole
-from accounts.tenancy import organization_view
+from accounts.tenancy import NOT_FOUND, organization_view
 from accounts.tokens import services as tokens
 from accounts.tokens.forms import TokenCreateForm
 from aerodrome.views import add_errors, done, invalid, paginate, safe_next
@@ -114,7 +114,7 @@ def _token(request, org, pk) -> ApiToken:
         .first()
     )
     if token is None:
-        raise Http404("Not found, or you do not have access to it.")
+        raise Http404(NOT_FOUND)
     _pages[token.scope].find(request.user, org, getattr(token, f"{token.scope.lower()}_id"))
     require(request.user, tokens.manage_permission(token.scope), token.workspace or org)
     return token
