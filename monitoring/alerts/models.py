@@ -17,7 +17,9 @@ class Severity(models.TextChoices):
     CRITICAL = "CRITICAL", "Critical"
 
 
-class AlertRuleQuerySet(models.QuerySet):
+class AlertingQuerySet(models.QuerySet):
+    """Rules, alerts and silences: a person sees them where they may view alerts."""
+
     def for_actor(self, actor, permission: str = "alert.view"):
         return self.filter(self.model.tenancy.q(actor, permission))
 
@@ -59,7 +61,7 @@ class AlertRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AlertRuleQuerySet.as_manager()
+    objects = AlertingQuerySet.as_manager()
     tenancy = permissions.Tenancy(
         organization="workspace__organization", workspace="workspace", deployment="deployment"
     )
@@ -107,10 +109,7 @@ class BuiltinRuleSetting(models.Model):
         return f"{self.key}: {'on' if self.enabled else 'off'}"
 
 
-class AlertQuerySet(models.QuerySet):
-    def for_actor(self, actor, permission: str = "alert.view"):
-        return self.filter(self.model.tenancy.q(actor, permission))
-
+class AlertQuerySet(AlertingQuerySet):
     def firing(self):
         return self.filter(state=Alert.State.FIRING)
 
@@ -195,11 +194,6 @@ class AlertEvent(models.Model):
         return f"{self.alert}: {self.kind}"
 
 
-class SilenceQuerySet(models.QuerySet):
-    def for_actor(self, actor, permission: str = "alert.view"):
-        return self.filter(self.model.tenancy.q(actor, permission))
-
-
 class Silence(models.Model):
     """A maintenance window on one Deployment, held by the cluster's Alertmanager (`alertmanager_id`)."""
 
@@ -219,7 +213,7 @@ class Silence(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_label = models.CharField(max_length=254, blank=True)
 
-    objects = SilenceQuerySet.as_manager()
+    objects = AlertingQuerySet.as_manager()
     tenancy = permissions.Tenancy(
         organization="deployment__workspace__organization", workspace="deployment__workspace", deployment="deployment"
     )
