@@ -2,11 +2,10 @@
 gets 404 everywhere."""
 
 import pytest
-from django.utils import timezone
 
 from monitoring.alerts import receiver
 from monitoring.alerts.models import Alert, AlertRule, BuiltinRuleSetting, Silence
-from monitoring.tests.alerts.factories import monitored_deployment
+from monitoring.tests.alerts.factories import make_alert, monitored_deployment
 
 pytestmark = pytest.mark.django_db
 
@@ -14,25 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def deployment(tenancy):
     return monitored_deployment(tenancy.owner, tenancy.workspace)
-
-
-def make_alert(deployment, *, state=Alert.State.FIRING, severity="CRITICAL", rule_key="scheduler_heartbeat", **fields):
-    now = timezone.now()
-    values = {
-        "cluster": deployment.cluster,
-        "rule_key": rule_key,
-        "rule_name": fields.pop("rule_name", "Scheduler heartbeat missing"),
-        "fingerprint": f"fp{Alert.objects.count()}",
-        "alertname": "AirflowSchedulerUnhealthy",
-        "severity": severity,
-        "state": state,
-        "summary": fields.pop("summary", "Scheduler heartbeat missing"),
-        "labels": {"namespace": deployment.namespace},
-        "starts_at": now,
-        "last_received_at": now,
-        "ends_at": now if state == Alert.State.RESOLVED else None,
-    }
-    return Alert.objects.create(deployment=deployment, **values | fields)
 
 
 def pages(deployment):
