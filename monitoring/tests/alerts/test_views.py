@@ -15,6 +15,17 @@ def deployment(tenancy):
     return monitored_deployment(tenancy.owner, tenancy.workspace)
 
 
+NIGHTLY_LATE = {  # a timeliness rule as the form posts it, without its days
+    "name": "Nightly late",
+    "type": "DAG_TIMELINESS",
+    "severity": "WARNING",
+    "dag_match": "IS",
+    "dag_patterns": "nightly_*",
+    "deadline": "06:00",
+    "lookback_minutes": "600",
+}
+
+
 def pages(deployment):
     base = f"/orgs/acme/deployments/{deployment.pk}/alerts/"
     return [base, base + "rules/", base + "silences/", f"/orgs/acme/workspaces/{deployment.workspace_id}/alerts/"]
@@ -47,17 +58,7 @@ def test_the_owner_adds_a_rule_from_the_page(login, tenancy, deployment):
     client = login(tenancy.owner)
     answer = client.post(
         f"/orgs/acme/deployments/{deployment.pk}/alerts/rules/add/",
-        {
-            "name": "Nightly late",
-            "type": "DAG_TIMELINESS",
-            "severity": "WARNING",
-            "dag_match": "IS",
-            "dag_patterns": "nightly_*",
-            "deadline": "06:00",
-            "deadline_days": ["1", "2", "3", "4", "5"],
-            "lookback_minutes": "600",
-            "scope": "deployment",
-        },
+        {**NIGHTLY_LATE, "deadline_days": ["1", "2", "3", "4", "5"], "scope": "deployment"},
         HTTP_HX_REQUEST="true",
     )
     assert answer.status_code == 204 and answer["HX-Location"].endswith("/alerts/rules/")
@@ -70,15 +71,7 @@ def test_the_owner_adds_a_rule_from_the_page(login, tenancy, deployment):
 def test_a_deadline_without_days_is_refused_next_to_the_field_keeping_the_input(login, tenancy, deployment):
     answer = login(tenancy.owner).post(
         f"/orgs/acme/deployments/{deployment.pk}/alerts/rules/add/",
-        {
-            "name": "Nightly late",
-            "type": "DAG_TIMELINESS",
-            "severity": "WARNING",
-            "dag_match": "IS",
-            "dag_patterns": "nightly_*",
-            "deadline": "06:00",
-            "lookback_minutes": "600",
-        },
+        NIGHTLY_LATE,
         HTTP_HX_REQUEST="true",
     )
     page = answer.content.decode()
