@@ -39,6 +39,9 @@ class AlertRule(models.Model):
         IS = "IS", "is"
         EXCLUDES = "EXCLUDES", "excludes"
 
+    TASK_TYPES = (Type.TASK_FAILURE, Type.TASK_DURATION)  # match task ids too
+    THRESHOLD_TYPES = (Type.DAG_DURATION, Type.TASK_DURATION)  # compare a run's duration with threshold_seconds
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="alert_rules")
     deployment = models.ForeignKey(
         Deployment, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_rules"
@@ -83,11 +86,11 @@ class AlertRule(models.Model):
 
     @property
     def uses_tasks(self) -> bool:
-        return self.type in (self.Type.TASK_FAILURE, self.Type.TASK_DURATION)
+        return self.type in self.TASK_TYPES
 
     @property
     def uses_threshold(self) -> bool:
-        return self.type in (self.Type.DAG_DURATION, self.Type.TASK_DURATION)
+        return self.type in self.THRESHOLD_TYPES
 
 
 class BuiltinRuleSetting(models.Model):
