@@ -42,6 +42,14 @@ def notify(*, workspace, channels: Iterable[Channel], notice: Notice, deployment
         return None
     if not chosen:
         return None
+    notification, deliveries = _record(workspace=workspace, notice=notice, channels=chosen, deployment=deployment)
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: enqueue(ids))
+    return notification
+
+
+def _record(*, workspace, notice: Notice, channels: list[Channel], deployment=None):
+    """The Notification of `notice` and one PENDING Delivery of it per channel, due now."""
     notification = Notification.objects.create(
         workspace=workspace,
         deployment=deployment,
@@ -58,11 +66,9 @@ def notify(*, workspace, channels: Iterable[Channel], notice: Notice, deployment
             channel_kind=channel.kind,
             next_attempt_at=timezone.now(),
         )
-        for channel in chosen
+        for channel in channels
     )
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: enqueue(ids))
-    return notification
+    return notification, deliveries
 
 
 def _resolve_already_sent(workspace, key: str) -> bool:
@@ -179,20 +185,7 @@ def send_test(*, channel: Channel, requested_by: str) -> Delivery:
         starts_at=timezone.now().isoformat(),
     )
     with transaction.atomic():
-        notification = Notification.objects.create(
-            workspace=workspace,
-            alert_key=notice.key,
-            status=Notification.Status.TEST,
-            title=notice.title[:500],
-            payload=notice.as_dict(),
-        )
-        delivery = Delivery.objects.create(
-            notification=notification,
-            channel=channel,
-            channel_name=channel.name,
-            channel_kind=channel.kind,
-            next_attempt_at=timezone.now(),
-        )
+        _, (delivery,) = _record(workspace=workspace, notice=notice, channels=[channel])
     # One attempt only: the person is waiting for the answer, and can press the button again.
     attempt(delivery.pk, max_attempts=1)
     delivery.refresh_from_db()

@@ -17,7 +17,9 @@ class Severity(models.TextChoices):
     CRITICAL = "CRITICAL", "Critical"
 
 
-class AlertRuleQuerySet(models.QuerySet):
+class AlertingQuerySet(models.QuerySet):
+    """Rules, alerts and silences: a person sees them where they may view alerts."""
+
     def for_actor(self, actor, permission: str = "alert.view"):
         return self.filter(self.model.tenancy.q(actor, permission))
 
@@ -36,6 +38,9 @@ class AlertRule(models.Model):
     class Match(models.TextChoices):
         IS = "IS", "is"
         EXCLUDES = "EXCLUDES", "excludes"
+
+    TASK_TYPES = (Type.TASK_FAILURE, Type.TASK_DURATION)  # match task ids too
+    THRESHOLD_TYPES = (Type.DAG_DURATION, Type.TASK_DURATION)  # compare a run's duration with threshold_seconds
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="alert_rules")
     deployment = models.ForeignKey(
@@ -59,7 +64,7 @@ class AlertRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AlertRuleQuerySet.as_manager()
+    objects = AlertingQuerySet.as_manager()
     tenancy = permissions.Tenancy(
         organization="workspace__organization", workspace="workspace", deployment="deployment"
     )
@@ -81,11 +86,11 @@ class AlertRule(models.Model):
 
     @property
     def uses_tasks(self) -> bool:
-        return self.type in (self.Type.TASK_FAILURE, self.Type.TASK_DURATION)
+        return self.type in self.TASK_TYPES
 
     @property
     def uses_threshold(self) -> bool:
-        return self.type in (self.Type.DAG_DURATION, self.Type.TASK_DURATION)
+        return self.type in self.THRESHOLD_TYPES
 
 
 class BuiltinRuleSetting(models.Model):
@@ -107,10 +112,7 @@ class BuiltinRuleSetting(models.Model):
         return f"{self.key}: {'on' if self.enabled else 'off'}"
 
 
-class AlertQuerySet(models.QuerySet):
-    def for_actor(self, actor, permission: str = "alert.view"):
-        return self.filter(self.model.tenancy.q(actor, permission))
-
+class AlertQuerySet(AlertingQuerySet):
     def firing(self):
         return self.filter(state=Alert.State.FIRING)
 
@@ -195,11 +197,6 @@ class AlertEvent(models.Model):
         return f"{self.alert}: {self.kind}"
 
 
-class SilenceQuerySet(models.QuerySet):
-    def for_actor(self, actor, permission: str = "alert.view"):
-        return self.filter(self.model.tenancy.q(actor, permission))
-
-
 class Silence(models.Model):
     """A maintenance window on one Deployment, held by the cluster's Alertmanager (`alertmanager_id`)."""
 
@@ -219,7 +216,7 @@ class Silence(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_label = models.CharField(max_length=254, blank=True)
 
-    objects = SilenceQuerySet.as_manager()
+    objects = AlertingQuerySet.as_manager()
     tenancy = permissions.Tenancy(
         organization="deployment__workspace__organization", workspace="deployment__workspace", deployment="deployment"
     )

@@ -181,7 +181,7 @@ def user_rule_expr(rule: AlertRule, target: Target, *, window_seconds: int) -> s
     if rule.type == t.TASK_FAILURE:
         selector = _selector(target, **ids, state=("=", "failed"))
         return f"sum by (dag_id, task_id) (increase({TI_FINISH}{selector}[{window}])) > 0"
-    if rule.type in (t.DAG_DURATION, t.TASK_DURATION):
+    if rule.uses_threshold:
         series, by = (DAGRUN, "dag_id") if rule.type == t.DAG_DURATION else (TASK_DURATION, "dag_id, task_id")
         selector = _selector(target, **ids)
         # The longest average run that finished in the window, successful or not (NaN, so no alert, when none did).

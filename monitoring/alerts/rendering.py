@@ -7,11 +7,9 @@ monitoring get none, so their manifests hold no custom resource their cluster co
 """
 
 from django.conf import settings
-from django.db.models import Q
 
 from deployments.kube.spec import AlertRulesSpec
-from monitoring.alerts import promql
-from monitoring.alerts.models import AlertRule, BuiltinRuleSetting
+from monitoring.alerts import promql, selectors
 
 
 def rule_selector_labels(text: str) -> tuple[tuple[str, str], ...]:
@@ -30,27 +28,16 @@ def capacity(deployment) -> int:
     return deployment.max_task_pods
 
 
-def enabled_builtins(deployment) -> list[str]:
-    off = set(BuiltinRuleSetting.objects.filter(deployment=deployment, enabled=False).values_list("key", flat=True))
-    return [key for key in promql.BUILTINS if key not in off]
-
-
-def rules_for(deployment):
-    """Enabled rules that apply to the Deployment: its own and its workspace's."""
-    return AlertRule.objects.filter(
-        Q(deployment=deployment) | Q(deployment__isnull=True, workspace=deployment.workspace_id), enabled=True
-    ).order_by("pk")
-
-
 def alert_rules_for(deployment) -> AlertRulesSpec:
     cluster = deployment.cluster
     if cluster is None or not cluster.prometheus_url:
         return AlertRulesSpec()
+    off = selectors.builtins_off(deployment)
     target = promql.Target(deployment_id=deployment.pk, namespace=deployment.namespace, capacity=capacity(deployment))
     groups = promql.rule_groups(
         target=target,
-        builtins=enabled_builtins(deployment),
-        rules=list(rules_for(deployment)),
+        builtins=[key for key in promql.BUILTINS if key not in off],
+        rules=list(selectors.deployment_rules(deployment).filter(enabled=True).order_by("pk")),
         interval_seconds=settings.ALERT_RULE_INTERVAL_SECONDS,
         window_seconds=settings.ALERT_EVENT_WINDOW_SECONDS,
     )

@@ -73,9 +73,14 @@ def workspace_rules(workspace):
     return AlertRule.objects.filter(workspace=workspace, deployment__isnull=True).order_by("name", "pk")
 
 
+def builtins_off(deployment) -> set[str]:
+    """Keys of the built-in incident rules turned off for the Deployment (without a setting, one is on)."""
+    return set(BuiltinRuleSetting.objects.filter(deployment=deployment, enabled=False).values_list("key", flat=True))
+
+
 def builtin_rules(deployment) -> list[dict]:
     """Every built-in incident rule with whether it is on for the Deployment."""
-    off = set(BuiltinRuleSetting.objects.filter(deployment=deployment, enabled=False).values_list("key", flat=True))
+    off = builtins_off(deployment)
     return [{"key": key, "rule": rule, "enabled": key not in off} for key, rule in promql.BUILTINS.items()]
 
 

@@ -126,8 +126,7 @@ def clean_rule(fields: dict, *, rule: AlertRule | None = None, workspace_id: int
         _choice, values.get("dag_match") or "IS", AlertRule.Match.choices, field="dag_match", what="DAG match"
     )
     cleaned["dag_patterns"] = errors.check(_patterns, values.get("dag_patterns"), field="dag_patterns")
-    uses_tasks = kind in (AlertRule.Type.TASK_FAILURE, AlertRule.Type.TASK_DURATION)
-    uses_threshold = kind in (AlertRule.Type.DAG_DURATION, AlertRule.Type.TASK_DURATION)
+    uses_tasks, uses_threshold = kind in AlertRule.TASK_TYPES, kind in AlertRule.THRESHOLD_TYPES
     timeliness = kind == AlertRule.Type.DAG_TIMELINESS
     cleaned["task_match"], cleaned["task_patterns"] = AlertRule.Match.IS, []
     if uses_tasks:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.permissions import acting_user, require
+from aerodrome.validation import ErrorCollector
 from deployments.models import Deployment
 from monitoring.alerts import alertmanager, promql
 from monitoring.alerts.models import Silence
@@ -50,19 +51,15 @@ def silence_create(
         require(actor, "alert.manage", deployment)
     comment = (comment or "").strip()
     now = timezone.now()
-    errors = {}
+    errors = ErrorCollector()
     if not comment:
-        errors["comment"] = ["Say why (it shows in Alertmanager and on the page)."]
+        errors.add("comment", "Say why (it shows in Alertmanager and on the page).")
     elif len(comment) > 500:
-        errors["comment"] = ["At most 500 characters."]
-    try:
-        ends_at = clean_window(duration_minutes=duration_minutes, until=until, now=now)
-    except ValidationError as error:
-        errors.update(error.message_dict)
+        errors.add("comment", "At most 500 characters.")
+    ends_at = errors.check(clean_window, duration_minutes=duration_minutes, until=until, now=now)
     if deployment.cluster_id is None:
-        errors.setdefault("__all__", []).append("This Deployment runs on no cluster: there is no Alertmanager.")
-    if errors:
-        raise ValidationError(errors)
+        errors.add(None, "This Deployment runs on no cluster: there is no Alertmanager.")
+    errors.raise_if_any()
     label = str(actor) if actor else "Aerodrome"
     try:
         silence_id = alertmanager.silence_create(

@@ -43,12 +43,16 @@ def _layout(request, deployment, page: str, **extra) -> dict:
     )
 
 
-def _history(request, alerts, rules_source) -> tuple[HistoryFilterForm, object]:
-    form = HistoryFilterForm(request.GET or None, rules=selectors.rule_choices(rules_source))
+def _history(request, template: str, alerts, context: dict):
+    """A history page of `alerts` with its filter form; an HTMX request for the results gets only them."""
+    form = HistoryFilterForm(request.GET or None, rules=selectors.rule_choices(alerts))
     filters = {}
     if form.is_bound and form.is_valid():
         filters = {key: value for key, value in form.cleaned_data.items() if value}
-    return form, paginate(request, selectors.alerts(alerts, **filters), HISTORY_PAGE_SIZE)
+    context |= {"form": form, "alerts": paginate(request, selectors.alerts(alerts, **filters), HISTORY_PAGE_SIZE)}
+    if request.htmx and request.headers.get("HX-Target") == "alert-results":
+        template = "monitoring/alerts/partials/history_results.html"
+    return render(request, template, context)
 
 
 # ------------------------------------------------------------------------------------------------ history
@@ -58,12 +62,8 @@ def _history(request, alerts, rules_source) -> tuple[HistoryFilterForm, object]:
 @organization_view()
 def deployment_alerts(request, org, pk):
     deployment = deployment_for(request.user, org, pk)
-    scoped = Alert.objects.filter(deployment=deployment)
-    form, page = _history(request, scoped, scoped)
-    context = _layout(request, deployment, "history", form=form, alerts=page, show_deployment=False)
-    if request.htmx and request.headers.get("HX-Target") == "alert-results":
-        return render(request, "monitoring/alerts/partials/history_results.html", context)
-    return render(request, "monitoring/alerts/history.html", context)
+    context = _layout(request, deployment, "history", show_deployment=False)
+    return _history(request, "monitoring/alerts/history.html", Alert.objects.filter(deployment=deployment), context)
 
 
 @require_POST
@@ -83,22 +83,17 @@ def alert_acknowledge(request, org, pk, alert_pk):
 @organization_view()
 def workspace_alerts(request, org, workspace_id):
     workspace = workspace_for(request.user, org, workspace_id)
-    scoped = selectors.workspace_alerts(actor=request.user, workspace=workspace)
-    form, page = _history(request, scoped, scoped)
     context = {
         "org": org,
         "workspace": workspace,
         "tab": "workspaces",
-        "form": form,
-        "alerts": page,
         "show_deployment": True,
         "can_manage_alerts": can(request.user, "alert.manage", workspace),
         "rules": selectors.workspace_rules(workspace),
         "firing": selectors.workspace_incidents(workspace),
     }
-    if request.htmx and request.headers.get("HX-Target") == "alert-results":
-        return render(request, "monitoring/alerts/partials/history_results.html", context)
-    return render(request, "monitoring/alerts/workspace_alerts.html", context)
+    alerts = selectors.workspace_alerts(actor=request.user, workspace=workspace)
+    return _history(request, "monitoring/alerts/workspace_alerts.html", alerts, context)
 
 
 @require_POST
@@ -170,8 +165,7 @@ def builtin_rule_toggle(request, org, pk, key):
 @require_POST
 @organization_view()
 def rule_add(request, org, pk):
-    deployment = deployment_for(request.user, org, pk)
-    require(request.user, "alert.manage", deployment)
+    deployment = deployment_for(request.user, org, pk, "alert.manage")
     form = AlertRuleForm(request.POST, channels=_channels(deployment))
     if form.is_valid():
         scope = request.POST.get("scope")
@@ -248,13 +242,13 @@ def deployment_silences(request, org, pk):
 @require_POST
 @organization_view()
 def silence_add(request, org, pk):
-    deployment = deployment_for(request.user, org, pk)
-    require(request.user, "alert.manage", deployment)
+    deployment = deployment_for(request.user, org, pk, "alert.manage")
     form = SilenceForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        until = data["until"] if data.get("length") == "until" else None
-        duration = None if until or data.get("length") == "until" else data.get("duration_minutes") or None
+        by_time = data.get("length") == "until"
+        until = data["until"] if by_time else None
+        duration = None if by_time else data.get("duration_minutes") or None
         try:
             silences.silence_create(
                 actor=request.user,

@@ -2,9 +2,12 @@
 
 import itertools
 
+from django.utils import timezone
+
 from accounts.roles import OrgRole, WorkspaceRole
 from accounts.tests.factories import BindingFactory, MembershipFactory, UserFactory
 from deployments.tests.factories import make_cluster, make_deployment
+from monitoring.alerts.models import Alert
 
 _fingerprints = itertools.count(1)
 
@@ -29,6 +32,28 @@ def monitored_cluster(organization, **fields):
 def monitored_deployment(owner, workspace, *, cluster=None, name="Sales pipelines"):
     cluster = cluster or monitored_cluster(workspace.organization)
     return make_deployment(actor=owner, workspace=workspace, name=name, cluster=cluster)
+
+
+def make_alert(deployment, **fields) -> Alert:
+    """An alert as the receiver records it: by default the scheduler heartbeat built-in, critical, firing since now
+    (a resolved one ends when it started)."""
+    now = timezone.now()
+    values = {
+        "cluster": deployment.cluster,
+        "rule_key": "scheduler_heartbeat",
+        "rule_name": "Scheduler heartbeat missing",
+        "fingerprint": f"{next(_fingerprints):016x}",
+        "alertname": "AirflowSchedulerUnhealthy",
+        "severity": "CRITICAL",
+        "state": Alert.State.FIRING,
+        "summary": "Scheduler heartbeat missing",
+        "labels": {"namespace": deployment.namespace},
+        "starts_at": now,
+        "last_received_at": now,
+    } | fields
+    if values["state"] == Alert.State.RESOLVED:
+        values.setdefault("ends_at", values["starts_at"])
+    return Alert.objects.create(deployment=deployment, **values)
 
 
 def alert_payload(deployment, *, rule_key="rule-1", status="firing", fingerprint=None, starts_at=None, **labels):

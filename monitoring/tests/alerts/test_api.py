@@ -2,14 +2,13 @@
 outsiders get 404, members 403 on writes, authors write, every write audited."""
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import AuditEvent
 from accounts.tests.api_helpers import api_client, assert_field_error, assert_forbidden, assert_not_found
 from monitoring.alerts import services
 from monitoring.alerts.channels import services as channel_services
-from monitoring.alerts.models import Alert, AlertRule
-from monitoring.tests.alerts.factories import author, monitored_deployment
+from monitoring.alerts.models import AlertRule
+from monitoring.tests.alerts.factories import author, make_alert, monitored_deployment
 
 pytestmark = pytest.mark.django_db
 
@@ -103,23 +102,9 @@ def test_members_read_but_cannot_write_and_outsiders_see_nothing(tenancy, deploy
         assert_not_found(outsider.get(url))
 
 
-def _alert(deployment, **fields):
-    now = timezone.now()
-    values = {
-        "rule_key": "scheduler_heartbeat",
-        "rule_name": "Scheduler heartbeat missing",
-        "alertname": "A",
-        "fingerprint": f"f{Alert.objects.count()}",
-        "labels": {},
-        "starts_at": now,
-        "last_received_at": now,
-    }
-    return Alert.objects.create(deployment=deployment, cluster=deployment.cluster, **values | fields)
-
-
 def test_alert_history_filters_and_acknowledge(tenancy, deployment):
-    firing = _alert(deployment, severity="CRITICAL")
-    _alert(deployment, severity="INFO", state="RESOLVED", rule_key="pod_quota", rule_name="Pods near the quota")
+    firing = make_alert(deployment, severity="CRITICAL")
+    make_alert(deployment, severity="INFO", state="RESOLVED", rule_key="pod_quota", rule_name="Pods near the quota")
     client = api_client(tenancy.owner)
     url = f"/api/v1/deployments/{deployment.pk}/alerts/"
     assert [a["id"] for a in client.get(url, {"state": "firing"}).json()["results"]] == [firing.pk]

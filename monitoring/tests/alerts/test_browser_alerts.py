@@ -11,7 +11,7 @@ from accounts.tests.factories import PASSWORD
 from monitoring.alerts import services
 from monitoring.alerts.channels import services as channel_services
 from monitoring.alerts.models import Alert, AlertRule, Silence
-from monitoring.tests.alerts.factories import monitored_deployment
+from monitoring.tests.alerts.factories import make_alert, monitored_deployment
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,16 +24,14 @@ def sign_in(page, user):
     page.get_by_role("button", name="Sign In").click()
 
 
-def alert(deployment, minutes_ago, summary, *, rule_name, rule_key, severity="CRITICAL", resolved_after=None, **more):
+def alert(deployment, minutes_ago, summary, *, rule_name, rule_key, resolved_after=None, **more):
     starts = timezone.now() - timezone.timedelta(minutes=minutes_ago)
-    return Alert.objects.create(
-        deployment=deployment,
-        cluster=deployment.cluster,
+    return make_alert(
+        deployment,
         rule_key=rule_key,
         rule_name=rule_name,
         fingerprint=f"fp{minutes_ago}",
         alertname="DagFailure",
-        severity=severity,
         state=Alert.State.RESOLVED if resolved_after else Alert.State.FIRING,
         summary=summary,
         labels={},

@@ -2,11 +2,10 @@
 gets 404 everywhere."""
 
 import pytest
-from django.utils import timezone
 
 from monitoring.alerts import receiver
 from monitoring.alerts.models import Alert, AlertRule, BuiltinRuleSetting, Silence
-from monitoring.tests.alerts.factories import monitored_deployment
+from monitoring.tests.alerts.factories import make_alert, monitored_deployment
 
 pytestmark = pytest.mark.django_db
 
@@ -16,23 +15,15 @@ def deployment(tenancy):
     return monitored_deployment(tenancy.owner, tenancy.workspace)
 
 
-def make_alert(deployment, *, state=Alert.State.FIRING, severity="CRITICAL", rule_key="scheduler_heartbeat", **fields):
-    now = timezone.now()
-    values = {
-        "cluster": deployment.cluster,
-        "rule_key": rule_key,
-        "rule_name": fields.pop("rule_name", "Scheduler heartbeat missing"),
-        "fingerprint": f"fp{Alert.objects.count()}",
-        "alertname": "AirflowSchedulerUnhealthy",
-        "severity": severity,
-        "state": state,
-        "summary": fields.pop("summary", "Scheduler heartbeat missing"),
-        "labels": {"namespace": deployment.namespace},
-        "starts_at": now,
-        "last_received_at": now,
-        "ends_at": now if state == Alert.State.RESOLVED else None,
-    }
-    return Alert.objects.create(deployment=deployment, **values | fields)
+NIGHTLY_LATE = {  # a timeliness rule as the form posts it, without its days
+    "name": "Nightly late",
+    "type": "DAG_TIMELINESS",
+    "severity": "WARNING",
+    "dag_match": "IS",
+    "dag_patterns": "nightly_*",
+    "deadline": "06:00",
+    "lookback_minutes": "600",
+}
 
 
 def pages(deployment):
@@ -67,17 +58,7 @@ def test_the_owner_adds_a_rule_from_the_page(login, tenancy, deployment):
     client = login(tenancy.owner)
     answer = client.post(
         f"/orgs/acme/deployments/{deployment.pk}/alerts/rules/add/",
-        {
-            "name": "Nightly late",
-            "type": "DAG_TIMELINESS",
-            "severity": "WARNING",
-            "dag_match": "IS",
-            "dag_patterns": "nightly_*",
-            "deadline": "06:00",
-            "deadline_days": ["1", "2", "3", "4", "5"],
-            "lookback_minutes": "600",
-            "scope": "deployment",
-        },
+        {**NIGHTLY_LATE, "deadline_days": ["1", "2", "3", "4", "5"], "scope": "deployment"},
         HTTP_HX_REQUEST="true",
     )
     assert answer.status_code == 204 and answer["HX-Location"].endswith("/alerts/rules/")
@@ -90,15 +71,7 @@ def test_the_owner_adds_a_rule_from_the_page(login, tenancy, deployment):
 def test_a_deadline_without_days_is_refused_next_to_the_field_keeping_the_input(login, tenancy, deployment):
     answer = login(tenancy.owner).post(
         f"/orgs/acme/deployments/{deployment.pk}/alerts/rules/add/",
-        {
-            "name": "Nightly late",
-            "type": "DAG_TIMELINESS",
-            "severity": "WARNING",
-            "dag_match": "IS",
-            "dag_patterns": "nightly_*",
-            "deadline": "06:00",
-            "lookback_minutes": "600",
-        },
+        NIGHTLY_LATE,
         HTTP_HX_REQUEST="true",
     )
     page = answer.content.decode()
