@@ -13,7 +13,6 @@ Exporters serve the labels a real scrape would end with (`namespace` and `pod` i
 them from the PodMonitor, cAdvisor and kube-state-metrics carry them), and the scrape keeps them (`honor_labels`).
 """
 
-import http.server
 import json
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from aerodrome.tests.http_stub import Answer, Seen, StubServer
 from deployments.tests.processes import _stop, free_port, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -61,17 +61,17 @@ class Exporter:
     """An HTTP /metrics endpoint (Prometheus text format 0.0.4) serving exactly the series the test sets."""
 
     def __init__(self):
-        self.port = free_port()
         self._series: dict[tuple[str, tuple], float] = {}
         self._growing: dict[tuple[str, tuple], tuple[float, float, float]] = {}
         self._types: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server = StubServer(self._scrape)
+        self._serving = False
         self.scrapes = 0
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"127.0.0.1:{self._server.port}"
 
     def set(self, name: str, value: float, *, kind: str = "gauge", **labels: str) -> None:
         with self._lock:
@@ -107,31 +107,20 @@ class Exporter:
                 lines.append(f"{name}{_labels_text(dict(labels))} {value!r}")
             return "\n".join(lines) + "\n"
 
+    def _scrape(self, seen: Seen) -> Answer:
+        body = self.text().encode()
+        self.scrapes += 1
+        return Answer(200, body, {"Content-Type": "text/plain; version=0.0.4"})
+
     def start(self) -> "Exporter":
-        exporter = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (the stdlib's name)
-                body = exporter.text().encode()
-                exporter.scrapes += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server.__enter__()
+        self._serving = True
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._serving:
+            self._serving = False
+            self._server.__exit__()
 
 
 def openmetrics(samples: list[Sample]) -> str:
