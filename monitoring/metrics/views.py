@@ -77,7 +77,7 @@ def chart_view(chart: selectors.ChartData, metrics: selectors.DeploymentMetrics)
             {
                 "title": panel.title,
                 "figures": figures,
-                "empty": not any(s["points"] for s in panel.series if s["role"] == "value"),
+                "empty": panel.empty,
                 "data": {
                     "unit": chart.unit,
                     "start": metrics.start,
