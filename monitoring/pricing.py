@@ -18,8 +18,8 @@ def pricing() -> Pricing:
 
 def current_prices() -> cost.Prices | None:
     """What `deployments.cost` estimates with: None until both prices are set."""
-    row = Pricing.objects.filter(pk=Pricing.SINGLETON).first()
-    if row is None or not row.is_set:
+    row = pricing()
+    if not row.is_set:
         return None
     return cost.Prices(cpu_hour=row.cpu_hour, gib_hour=row.gib_hour, currency=row.currency)
 

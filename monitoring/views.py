@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from accounts.tenancy import organization_view
+from deployments.models import Deployment
 from deployments.selectors import deployment_for
 from deployments.views import deployment_layout
 from monitoring.logs import selectors
@@ -23,11 +24,15 @@ from monitoring.logs.query import DEFAULT_WINDOW, WINDOW_LABELS, LogQuery, parse
 LEVEL_CHOICES = [("", "All levels"), *[(level, f"{level.title()} and up") for level in LEVELS[:4]]]
 
 
-def _query(request, deployment, components) -> tuple[LogQuery | None, dict]:
+def _read(request, org, pk) -> tuple[Deployment, list, LogQuery | None, dict]:
+    """The Deployment (a 404 unless the person may see it), its components, and the filters the request asks for
+    (None and the errors by field when they are not valid)."""
+    deployment = deployment_for(request.user, org, pk)
+    components = selectors.components(deployment)
     try:
-        return parse_query(request.GET, components, deployment.pk), {}
+        return deployment, components, parse_query(request.GET, components, deployment.pk), {}
     except ValidationError as error:
-        return None, {field: " ".join(messages) for field, messages in error.message_dict.items()}
+        return deployment, components, None, {field: " ".join(msgs) for field, msgs in error.message_dict.items()}
 
 
 def _context(request, deployment, components, query, errors, **extra) -> dict:
@@ -59,9 +64,7 @@ def _url(name: str, deployment, query: LogQuery | None, **more) -> str:
 @require_GET
 @organization_view()
 def deployment_logs(request, org, pk):
-    deployment = deployment_for(request.user, org, pk)
-    components = selectors.components(deployment)
-    query, errors = _query(request, deployment, components)
+    deployment, components, query, errors = _read(request, org, pk)
     context = _context(request, deployment, components, query, errors)
     return render(request, "monitoring/logs.html", context, status=400 if errors else 200)
 
@@ -70,11 +73,9 @@ def deployment_logs(request, org, pk):
 @organization_view()
 def deployment_log_lines(request, org, pk):
     """The panel: notices, the newest lines, and the poller that tails from their cursor."""
-    deployment = deployment_for(request.user, org, pk)
+    deployment, components, query, errors = _read(request, org, pk)
     if not request.htmx:
         return redirect(f"{reverse('deployment_logs', args=[org.slug, pk])}?{request.GET.urlencode()}")
-    components = selectors.components(deployment)
-    query, errors = _query(request, deployment, components)
     context = _context(request, deployment, components, query, errors)
     if query:
         try:
@@ -93,9 +94,7 @@ def deployment_log_lines(request, org, pk):
 @organization_view()
 def deployment_log_tail(request, org, pk):
     """Lines newer than the cursor, appended to the view out of band, and the poller again with the next cursor."""
-    deployment = deployment_for(request.user, org, pk)
-    components = selectors.components(deployment)
-    query, errors = _query(request, deployment, components)
+    deployment, components, query, errors = _read(request, org, pk)
     if not request.htmx or query is None or query.cursor is None:
         return HttpResponse(status=286)  # htmx stops polling on 286
     context = _context(request, deployment, components, query, errors)
@@ -115,9 +114,7 @@ def deployment_log_tail(request, org, pk):
 @organization_view()
 def deployment_log_download(request, org, pk):
     """The filtered result as text (at most LOGS_DOWNLOAD_LINES, the newest), a line each."""
-    deployment = deployment_for(request.user, org, pk)
-    components = selectors.components(deployment)
-    query, errors = _query(request, deployment, components)
+    deployment, components, query, errors = _read(request, org, pk)
     if query is None:
         return HttpResponse("\n".join(errors.values()) + "\n", status=400, content_type="text/plain; charset=utf-8")
     try:

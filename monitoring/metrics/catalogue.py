@@ -169,8 +169,8 @@ CHARTS: tuple[Chart, ...] = (
 )
 
 CHART_KEYS = tuple(chart.key for chart in CHARTS)
-# What an event marker on the charts stands for (selectors._marker_kind), as the API names it.
-MARKER_KINDS = ("deploy", "scaling", "status")
+# What an event marker on the charts stands for (selectors._marker_kind), as the API names it, and the tab's legend.
+MARKER_KINDS = {"deploy": "Deploys and changes", "scaling": "Scaling", "status": "Status changes"}
 
 
 def charts_for(*, celery: bool) -> tuple[Chart, ...]:

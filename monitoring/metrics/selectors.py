@@ -41,6 +41,11 @@ class Panel:
     title: str  # the component for per-component charts, else ""
     series: list[dict] = field(default_factory=list)  # {"name", "role", "points": [[t, v], ...]}
 
+    @property
+    def empty(self) -> bool:
+        """No measurement in the window (reference lines alone, such as requests and limits, do not count)."""
+        return not any(s["points"] for s in self.series if s["role"] == "value")
+
 
 @dataclass
 class ChartData:
@@ -52,7 +57,7 @@ class ChartData:
 
     @property
     def empty(self) -> bool:
-        return not any(s["points"] for panel in self.panels for s in panel.series if s["role"] == "value")
+        return all(panel.empty for panel in self.panels)
 
 
 @dataclass

@@ -13,7 +13,6 @@ from deployments.views import deployment_layout
 from monitoring.metrics import catalogue, selectors
 
 WINDOW_LABELS = {"1h": "1 hour", "6h": "6 hours", "24h": "24 hours", "7d": "7 days"}
-MARKER_KINDS = {"deploy": "Deploys and changes", "scaling": "Scaling", "status": "Status changes"}
 
 
 def _window(request) -> str:
@@ -40,7 +39,7 @@ def deployment_metrics(request, org, pk):
         "metrics",
         window=window,
         windows=[{"key": key, "label": label, **_urls(deployment, key)} for key, label in WINDOW_LABELS.items()],
-        marker_kinds=MARKER_KINDS,
+        marker_kinds=catalogue.MARKER_KINDS,
         **_urls(deployment, window),
     )
     return render(request, "monitoring/metrics.html", context)
@@ -59,7 +58,7 @@ def deployment_metrics_body(request, org, pk):
         "step_label": f"{metrics.step // 60} min" if metrics.step % 60 == 0 else f"{metrics.step} s",
         "charts": [chart_view(chart, metrics) for chart in metrics.charts],
         "markers": [{"time": m.time, "kind": m.kind, "label": m.label} for m in metrics.markers],
-        "marker_kinds": MARKER_KINDS,
+        "marker_kinds": catalogue.MARKER_KINDS,
     }
     return render(request, "monitoring/partials/metrics_body.html", context)
 
@@ -77,7 +76,7 @@ def chart_view(chart: selectors.ChartData, metrics: selectors.DeploymentMetrics)
             {
                 "title": panel.title,
                 "figures": figures,
-                "empty": not any(s["points"] for s in panel.series if s["role"] == "value"),
+                "empty": panel.empty,
                 "data": {
                     "unit": chart.unit,
                     "start": metrics.start,

@@ -2,6 +2,7 @@
 test exporter, for the metrics tests."""
 
 import pytest
+from django.core.cache import cache
 
 from deployments.tests.conftest import fake_cluster, kube  # noqa: F401
 from monitoring.tests import metrics_world
@@ -38,6 +39,14 @@ def metrics_engines(tmp_path_factory):
     engines = metrics_world.start_engines(tmp_path_factory.mktemp("prometheus"))
     yield engines
     engines.stop()
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache before and after the test: metrics answers are cached per Deployment and window."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

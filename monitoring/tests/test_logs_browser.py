@@ -8,21 +8,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.page_helpers import browser_login
 from deployments import services
 from deployments.tests.factories import make_cluster, make_deployment
 from monitoring.tests.logs_world import add_pod, ago, airflow3_line
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign In")).to_have_count(0)
 
 
 def history(deployment, kube):
@@ -42,12 +34,12 @@ def history(deployment, kube):
     return pod
 
 
-def test_live_tail_shows_new_lines_while_live_is_on_and_stops_when_off(page, tenancy, kube):
+def test_live_tail_shows_new_lines_while_live_is_on_and_stops_when_off(page, live_server, tenancy, kube):
     cluster = make_cluster(organization=tenancy.org, url=kube.url, name="eu-prod")
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     services.queue_create(actor=tenancy.owner, deployment=deployment, name="ml")
     pod = history(deployment, kube)
-    log_in(page, tenancy.member)
+    browser_login(page, live_server, tenancy.member)
 
     page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/")
     page.locator("#deployment-tabs").get_by_role("link", name="Logs").click()
@@ -103,12 +95,12 @@ def test_live_tail_shows_new_lines_while_live_is_on_and_stops_when_off(page, ten
     assert len(kube.log_requests) == left
 
 
-def test_previous_instance_and_the_manifests_only_empty_state(page, tenancy, kube):
+def test_previous_instance_and_the_manifests_only_empty_state(page, live_server, tenancy, kube):
     cluster = make_cluster(organization=tenancy.org, url=kube.url, name="eu-prod")
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     history(deployment, kube)
     paper = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Paper only")
-    log_in(page, tenancy.member)
+    browser_login(page, live_server, tenancy.member)
 
     page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/logs/")
     page.get_by_test_id("show-previous").click()

@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.api_helpers import api_client, assert_error, assert_field_error, assert_not_found
@@ -17,14 +16,7 @@ from monitoring.metrics import prometheus
 from monitoring.tests import metrics_world
 from monitoring.tests.metrics_world import GIB
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def url(deployment, window="6h"):

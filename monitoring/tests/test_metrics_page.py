@@ -6,19 +6,11 @@ import re
 import time
 
 import pytest
-from django.core.cache import cache
 
 from deployments.tests.factories import make_cluster, make_deployment
 from monitoring.tests import metrics_world
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def page_url(deployment, suffix=""):

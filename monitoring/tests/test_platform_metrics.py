@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from deployments import tasks
 from deployments.models import Deployment
 from deployments.tests.factories import make_deployment
+from deployments.tests.processes import wait_for
 from monitoring.models import ReconcileTally
 from monitoring.platform_metrics import tally
 
@@ -216,9 +217,7 @@ def test_runs_in_a_celery_worker_process_are_served_by_the_web_process(
     """The reconcile runs in the real Celery worker (another process); /metrics here counts it."""
     ReconcileTally.objects.all().delete()
     make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="Worked")  # enqueued on commit
-    deadline = time.monotonic() + 60
-    while not ReconcileTally.objects.filter(outcome="applied").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_for(lambda: ReconcileTally.objects.filter(outcome="applied").exists(), timeout=60, message="the run tallied")
     scrape = samples(client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).content.decode())
     assert value(scrape, "aerodrome_reconciles_total", outcome="applied") >= 1
     assert value(scrape, "aerodrome_deployments", status="RENDERED") == 1

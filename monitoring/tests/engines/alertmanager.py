@@ -15,9 +15,7 @@ and exactly one per change.
 """
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import urllib.request
 from dataclasses import dataclass, field
@@ -25,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from monitoring.tests.engines.prometheus import PrometheusServer, _wait, free_port
+from deployments.tests.processes import free_port
+from monitoring.tests.engines.prometheus import Daemon, PrometheusServer
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 
@@ -41,19 +40,13 @@ class Receiver:
 
 
 @dataclass
-class AlertmanagerServer:
+class AlertmanagerServer(Daemon):
+    name = "Alertmanager"
+
     directory: Path
     receivers: list[Receiver]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log(self) -> Path:
-        return self.directory / "alertmanager.log"
 
     def configuration(self) -> dict:
         default = next((r for r in self.receivers if not r.matchers), self.receivers[0])
@@ -103,23 +96,8 @@ class AlertmanagerServer:
             "--cluster.listen-address=",  # no gossip: one instance
             "--log.level=warn",
         ]
-        with open(self.log, "a") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            _wait(self._ready, timeout=30, message=f"Alertmanager on port {self.port} (log: {self.log})")
-        except AssertionError:
-            self.stop()
-            raise
+        self._run(command)
         return self
-
-    def _ready(self) -> bool:
-        if self.process and self.process.poll() is not None:
-            raise AssertionError(f"Alertmanager exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
 
     def alerts(self) -> list[dict]:
         """What Alertmanager holds now (API v2), with each alert's `status.state` (active, suppressed)."""
@@ -129,19 +107,6 @@ class AlertmanagerServer:
     def silences(self) -> list[dict]:
         with urllib.request.urlopen(f"{self.url}/api/v2/silences", timeout=5) as response:
             return json.load(response)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
 
 
 @dataclass

@@ -13,12 +13,8 @@ Exporters serve the labels a real scrape would end with (`namespace` and `pod` i
 them from the PodMonitor, cAdvisor and kube-state-metrics carry them), and the scrape keeps them (`honor_labels`).
 """
 
-import http.server
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import threading
 import time
@@ -29,24 +25,15 @@ from pathlib import Path
 
 import yaml
 
+from aerodrome.tests.http_stub import Answer, Seen, StubServer
+from deployments.tests.processes import _stop, free_port, wait_for
+
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SCRAPE_INTERVAL = 1  # seconds (the default: a test sees what it sets within about two seconds)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(predicate, timeout: float, message: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"Timed out after {timeout:g} s waiting for {message}")
+_wait = wait_for  # the name monitoring/tests/alerts/test_engines.py imports
 
 
 def _labels_text(labels: dict[str, str]) -> str:
@@ -74,17 +61,17 @@ class Exporter:
     """An HTTP /metrics endpoint (Prometheus text format 0.0.4) serving exactly the series the test sets."""
 
     def __init__(self):
-        self.port = free_port()
         self._series: dict[tuple[str, tuple], float] = {}
         self._growing: dict[tuple[str, tuple], tuple[float, float, float]] = {}
         self._types: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server = StubServer(self._scrape)
+        self._serving = False
         self.scrapes = 0
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"127.0.0.1:{self._server.port}"
 
     def set(self, name: str, value: float, *, kind: str = "gauge", **labels: str) -> None:
         with self._lock:
@@ -120,31 +107,20 @@ class Exporter:
                 lines.append(f"{name}{_labels_text(dict(labels))} {value!r}")
             return "\n".join(lines) + "\n"
 
+    def _scrape(self, seen: Seen) -> Answer:
+        body = self.text().encode()
+        self.scrapes += 1
+        return Answer(200, body, {"Content-Type": "text/plain; version=0.0.4"})
+
     def start(self) -> "Exporter":
-        exporter = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (the stdlib's name)
-                body = exporter.text().encode()
-                exporter.scrapes += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server.__enter__()
+        self._serving = True
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._serving:
+            self._serving = False
+            self._server.__exit__()
 
 
 def openmetrics(samples: list[Sample]) -> str:
@@ -163,16 +139,11 @@ def openmetrics(samples: list[Sample]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass
-class PrometheusServer:
-    """Prometheus on 127.0.0.1:<free port>, its data and configuration under `directory`."""
+class Daemon:
+    """What Prometheus and Alertmanager share here: a process in a session of its own on `port`, logging to
+    `directory`, ready once `/-/ready` answers, stopped by its process id."""
 
-    directory: Path
-    exporters: list[Exporter] = field(default_factory=list)
-    history: list[Sample] = field(default_factory=list)
-    port: int = field(default_factory=free_port)
-    scrape_interval: int = SCRAPE_INTERVAL
-    process: subprocess.Popen | None = None
+    name = ""
 
     @property
     def url(self) -> str:
@@ -180,7 +151,43 @@ class PrometheusServer:
 
     @property
     def log(self) -> Path:
-        return self.directory / "prometheus.log"
+        return self.directory / f"{self.name.lower()}.log"
+
+    def _run(self, command: list[str]) -> None:
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for(self._ready, timeout=30, message=f"{self.name} on port {self.port} (log: {self.log})")
+        except AssertionError:
+            self.stop()
+            raise
+
+    def _ready(self) -> bool:
+        if self.process and self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        _stop(process, timeout=5)
+
+
+@dataclass
+class PrometheusServer(Daemon):
+    """Prometheus on 127.0.0.1:<free port>, its data and configuration under `directory`."""
+
+    name = "Prometheus"
+
+    directory: Path
+    exporters: list[Exporter] = field(default_factory=list)
+    history: list[Sample] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    scrape_interval: int = SCRAPE_INTERVAL
+    process: subprocess.Popen | None = None
 
     def start(self) -> "PrometheusServer":
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -199,13 +206,7 @@ class PrometheusServer:
             "--web.enable-lifecycle",
             "--log.level=warn",
         ]
-        with open(self.log, "a") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            _wait(self._ready, timeout=30, message=f"Prometheus on port {self.port} (log: {self.log})")
-        except AssertionError:
-            self.stop()
-            raise
+        self._run(command)
         return self
 
     def configuration(self) -> dict:
@@ -238,15 +239,6 @@ class PrometheusServer:
         if result.returncode != 0:
             raise AssertionError(f"promtool could not backfill: {result.stdout}{result.stderr}")
 
-    def _ready(self) -> bool:
-        if self.process and self.process.poll() is not None:
-            raise AssertionError(f"Prometheus exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
     def query(self, promql: str) -> list[dict]:
         """An instant query's result vector (for the tests' own checks)."""
         address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
@@ -255,24 +247,11 @@ class PrometheusServer:
 
     def wait_for_series(self, promql: str, timeout: float = 20) -> list[dict]:
         """Waits until an instant query returns something (a scrape has happened)."""
-        return _wait(lambda: self.query(promql), timeout=timeout, message=f"Prometheus to have {promql}")
+        return wait_for(lambda: self.query(promql), timeout=timeout, message=f"Prometheus to have {promql}")
 
     def wait_for_scrape(self, exporter: Exporter, timeout: float = 20, scrapes: int = 2) -> None:
         """Waits until Prometheus has scraped `exporter` `scrapes` more times (two by default: one that began after
         the test's last change, so what the test set is stored), and stored the last one."""
         seen = exporter.scrapes
-        _wait(lambda: exporter.scrapes >= seen + scrapes, timeout=timeout, message="another scrape")
+        wait_for(lambda: exporter.scrapes >= seen + scrapes, timeout=timeout, message="another scrape")
         time.sleep(0.2)  # the scrape's samples are appended once the response is read
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
