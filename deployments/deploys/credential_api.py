@@ -123,7 +123,7 @@ class RegistryCredentialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             actor=request.user,
             credential=credential,
             username=data.get("username"),
-            password=data.get("password") or None,
+            password=data.get("password"),
         )
         return self.present(credential)
 

@@ -131,9 +131,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
     def partial_update(self, request, workspace_pk=None, pk=None):
         channel = self.get_object()
         self.require("channel.manage", channel)
-        data = self.validated(ChannelWriteSerializer)
-        data = {key: value for key, value in data.items() if not (key in SECRET_FIELDS and not value)}
-        services.channel_update(actor=request.user, channel=channel, **data)
+        services.channel_update(actor=request.user, channel=channel, **self.validated(ChannelWriteSerializer))
         return self.present(channel)
 
     @extend_schema(
