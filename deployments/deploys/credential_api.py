@@ -4,20 +4,17 @@ organisations and scope), reading needs `registry_credential.view` (members), a 
 `registry_credential.manage` (operators and owners, 403 below), and each change is one call to
 `deploys.services`, which validates and audits. The password is write-only: never in an answer."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.viewsets import TenantViewSet
-from accounts.tenancy import get_for_actor
 from aerodrome.api.pagination import CursorPagination
 from deployments.api.serializers import StrictSerializer
 from deployments.deploys import services
 from deployments.deploys.models import RegistryCredential
-from workspaces.models import Workspace
+from workspaces.api.views import WORKSPACE_ID, WorkspaceChildViewSet
 
-WORKSPACE_ID = OpenApiParameter("workspace_pk", int, OpenApiParameter.PATH, description="The workspace's id.")
 PASSWORD_HELP = "The password or access token. Write-only: encrypted at rest and never returned."
 REGISTRY_HELP = "The registry's host (and port) as images name it: ghcr.io, registry.example.com:5000, docker.io."
 
@@ -79,22 +76,12 @@ class RegistryCredentialPagination(CursorPagination):
     list=extend_schema(summary="List a workspace's registry credentials (never their passwords)"),
     retrieve=extend_schema(summary="Get registry credentials (never the password)"),
 )
-class RegistryCredentialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class RegistryCredentialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceChildViewSet):
     search_fields = ["registry", "username"]
     queryset = RegistryCredential.objects.none()
     serializer_class = RegistryCredentialSerializer
     pagination_class = RegistryCredentialPagination
-    workspace: Workspace
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authentication first: anonymous callers learn nothing
-        self.workspace = get_for_actor(
-            Workspace.objects.select_related("organization"),
-            request.user,
-            view_permission="workspace.view",
-            pk=kwargs["workspace_pk"],
-        )
-        self.require("registry_credential.view", self.workspace)
+    workspace_permission = "registry_credential.view"
 
     def get_queryset(self):
         return (
@@ -136,7 +123,7 @@ class RegistryCredentialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             actor=request.user,
             credential=credential,
             username=data.get("username"),
-            password=data.get("password") or None,
+            password=data.get("password"),
         )
         return self.present(credential)
 

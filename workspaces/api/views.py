@@ -25,6 +25,26 @@ from workspaces.models import Workspace, WorkspaceRoleBinding
 WORKSPACE_ID = OpenApiParameter("workspace_pk", int, OpenApiParameter.PATH, description="The workspace's id.")
 
 
+class WorkspaceChildViewSet(TenantViewSet):
+    """A resource nested under /workspaces/{workspace_pk}/ (bindings here; channels, registry credentials, alert
+    rules above): the workspace is resolved first, a 404 outside the caller's organisations, and then, when
+    `workspace_permission` is set, the caller's role on it must grant that (403)."""
+
+    workspace: Workspace
+    workspace_permission: str | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication first: anonymous callers learn nothing
+        self.workspace = get_for_actor(
+            Workspace.objects.select_related("organization"),
+            request.user,
+            view_permission="workspace.view",
+            pk=kwargs["workspace_pk"],
+        )
+        if self.workspace_permission:
+            self.require(self.workspace_permission, self.workspace)
+
+
 @extend_schema(tags=["workspaces"])
 @extend_schema_view(
     list=extend_schema(
@@ -92,19 +112,10 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
 @extend_schema(tags=["workspaces"], parameters=[WORKSPACE_ID])
 @extend_schema_view(list=extend_schema(summary="List a workspace's role bindings (users and teams)"))
-class BindingViewSet(mixins.ListModelMixin, TenantViewSet):
+class BindingViewSet(mixins.ListModelMixin, WorkspaceChildViewSet):
     queryset = WorkspaceRoleBinding.objects.none()
     serializer_class = BindingSerializer
     search_fields = ["user__email", "user__full_name", "team__name"]
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authentication first: anonymous callers learn nothing
-        self.workspace = get_for_actor(
-            Workspace.objects.select_related("organization"),
-            request.user,
-            view_permission="workspace.view",
-            pk=kwargs["workspace_pk"],
-        )
 
     def get_queryset(self):
         return WorkspaceRoleBinding.objects.filter(workspace=self.workspace).select_related(

@@ -6,11 +6,10 @@ import base64
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
 from accounts.roles import WorkspaceRole
-from accounts.tests.api_helpers import assert_error
+from accounts.tests.api_helpers import api_client, assert_error
 from accounts.tokens import services as tokens
 from deployments.deploys import services
 from deployments.kube import render
@@ -21,12 +20,6 @@ from deployments.tests.factories import make_deployment
 pytestmark = pytest.mark.django_db
 
 SECRET = "api-pull-s3cret-7Kx"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def url(tenancy, pk=None) -> str:
@@ -43,7 +36,7 @@ def credential(tenancy):
 
 def test_an_owner_adds_credentials_and_the_pull_secret_carries_them(tenancy):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace)
-    client = client_for(tenancy.owner)
+    client = api_client(tenancy.owner)
     response = client.post(
         url(tenancy), {"registry": "Registry.Acme.test:5000", "username": "robot", "password": SECRET}, format="json"
     )
@@ -62,7 +55,7 @@ def test_an_owner_adds_credentials_and_the_pull_secret_carries_them(tenancy):
 
 
 def test_duplicates_and_bad_hosts_are_400_with_the_field(tenancy, credential):
-    client = client_for(tenancy.owner)
+    client = api_client(tenancy.owner)
     duplicate = client.post(url(tenancy), {"registry": "ghcr.io", "username": "x", "password": "y"}, format="json")
     error = assert_error(duplicate, 400, "invalid")
     assert "already has credentials" in " ".join(error["fields"]["registry"])
@@ -74,7 +67,7 @@ def test_duplicates_and_bad_hosts_are_400_with_the_field(tenancy, credential):
 
 
 def test_patch_keeps_the_password_when_left_out_and_refuses_another_registry(tenancy, credential):
-    client = client_for(tenancy.owner)
+    client = api_client(tenancy.owner)
     response = client.patch(url(tenancy, credential.pk), {"username": "robot2"}, format="json")
     assert response.status_code == 200 and response.json()["username"] == "robot2"
     credential.refresh_from_db()
@@ -89,13 +82,13 @@ def test_patch_keeps_the_password_when_left_out_and_refuses_another_registry(ten
 
 
 def test_delete(tenancy, credential):
-    response = client_for(tenancy.owner).delete(url(tenancy, credential.pk))
+    response = api_client(tenancy.owner).delete(url(tenancy, credential.pk))
     assert response.status_code == 204 and not RegistryCredential.objects.exists()
     assert AuditEvent.objects.filter(action="registry_credential.delete").count() == 1
 
 
 def test_a_read_only_member_lists_but_changes_nothing(tenancy, credential):
-    client = client_for(tenancy.member)
+    client = api_client(tenancy.member)
     listed = client.get(url(tenancy))
     assert listed.status_code == 200 and listed.json()["results"][0]["username"] == "robot"
     assert SECRET not in listed.content.decode()
@@ -109,7 +102,7 @@ def test_a_read_only_member_lists_but_changes_nothing(tenancy, credential):
 
 
 def test_an_outsider_gets_404(tenancy, credential):
-    client = client_for(tenancy.outsider)
+    client = api_client(tenancy.outsider)
     assert_error(client.get(url(tenancy)), 404)
     assert_error(client.get(url(tenancy, credential.pk)), 404)
     assert_error(
@@ -124,7 +117,7 @@ def test_a_workspace_operator_token_manages_them_and_is_named_as_who_set_them(te
     _, plaintext = tokens.token_create(
         actor=tenancy.owner, workspace=tenancy.workspace, role=WorkspaceRole.OPERATOR, name="ci-bot"
     )
-    client = APIClient()
+    client = api_client()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
     response = client.post(url(tenancy), {"registry": "quay.io", "username": "u", "password": "p"}, format="json")
     assert response.status_code == 201, response.content

@@ -11,8 +11,6 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.viewsets import TenantViewSet
-from accounts.tenancy import get_for_actor
 from aerodrome.api import params
 from aerodrome.validation import ErrorCollector
 from deployments.api.views import DEPLOYMENT_ID, DeploymentChildViewSet
@@ -26,9 +24,8 @@ from monitoring.alerts.api.serializers import (
     SilenceSerializer,
 )
 from monitoring.alerts.models import Alert, AlertRule, Severity, Silence
-from workspaces.models import Workspace
+from workspaces.api.views import WORKSPACE_ID, WorkspaceChildViewSet
 
-WORKSPACE_ID = OpenApiParameter("workspace_pk", int, OpenApiParameter.PATH, description="The workspace's id.")
 ALERT_FILTERS = [
     OpenApiParameter("state", str, enum=Alert.State.values, description="FIRING or RESOLVED."),
     OpenApiParameter("severity", str, enum=Severity.values),
@@ -49,19 +46,6 @@ def _alert_filters(request) -> dict:
     }
     errors.raise_if_any()
     return filters
-
-
-class WorkspaceChildViewSet(TenantViewSet):
-    workspace: Workspace
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        self.workspace = get_for_actor(
-            Workspace.objects.select_related("organization"),
-            request.user,
-            view_permission="workspace.view",
-            pk=kwargs["workspace_pk"],
-        )
 
 
 class _RuleWrites:

@@ -3,21 +3,18 @@ delete) and their test notification. The workspace is resolved for the caller fi
 organisations), a change needs `channel.manage` (AUTHOR and up, 403 below), and each is one call to
 `channels.services`, which validates and audits. Secrets are write-only: never in an answer."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.viewsets import TenantViewSet
-from accounts.tenancy import get_for_actor
 from aerodrome.api.pagination import CursorPagination
 from deployments.api.serializers import StrictSerializer
 from monitoring.alerts.channels import SECRET_FIELDS, kind, services
 from monitoring.alerts.channels.models import Channel, Delivery
-from workspaces.models import Workspace
+from workspaces.api.views import WORKSPACE_ID, WorkspaceChildViewSet
 
-WORKSPACE_ID = OpenApiParameter("workspace_pk", int, OpenApiParameter.PATH, description="The workspace's id.")
 SECRET_HELP = "Write-only: encrypted at rest, never returned; left out (or blank) on a change keeps the stored one."
 
 
@@ -102,22 +99,12 @@ class ChannelPagination(CursorPagination):
     list=extend_schema(summary="List a workspace's notification channels"),
     retrieve=extend_schema(summary="Get a notification channel"),
 )
-class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceChildViewSet):
     queryset = Channel.objects.none()
     serializer_class = ChannelSerializer
     pagination_class = ChannelPagination
     search_fields = ["name"]
-    workspace: Workspace
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authentication first: anonymous callers learn nothing
-        self.workspace = get_for_actor(
-            Workspace.objects.select_related("organization"),
-            request.user,
-            view_permission="workspace.view",
-            pk=kwargs["workspace_pk"],
-        )
-        self.require("channel.view", self.workspace)
+    workspace_permission = "channel.view"
 
     def get_queryset(self):
         return Channel.objects.for_actor(self.request.user, "channel.view").filter(workspace=self.workspace)
@@ -144,9 +131,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     def partial_update(self, request, workspace_pk=None, pk=None):
         channel = self.get_object()
         self.require("channel.manage", channel)
-        data = self.validated(ChannelWriteSerializer)
-        data = {key: value for key, value in data.items() if not (key in SECRET_FIELDS and not value)}
-        services.channel_update(actor=request.user, channel=channel, **data)
+        services.channel_update(actor=request.user, channel=channel, **self.validated(ChannelWriteSerializer))
         return self.present(channel)
 
     @extend_schema(
