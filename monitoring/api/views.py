@@ -56,6 +56,7 @@ PARAMETERS = [
 class DeploymentLogViewSet(mixins.ListModelMixin, DeploymentChildViewSet):
     serializer_class = LogPageSerializer
     pagination_class = None
+    list_answers_one = True  # the schema documents one page, not an array (aerodrome/api/schema.py)
 
     @extend_schema(
         operation_id="deployments_logs_read",

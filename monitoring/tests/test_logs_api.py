@@ -3,6 +3,7 @@ the Deployment (its Deployment tokens too); another organisation's Deployment is
 in the error format, a bad filter a 400 naming it."""
 
 import pytest
+import yaml
 
 from accounts.tests.api_helpers import api_client, assert_error
 from accounts.tokens import services as tokens
@@ -132,3 +133,14 @@ def test_the_manifests_only_cluster_answers_empty_with_a_notice(tenancy):
 
     assert body["lines"] == [] and body["cursor"]
     assert "manifests-only cluster" in body["notices"][0]
+
+
+def test_the_schema_documents_one_log_page_not_a_list_of_them(tmp_path):
+    """The endpoint answers one page (lines, cursor, notices): clients generated from the schema must expect it."""
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    answer = schema["paths"]["/api/v1/deployments/{deployment_pk}/logs/"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LogPage"}
