@@ -6,6 +6,7 @@ from deployments.catalog import Size, TLSMode
 from deployments.kube.render.base import (
     AIRFLOW_PORT,
     INGRESS_CONTROLLER_NAMESPACE,
+    allow_from_namespace,
     cpu,
     dns_name,
     has_triggerer,
@@ -116,34 +117,10 @@ def _limit_range(spec: DeploymentSpec) -> dict:
     }
 
 
-def _from_ingress_controller(port: int) -> list[dict]:
-    namespace = {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}
-    return [{"from": [{"namespaceSelector": namespace}], "ports": [{"protocol": "TCP", "port": port}]}]
-
-
 def _network_policies(spec: DeploymentSpec) -> list[dict]:
-    policies = _base_network_policies(spec)
-    if spec.tls.mode == TLSMode.CLUSTER_ISSUER:
-        policies.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": meta(spec, dns_name(spec.release_name, "allow-acme-solver")),
-                # Harmless with a DNS-01 issuer (no solver pod then); required with HTTP-01.
-                "spec": {
-                    "podSelector": {"matchLabels": {ACME_SOLVER_LABEL: "true"}},
-                    "policyTypes": ["Ingress"],
-                    "ingress": _from_ingress_controller(ACME_SOLVER_PORT),
-                },
-            }
-        )
-    return policies
-
-
-def _base_network_policies(spec: DeploymentSpec) -> list[dict]:
     api = "networking.k8s.io/v1"
     ui = ui_component(spec)
-    return [
+    policies = [
         {
             "apiVersion": api,
             "kind": "NetworkPolicy",
@@ -158,26 +135,15 @@ def _base_network_policies(spec: DeploymentSpec) -> list[dict]:
             # The components talk to each other freely (scheduler -> pgbouncer, workers -> redis, log fetching).
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {}}]}]},
         },
-        {
-            "apiVersion": api,
-            "kind": "NetworkPolicy",
-            "metadata": meta(spec, dns_name(spec.release_name, "allow-ingress-controller"), ui),
-            # Only the UI is reachable from outside, and only through the cluster's ingress controller.
-            "spec": {
-                "podSelector": {"matchLabels": selector(spec, ui)},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}
-                                }
-                            }
-                        ],
-                        "ports": [{"protocol": "TCP", "port": AIRFLOW_PORT}],
-                    }
-                ],
-            },
-        },
+        # Only the UI is reachable from outside, and only through the cluster's ingress controller.
+        allow_from_namespace(
+            spec, "allow-ingress-controller", selector(spec, ui), INGRESS_CONTROLLER_NAMESPACE, AIRFLOW_PORT, ui
+        ),
     ]
+    if spec.tls.mode == TLSMode.CLUSTER_ISSUER:
+        # Harmless with a DNS-01 issuer (no solver pod then); required with HTTP-01.
+        solver = {ACME_SOLVER_LABEL: "true"}
+        policies.append(
+            allow_from_namespace(spec, "allow-acme-solver", solver, INGRESS_CONTROLLER_NAMESPACE, ACME_SOLVER_PORT)
+        )
+    return policies
