@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can, require
-from accounts.tenancy import get_for_actor, organization_view
+from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done
 from deployments.deploys import services
 from deployments.deploys.models import RegistryCredential
-from deployments.models import Cluster
+from deployments.selectors import cluster_for
 from workspaces.selectors import workspace_for
 
 PARTIALS = "deployments/partials/registry_credentials.html"
@@ -70,9 +70,7 @@ def _workspace_owner(request, org, workspace_pk, permission=None) -> Owner:
 
 def _cluster_owner(request, org, cluster_pk) -> Owner:
     """Only the organisation's own clusters have credentials here (a platform cluster's are set by staff)."""
-    cluster = get_for_actor(Cluster.objects.usable_by(org), request.user, view_permission="cluster.view", pk=cluster_pk)
-    require(request.user, "cluster.manage", cluster)
-    return Owner(cluster, org, "cluster")
+    return Owner(cluster_for(request.user, org, cluster_pk, "cluster.manage"), org, "cluster")
 
 
 def _decorate(owner: Owner, credential: RegistryCredential) -> RegistryCredential:
