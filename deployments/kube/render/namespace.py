@@ -9,15 +9,12 @@ from deployments.kube.render.base import (
     allow_from_namespace,
     cpu,
     dns_name,
-    has_triggerer,
-    is_v3,
     labels,
     memory,
     meta,
     selector,
     ui_component,
 )
-from deployments.kube.render.pods import task_pod_size
 from deployments.kube.spec import DeploymentSpec
 
 # cert-manager answers an ACME HTTP-01 challenge from a solver pod it starts in the Ingress's namespace, labelled
@@ -77,25 +74,10 @@ def _ephemeral_storage_mib(spec: DeploymentSpec) -> int:
     return min(_MAX_EPHEMERAL_MIB, catalog.EPHEMERAL_STORAGE_GIB * 1024 // figures.pods)
 
 
-def _pod_sizes(spec: DeploymentSpec) -> list[Size]:
-    """The size of every kind of pod this Deployment runs (one main container each, with the DAG sync sidecar where
-    DAGs are read; init containers are no larger)."""
-    sync = catalog.DAG_SYNC
-    sizes = [catalog.SCHEDULER_SIZES[spec.scheduler_size] + sync, catalog.API_SERVER, catalog.STATSD, catalog.PGBOUNCER]
-    if has_triggerer(spec):
-        sizes.append(catalog.TRIGGERER + sync)
-    if is_v3(spec):
-        sizes.append(catalog.DAG_PROCESSOR + sync)
-    if spec.is_celery:
-        sizes += [catalog.REDIS, catalog.FLOWER]
-        sizes += [catalog.WORKER_TYPES[q.worker_type].size + sync for q in spec.queues]
-    else:
-        sizes.append(task_pod_size(spec))
-    return sizes
-
-
 def _limit_range(spec: DeploymentSpec) -> dict:
-    sizes = _pod_sizes(spec)
+    # The size of every kind of pod this Deployment runs (one main container each, with the DAG sync sidecar where
+    # DAGs are read; init containers are no larger): the quota's lines.
+    sizes = [line.each for line in quota.for_spec(spec).lines]
     largest = Size(max(s.cpu for s in sizes), max(s.memory_mib for s in sizes))
     ephemeral = _ephemeral_storage_mib(spec)
     return {
