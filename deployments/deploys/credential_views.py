@@ -21,6 +21,7 @@ from deployments.selectors import cluster_for
 from workspaces.selectors import workspace_for
 
 PARTIALS = "deployments/partials/registry_credentials.html"
+WORKSPACE_PAGE = "deployments/registry_credentials.html"  # a cluster's are a card on its edit page
 
 
 class CredentialForm(forms.Form):
@@ -55,10 +56,6 @@ class Owner:
         if self.kind == "workspace":
             return reverse("workspace_registry_credentials", args=[self.org.slug, self.obj.pk])
         return reverse("cluster_update", args=[self.org.slug, self.obj.pk]) + "#registry-credentials"
-
-    @property
-    def page_template(self) -> str:
-        return "deployments/registry_credentials.html" if self.kind == "workspace" else "deployments/cluster_form.html"
 
 
 def _workspace_owner(request, org, workspace_pk, permission=None) -> Owner:
@@ -111,7 +108,7 @@ def _rejected(request, owner: Owner, partial: str, context: dict):
         from deployments.cluster_views import cluster_form_page
 
         return cluster_form_page(request, owner.org, owner.obj, status=400, extra=context)
-    return render(request, owner.page_template, context, status=400)
+    return render(request, WORKSPACE_PAGE, context, status=400)
 
 
 def _credential(owner: Owner, pk) -> RegistryCredential:
@@ -194,7 +191,7 @@ def _delete(request, owner: Owner, pk):
 @organization_view()
 def workspace_registry_credentials(request, org, workspace_pk):
     owner = _workspace_owner(request, org, workspace_pk)
-    return render(request, "deployments/registry_credentials.html", _page_context(request, owner))
+    return render(request, WORKSPACE_PAGE, _page_context(request, owner))
 
 
 @require_POST
