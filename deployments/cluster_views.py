@@ -10,12 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can
-from accounts.tenancy import get_for_actor, organization_view
+from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done, invalid
 from deployments import cluster_services
 from deployments.deploys.credential_views import Owner, credentials_context
 from deployments.forms import ClusterForm
 from deployments.models import Cluster
+from deployments.selectors import cluster_for
 
 
 def _clusters(request, org):
@@ -27,12 +28,6 @@ def _clusters(request, org):
         .usable_by(org)
         .annotate(deployment_count=Count("deployments", filter=mine))
         .order_by(F("organization").asc(nulls_last=True), Lower("name"))
-    )
-
-
-def _cluster(request, org, pk, permission=None) -> Cluster:
-    return get_for_actor(
-        Cluster.objects.usable_by(org), request.user, view_permission="cluster.view", permission=permission, pk=pk
     )
 
 
@@ -95,7 +90,7 @@ def cluster_create(request, org):
 @require_http_methods(["GET", "POST"])
 @organization_view()
 def cluster_update(request, org, pk):
-    cluster = _cluster(request, org, pk, "cluster.manage")
+    cluster = cluster_for(request.user, org, pk, "cluster.manage")
     if request.method == "GET":
         return cluster_form_page(request, org, cluster)
     form = ClusterForm(request.POST, cluster=cluster)
@@ -116,7 +111,7 @@ def cluster_update(request, org, pk):
 @organization_view()
 def cluster_test(request, org, pk):
     """Calls the cluster's API server (/version) and shows the outcome on its row."""
-    cluster = _cluster(request, org, pk, "cluster.manage")
+    cluster = cluster_for(request.user, org, pk, "cluster.manage")
     cluster_services.cluster_test_connection(actor=request.user, cluster=cluster)
     if not request.htmx:
         level = messages.success if cluster.last_check_ok else messages.error
@@ -128,7 +123,7 @@ def cluster_test(request, org, pk):
 @require_POST
 @organization_view()
 def cluster_delete(request, org, pk):
-    cluster = _cluster(request, org, pk, "cluster.manage")
+    cluster = cluster_for(request.user, org, pk, "cluster.manage")
     try:
         cluster_services.cluster_delete(actor=request.user, cluster=cluster)
     except ValidationError as error:

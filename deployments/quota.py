@@ -2,7 +2,6 @@
 scale, plus the user's extra headroom, plus the surge pods of a rollout. The resources form shows it live, and
 render writes the ResourceQuota (and each workload's rolling-update strategy, from `max_surge`)."""
 
-import functools
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from functools import cached_property, lru_cache
@@ -100,7 +99,7 @@ def compute(
 ) -> Quota:
     """The quota of these settings. A pure function of them, remembered for the last few thousand settings seen:
     a list of Deployments mostly repeats a few configurations, and each costs ~40 small objects to add up."""
-    return _compute(
+    return _build(
         airflow_major,
         executor,
         scheduler_size,
@@ -115,37 +114,8 @@ def compute(
     )
 
 
-@functools.lru_cache(maxsize=4096)
-def _compute(
-    airflow_major: int,
-    executor: str,
-    scheduler_size: str,
-    scheduler_replicas: int,
-    triggerer_replicas: int,
-    api_server_replicas: int,
-    queues: tuple[tuple[str, str, int], ...],
-    task_pod_cpu: Decimal,
-    task_pod_memory_mib: int,
-    max_task_pods: int,
-    headroom_percent: int,
-) -> Quota:
-    return _build(
-        airflow_major=airflow_major,
-        executor=executor,
-        scheduler_size=scheduler_size,
-        scheduler_replicas=scheduler_replicas,
-        triggerer_replicas=triggerer_replicas,
-        api_server_replicas=api_server_replicas,
-        queues=queues,
-        task_pod_cpu=task_pod_cpu,
-        task_pod_memory_mib=task_pod_memory_mib,
-        max_task_pods=max_task_pods,
-        headroom_percent=headroom_percent,
-    )
-
-
+@lru_cache(maxsize=4096)
 def _build(
-    *,
     airflow_major: int,
     executor: str,
     scheduler_size: str,
@@ -172,9 +142,24 @@ def _build(
             worker = catalog.WORKER_TYPES[worker_type]
             lines.append(Line(f"Workers ({name})", max_workers, worker.size + catalog.DAG_SYNC))
     else:
-        task_pod = catalog.Size(Decimal(task_pod_cpu), task_pod_memory_mib)
+        task_pod = catalog.Size(task_pod_cpu, task_pod_memory_mib)
         lines.append(Line("Task pods", max_task_pods, task_pod, rolls=False))
     return Quota(lines=tuple(line for line in lines if line.replicas), headroom_percent=headroom_percent)
+
+
+# The settings `compute` reads besides the queues; a DeploymentSpec and a Deployment name them alike.
+_SETTINGS = (
+    "airflow_major",
+    "executor",
+    "scheduler_size",
+    "scheduler_replicas",
+    "triggerer_replicas",
+    "api_server_replicas",
+    "task_pod_cpu",
+    "task_pod_memory_mib",
+    "max_task_pods",
+    "headroom_percent",
+)
 
 
 def for_spec(spec) -> Quota:
@@ -186,21 +171,8 @@ def for_deployment(deployment) -> Quota:
     return _of(deployment, deployment.queues.all())
 
 
-def _of(source, queues) -> Quota:
-    """A DeploymentSpec and a Deployment name their resource fields alike."""
-    return compute(
-        airflow_major=source.airflow_major,
-        executor=source.executor,
-        scheduler_size=source.scheduler_size,
-        scheduler_replicas=source.scheduler_replicas,
-        triggerer_replicas=source.triggerer_replicas,
-        api_server_replicas=source.api_server_replicas,
-        queues=queues,
-        task_pod_cpu=source.task_pod_cpu,
-        task_pod_memory_mib=source.task_pod_memory_mib,
-        max_task_pods=source.max_task_pods,
-        headroom_percent=source.headroom_percent,
-    )
+def _of(source, queues, **overrides) -> Quota:
+    return compute(queues=queues, **{**{name: getattr(source, name) for name in _SETTINGS}, **overrides})
 
 
 @dataclass(frozen=True)
@@ -208,13 +180,17 @@ class Requested:
     """What a Deployment's pods request at their configured scale (requests equal limits, catalog.Size): every
     component at its replica count, each worker queue at its minimum (at least one worker, as render applies it).
     Autoscaled workers above the minimum and the Kubernetes executor's task pods are started on demand and add to
-    it while they run; the quota (above) is the ceiling of all that."""
+    it while they run; the quota (above) is the ceiling of all that, and these are its components at rest."""
 
-    lines: tuple[Line, ...]
+    at_rest: Quota
 
-    @cached_property
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return self.at_rest.lines
+
+    @property
     def total(self) -> Size:
-        return sum((line.total for line in self.lines), catalog.ZERO)
+        return self.at_rest.components
 
     @property
     def cpu(self) -> Decimal:
@@ -231,46 +207,18 @@ class Requested:
 
 def requested(deployment) -> Requested:
     """The requests of a saved Deployment (or a DeploymentSpec) at rest: see Requested. Its queues are read from
-    the database, or from a prefetch. Deployments configured alike share one computation (lists show hundreds)."""
+    the database, or from a prefetch. Deployments configured alike share one computation (lists show hundreds):
+    the quota's, with the queues in name order."""
     queues = deployment.queues if isinstance(deployment.queues, tuple) else deployment.queues.all()
-    return _requested(
-        deployment.airflow_major,
-        deployment.executor,
-        deployment.scheduler_size,
-        deployment.scheduler_replicas,
-        deployment.triggerer_replicas,
-        deployment.api_server_replicas,
-        tuple(sorted((queue.name, queue.worker_type, max(queue.min_workers, 1)) for queue in queues)),
+    at_minimum = sorted(_AtMinimum(queue.name, queue.worker_type, max(queue.min_workers, 1)) for queue in queues)
+    # Task pods are started per task, on demand: none at rest. Headroom is the quota's alone.
+    at_rest = _of(
+        deployment, at_minimum, task_pod_cpu=Decimal(0), task_pod_memory_mib=0, max_task_pods=0, headroom_percent=0
     )
+    return Requested(at_rest)
 
 
-@lru_cache(maxsize=4096)
-def _requested(
-    airflow_major: int,
-    executor: str,
-    scheduler_size: str,
-    scheduler_replicas: int,
-    triggerer_replicas: int,
-    api_server_replicas: int,
-    queues: tuple[tuple[str, str, int], ...],
-) -> Requested:
-    at_rest = compute(
-        airflow_major=airflow_major,
-        executor=executor,
-        scheduler_size=scheduler_size,
-        scheduler_replicas=scheduler_replicas,
-        triggerer_replicas=triggerer_replicas,
-        api_server_replicas=api_server_replicas,
-        queues=[_AtMinimum(*queue) for queue in queues],
-        task_pod_cpu=Decimal(0),  # task pods are started per task, on demand: none at rest
-        task_pod_memory_mib=0,
-        max_task_pods=0,
-        headroom_percent=0,
-    )
-    return Requested(lines=at_rest.lines)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class _AtMinimum:
     """A queue as `compute` reads it, scaled to its minimum."""
 

@@ -136,6 +136,15 @@ def tls_spec(cluster) -> TLSSpec:
     )
 
 
+def cluster_for(actor, organization, pk, permission: str | None = None) -> Cluster:
+    """A cluster `organization` may use (its own or the platform's) that the actor can see (404 otherwise), then
+    403 below `permission`."""
+    from accounts.tenancy import get_for_actor
+
+    clusters = Cluster.objects.usable_by(organization)
+    return get_for_actor(clusters, actor, view_permission="cluster.view", permission=permission, pk=pk)
+
+
 def deployment_for(actor, organization, pk, permission: str | None = None) -> Deployment:
     """A live Deployment of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
     from accounts.tenancy import get_for_actor

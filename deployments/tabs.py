@@ -1,5 +1,6 @@
-"""Tabs of the Deployment page that upper apps add (monitoring's Logs, Metrics): this app cannot import them, so
-they register a `Tab` from their AppConfig.ready() and `deployment_layout` shows the ones the person may open."""
+"""The tabs of the Deployment page: this app's own, and those upper apps add (monitoring's Logs, Metrics, Alerts).
+This app cannot import the upper ones, so they register a `Tab` from their AppConfig.ready(); `deployment_layout`
+shows every tab the person may open, in order."""
 
 from dataclasses import dataclass
 
@@ -15,10 +16,21 @@ class Tab:
     icon: str  # a Tabler icon class, e.g. "ti-file-text"
     url_name: str  # reversed with (organisation slug, Deployment id)
     permission: str = "deployment.view"
-    order: int = 50  # among the registered tabs; all come after Events, before Manifests
+    order: int = 50  # this app's tabs take 1-5 (Overview to Deploys) and 90-95 (Manifests, API tokens)
 
 
-_tabs: dict[str, Tab] = {}
+_tabs: dict[str, Tab] = {
+    tab.section: tab
+    for tab in [
+        Tab("overview", "Overview", "ti-layout-dashboard", "deployment_overview", order=1),
+        Tab("resources", "Resources", "ti-cpu", "deployment_resources", order=2),
+        Tab("variables", "Environment variables", "ti-variable", "deployment_variables", order=3),
+        Tab("events", "Events", "ti-timeline-event", "deployment_events", order=4),
+        Tab("deploys", "Deploys", "ti-rocket", "deployment_deploys", order=5),
+        Tab("manifests", "Manifests", "ti-file-code", "deployment_manifests", order=90),
+        Tab("tokens", "API tokens", "ti-key", "deployment_tokens", permission="token.manage_workspace", order=95),
+    ]
+}
 
 
 def register(tab: Tab) -> None:

@@ -52,7 +52,7 @@ def deployment_layout(request, deployment, section, **extra) -> dict:
         "can_reconcile": can(user, "deployment.reconcile", deployment),
         "can_delete": can(user, "deployment.delete", deployment),
         "can_manage_variables": can(user, "deployment.manage_variables", deployment),
-        "extra_tabs": tabs.visible_tabs(user, deployment),
+        "deployment_tabs": tabs.visible_tabs(user, deployment),
         **extra,
     }
 

@@ -13,14 +13,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can, require
-from accounts.tenancy import get_for_actor, organization_view
+from accounts.tenancy import organization_view
 from aerodrome.views import add_errors, done
 from deployments.deploys import services
 from deployments.deploys.models import RegistryCredential
-from deployments.models import Cluster
+from deployments.selectors import cluster_for
 from workspaces.selectors import workspace_for
 
 PARTIALS = "deployments/partials/registry_credentials.html"
+WORKSPACE_PAGE = "deployments/registry_credentials.html"  # a cluster's are a card on its edit page
 
 
 class CredentialForm(forms.Form):
@@ -56,10 +57,6 @@ class Owner:
             return reverse("workspace_registry_credentials", args=[self.org.slug, self.obj.pk])
         return reverse("cluster_update", args=[self.org.slug, self.obj.pk]) + "#registry-credentials"
 
-    @property
-    def page_template(self) -> str:
-        return "deployments/registry_credentials.html" if self.kind == "workspace" else "deployments/cluster_form.html"
-
 
 def _workspace_owner(request, org, workspace_pk, permission=None) -> Owner:
     workspace = workspace_for(request.user, org, workspace_pk, "registry_credential.view")
@@ -70,9 +67,7 @@ def _workspace_owner(request, org, workspace_pk, permission=None) -> Owner:
 
 def _cluster_owner(request, org, cluster_pk) -> Owner:
     """Only the organisation's own clusters have credentials here (a platform cluster's are set by staff)."""
-    cluster = get_for_actor(Cluster.objects.usable_by(org), request.user, view_permission="cluster.view", pk=cluster_pk)
-    require(request.user, "cluster.manage", cluster)
-    return Owner(cluster, org, "cluster")
+    return Owner(cluster_for(request.user, org, cluster_pk, "cluster.manage"), org, "cluster")
 
 
 def _decorate(owner: Owner, credential: RegistryCredential) -> RegistryCredential:
@@ -113,7 +108,7 @@ def _rejected(request, owner: Owner, partial: str, context: dict):
         from deployments.cluster_views import cluster_form_page
 
         return cluster_form_page(request, owner.org, owner.obj, status=400, extra=context)
-    return render(request, owner.page_template, context, status=400)
+    return render(request, WORKSPACE_PAGE, context, status=400)
 
 
 def _credential(owner: Owner, pk) -> RegistryCredential:
@@ -196,7 +191,7 @@ def _delete(request, owner: Owner, pk):
 @organization_view()
 def workspace_registry_credentials(request, org, workspace_pk):
     owner = _workspace_owner(request, org, workspace_pk)
-    return render(request, "deployments/registry_credentials.html", _page_context(request, owner))
+    return render(request, WORKSPACE_PAGE, _page_context(request, owner))
 
 
 @require_POST

@@ -373,24 +373,6 @@ def registry_credential_update(
 
 
 @transaction.atomic
-def registry_credential_set(
-    *, actor, registry_host: str, username: str, password: str, workspace=None, cluster=None
-) -> RegistryCredential:
-    """Creates the credentials for `registry_host`, or replaces the username and password of those there are."""
-    _owner_of(actor=actor, workspace=workspace, cluster=cluster)
-    host = clean_registry_host(registry_host)
-    owner = {"workspace": workspace} if workspace is not None else {"cluster": cluster}
-    existing = RegistryCredential.objects.filter(registry=host, **owner).first()
-    if existing is None:
-        return registry_credential_create(
-            actor=actor, registry_host=host, username=username, password=password, **owner
-        )
-    return registry_credential_update(
-        actor=actor, credential=existing, username=username, password=_clean_password(password)
-    )
-
-
-@transaction.atomic
 def registry_credential_delete(*, actor, credential: RegistryCredential) -> None:
     """Removes the credentials; the Deployments concerned render their pull secret without them (images already
     on a node keep running; pulling them again from a private registry then fails)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.page_helpers import browser_login
 from deployments.models import Deployment
 from deployments.tests.factories import make_cluster, make_deployment
 
@@ -14,12 +14,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.celery]
 
 
-def test_create_a_deployment_scale_a_queue_and_see_it_healthy(page, tenancy, kube, celery_worker_queue):
+def test_create_a_deployment_scale_a_queue_and_see_it_healthy(page, live_server, tenancy, kube, celery_worker_queue):
     make_cluster(organization=tenancy.org, url=kube.url, name="kmock-eu")
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(tenancy.owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    browser_login(page, live_server, tenancy.owner)
 
     page.goto(f"/orgs/{tenancy.org.slug}/workspaces/{tenancy.workspace.pk}/")
     page.get_by_role("link", name="New Deployment").first.click()
@@ -56,12 +53,9 @@ def test_create_a_deployment_scale_a_queue_and_see_it_healthy(page, tenancy, kub
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_settings_form_warns_while_typing_a_tag_unlike_the_version(page, tenancy):
+def test_the_settings_form_warns_while_typing_a_tag_unlike_the_version(page, live_server, tenancy):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(tenancy.owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    browser_login(page, live_server, tenancy.owner)
 
     page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/")
     form = page.locator("#deployment-settings-form")

@@ -4,7 +4,7 @@ HTTPS section showing the fields of the mode chosen, until the notice is gone.""
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.page_helpers import browser_login
 from deployments.models import Cluster
 from deployments.tests.certificates import make_certificate
 from deployments.tests.factories import make_cluster, make_deployment
@@ -13,17 +13,10 @@ from deployments.tests.test_browser import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-
-
-def test_plain_http_notice_leads_the_owner_to_set_up_https(page, tenancy):
+def test_plain_http_notice_leads_the_owner_to_set_up_https(page, live_server, tenancy):
     cluster = make_cluster(organization=tenancy.org, name="eu-prod", ingress_base_domain="airflow.acme.test")
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
-    sign_in(page, tenancy.owner)
+    browser_login(page, live_server, tenancy.owner)
     page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/")
     notice = page.get_by_test_id("plain-http-notice")
     expect(notice).to_be_visible()

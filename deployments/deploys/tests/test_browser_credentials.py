@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.page_helpers import browser_login
 from deployments.deploys import services
 from deployments.models import RegistryCredential
 from deployments.tests.factories import make_cluster
@@ -16,14 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SECRET = "ghp_browserS3cretToken"
 
 
-def login(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-
-
-def test_an_owner_sets_up_registry_credentials_from_the_workspace_page(page, tenancy):
+def test_an_owner_sets_up_registry_credentials_from_the_workspace_page(page, live_server, tenancy):
     services.registry_credential_create(
         actor=tenancy.owner,
         workspace=tenancy.workspace,
@@ -31,7 +24,7 @@ def test_an_owner_sets_up_registry_credentials_from_the_workspace_page(page, ten
         username="svc-airflow",
         password="existing",
     )
-    login(page, tenancy.owner)
+    browser_login(page, live_server, tenancy.owner)
     page.goto(f"/orgs/{tenancy.org.slug}/workspaces/{tenancy.workspace.pk}/")
     card = page.locator("#workspace-registry-credentials-card")
     card.get_by_role("link", name="Registry credentials").click()
@@ -76,20 +69,20 @@ def test_an_owner_sets_up_registry_credentials_from_the_workspace_page(page, ten
     assert list(RegistryCredential.objects.values_list("registry", flat=True)) == ["registry.acme.internal:5000"]
 
 
-def test_a_member_sees_the_registries_without_controls(page, tenancy):
+def test_a_member_sees_the_registries_without_controls(page, live_server, tenancy):
     services.registry_credential_create(
         actor=tenancy.owner, workspace=tenancy.workspace, registry_host="ghcr.io", username="acme-bot", password=SECRET
     )
-    login(page, tenancy.member)
+    browser_login(page, live_server, tenancy.member)
     page.goto(f"/orgs/{tenancy.org.slug}/workspaces/{tenancy.workspace.pk}/registry-credentials/")
     expect(page.locator("#credentials-table")).to_contain_text("acme-bot")
     expect(page.locator("#credential-add-form")).to_have_count(0)
     expect(page.get_by_role("button", name="Remove ghcr.io")).to_have_count(0)
 
 
-def test_an_organisation_owner_adds_cluster_credentials_on_its_edit_page(page, tenancy):
+def test_an_organisation_owner_adds_cluster_credentials_on_its_edit_page(page, live_server, tenancy):
     cluster = make_cluster(organization=tenancy.org, name="acme-prod")
-    login(page, tenancy.owner)
+    browser_login(page, live_server, tenancy.owner)
     page.goto(f"/orgs/{tenancy.org.slug}/clusters/{cluster.pk}/edit/")
     form = page.locator("#credential-add-form")
     form.get_by_label("Registry").fill("quay.io")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.page_helpers import browser_login
 from deployments.deploys import services
 from deployments.deploys.tests.conftest import archive, upload
 from deployments.models import Deploy
@@ -16,7 +16,7 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_history_shows_diffs_and_a_rollback_confirms_with_the_diff(page, tenancy):
+def test_history_shows_diffs_and_a_rollback_confirms_with_the_diff(page, live_server, tenancy):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace)
     v1 = {"dags/etl.py": b"# etl v1\n" * 40, "dags/report.py": b"# report\n" * 100, "dags/util/common.py": b"X=1\n"}
     v2 = {"dags/etl.py": b"# etl v2\n" * 55, "dags/util/common.py": b"X=1\n", "dags/ml/train.py": b"# train\n" * 80}
@@ -27,10 +27,7 @@ def test_history_shows_diffs_and_a_rollback_confirms_with_the_diff(page, tenancy
         actor=tenancy.owner, deployment=deployment, dags=upload(archive(v2)), description="Add the training DAG"
     )
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(tenancy.owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    browser_login(page, live_server, tenancy.owner)
     page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/")
     page.get_by_role("link", name="Deploys").click()
 
@@ -64,14 +61,11 @@ def test_history_shows_diffs_and_a_rollback_confirms_with_the_diff(page, tenancy
     assert rollback.status == Deploy.Status.DEPLOYED and rollback.result_bundle_id == first.result_bundle_id
 
 
-def test_a_member_sees_the_history_without_rollback(page, tenancy):
+def test_a_member_sees_the_history_without_rollback(page, live_server, tenancy):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace)
     services.deploy_create(actor=tenancy.owner, deployment=deployment, dags=upload(archive({"a.py": b"1"})))
     services.deploy_create(actor=tenancy.owner, deployment=deployment, dags=upload(archive({"a.py": b"2"})))
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(tenancy.member.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    browser_login(page, live_server, tenancy.member)
     page.goto(f"/orgs/{tenancy.org.slug}/deployments/{deployment.pk}/deploys/")
     expect(page.locator(".deploy-item")).to_have_count(2)
     expect(page.get_by_role("button", name="Roll back")).to_have_count(0)

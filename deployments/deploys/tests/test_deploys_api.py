@@ -212,7 +212,7 @@ def test_registry_credentials_render_an_image_pull_secret_and_stay_write_only(te
     from deployments.kube import render
     from deployments.selectors import deployment_spec
 
-    services.registry_credential_set(
+    services.registry_credential_create(
         actor=tenancy.owner,
         workspace=tenancy.workspace,
         registry_host="Registry.Acme.test:5000",
@@ -220,7 +220,7 @@ def test_registry_credentials_render_an_image_pull_secret_and_stay_write_only(te
         password="s3cret-pull",
     )
     with pytest.raises(Exception):  # noqa: B017 - a member may not
-        services.registry_credential_set(
+        services.registry_credential_create(
             actor=tenancy.member, workspace=tenancy.workspace, registry_host="r.test", username="u", password="p"
         )
     objects = render.render(deployment_spec(Deployment.objects.get(pk=deployment.pk)))

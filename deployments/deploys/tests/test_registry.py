@@ -156,17 +156,11 @@ def test_a_private_registry_is_resolved_with_the_workspaces_credentials(private_
     # Without credentials the registry's challenge cannot be answered: a clear refusal.
     refused = deploy_image(tenancy.owner, deployment, f"{registry.host}/team/airflow:v1")
     assert_field_error(refused, "image", "needs credentials")
-    services.registry_credential_set(
+    credential = services.registry_credential_create(
         actor=tenancy.owner, workspace=tenancy.workspace, registry_host=registry.host, username="robot", password="nope"
     )
     assert_field_error(deploy_image(tenancy.owner, deployment, f"{registry.host}/team/airflow:v1"), "image", "refused")
-    services.registry_credential_set(
-        actor=tenancy.owner,
-        workspace=tenancy.workspace,
-        registry_host=registry.host,
-        username="robot",
-        password="pull-s3cret",
-    )
+    services.registry_credential_update(actor=tenancy.owner, credential=credential, password="pull-s3cret")
     response = deploy_image(tenancy.owner, deployment, f"{registry.host}/team/airflow:v1")
     assert response.status_code == 201, response.content
     assert response.json()["image_digest"] == digest

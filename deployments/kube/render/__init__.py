@@ -58,8 +58,14 @@ __all__ = [
     "to_yaml",
 ]
 
+# Kinds a cluster has only when an operator installed their CRD (the prometheus-operator's): listing them where it
+# did not finds nothing. A PodMonitor on clusters with a Prometheus; a PrometheusRule with alert rules
+# (monitoring.alerts).
+_CUSTOM = [("monitoring.coreos.com/v1", "PodMonitor"), (prometheus_rules.API_VERSION, prometheus_rules.KIND)]
+CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset(_CUSTOM)
+
 # Everything render can produce, in apply order: the namespace and its guard rails first, identities and
-# configuration before the workloads that use them, and the ingress last.
+# configuration before the workloads that use them, the ingress, and last the custom resources.
 MANAGED_KINDS: list[tuple[str, str]] = [
     ("v1", "Namespace"),
     ("v1", "ResourceQuota"),
@@ -76,16 +82,8 @@ MANAGED_KINDS: list[tuple[str, str]] = [
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("networking.k8s.io/v1", "Ingress"),
-    (
-        "monitoring.coreos.com/v1",
-        "PodMonitor",
-    ),  # on clusters with a Prometheus; a custom resource (prometheus-operator)
-    ("monitoring.coreos.com/v1", "PrometheusRule"),  # with alert rules (monitoring.alerts); a custom resource too
+    *_CUSTOM,
 ]
-# Kinds a cluster has only when an operator installed their CRD: listing them where it did not finds nothing.
-CUSTOM_KINDS: frozenset[tuple[str, str]] = frozenset(
-    {("monitoring.coreos.com/v1", "PodMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
-)
 
 
 def custom_kinds(spec: DeploymentSpec) -> frozenset[tuple[str, str]]:

@@ -167,6 +167,28 @@ def disruption_budget(spec: DeploymentSpec, component: str) -> dict:
     }
 
 
+def allow_from_namespace(
+    spec: DeploymentSpec, name: str, pods: dict, namespace: str, port: int, component: str | None = None
+) -> dict:
+    """A NetworkPolicy `<release>-<name>` that lets pods of `namespace` through the default-deny policy to TCP
+    `port` of the pods matching the labels `pods`."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta(spec, dns_name(spec.release_name, name), component),
+        "spec": {
+            "podSelector": {"matchLabels": pods},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}],
+                    "ports": [{"protocol": "TCP", "port": port}],
+                }
+            ],
+        },
+    }
+
+
 _SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 

@@ -6,17 +6,15 @@ from deployments.catalog import Size, TLSMode
 from deployments.kube.render.base import (
     AIRFLOW_PORT,
     INGRESS_CONTROLLER_NAMESPACE,
+    allow_from_namespace,
     cpu,
     dns_name,
-    has_triggerer,
-    is_v3,
     labels,
     memory,
     meta,
     selector,
     ui_component,
 )
-from deployments.kube.render.pods import task_pod_size
 from deployments.kube.spec import DeploymentSpec
 
 # cert-manager answers an ACME HTTP-01 challenge from a solver pod it starts in the Ingress's namespace, labelled
@@ -76,25 +74,10 @@ def _ephemeral_storage_mib(spec: DeploymentSpec) -> int:
     return min(_MAX_EPHEMERAL_MIB, catalog.EPHEMERAL_STORAGE_GIB * 1024 // figures.pods)
 
 
-def _pod_sizes(spec: DeploymentSpec) -> list[Size]:
-    """The size of every kind of pod this Deployment runs (one main container each, with the DAG sync sidecar where
-    DAGs are read; init containers are no larger)."""
-    sync = catalog.DAG_SYNC
-    sizes = [catalog.SCHEDULER_SIZES[spec.scheduler_size] + sync, catalog.API_SERVER, catalog.STATSD, catalog.PGBOUNCER]
-    if has_triggerer(spec):
-        sizes.append(catalog.TRIGGERER + sync)
-    if is_v3(spec):
-        sizes.append(catalog.DAG_PROCESSOR + sync)
-    if spec.is_celery:
-        sizes += [catalog.REDIS, catalog.FLOWER]
-        sizes += [catalog.WORKER_TYPES[q.worker_type].size + sync for q in spec.queues]
-    else:
-        sizes.append(task_pod_size(spec))
-    return sizes
-
-
 def _limit_range(spec: DeploymentSpec) -> dict:
-    sizes = _pod_sizes(spec)
+    # The size of every kind of pod this Deployment runs (one main container each, with the DAG sync sidecar where
+    # DAGs are read; init containers are no larger): the quota's lines.
+    sizes = [line.each for line in quota.for_spec(spec).lines]
     largest = Size(max(s.cpu for s in sizes), max(s.memory_mib for s in sizes))
     ephemeral = _ephemeral_storage_mib(spec)
     return {
@@ -116,34 +99,10 @@ def _limit_range(spec: DeploymentSpec) -> dict:
     }
 
 
-def _from_ingress_controller(port: int) -> list[dict]:
-    namespace = {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}
-    return [{"from": [{"namespaceSelector": namespace}], "ports": [{"protocol": "TCP", "port": port}]}]
-
-
 def _network_policies(spec: DeploymentSpec) -> list[dict]:
-    policies = _base_network_policies(spec)
-    if spec.tls.mode == TLSMode.CLUSTER_ISSUER:
-        policies.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": meta(spec, dns_name(spec.release_name, "allow-acme-solver")),
-                # Harmless with a DNS-01 issuer (no solver pod then); required with HTTP-01.
-                "spec": {
-                    "podSelector": {"matchLabels": {ACME_SOLVER_LABEL: "true"}},
-                    "policyTypes": ["Ingress"],
-                    "ingress": _from_ingress_controller(ACME_SOLVER_PORT),
-                },
-            }
-        )
-    return policies
-
-
-def _base_network_policies(spec: DeploymentSpec) -> list[dict]:
     api = "networking.k8s.io/v1"
     ui = ui_component(spec)
-    return [
+    policies = [
         {
             "apiVersion": api,
             "kind": "NetworkPolicy",
@@ -158,26 +117,15 @@ def _base_network_policies(spec: DeploymentSpec) -> list[dict]:
             # The components talk to each other freely (scheduler -> pgbouncer, workers -> redis, log fetching).
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {}}]}]},
         },
-        {
-            "apiVersion": api,
-            "kind": "NetworkPolicy",
-            "metadata": meta(spec, dns_name(spec.release_name, "allow-ingress-controller"), ui),
-            # Only the UI is reachable from outside, and only through the cluster's ingress controller.
-            "spec": {
-                "podSelector": {"matchLabels": selector(spec, ui)},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}
-                                }
-                            }
-                        ],
-                        "ports": [{"protocol": "TCP", "port": AIRFLOW_PORT}],
-                    }
-                ],
-            },
-        },
+        # Only the UI is reachable from outside, and only through the cluster's ingress controller.
+        allow_from_namespace(
+            spec, "allow-ingress-controller", selector(spec, ui), INGRESS_CONTROLLER_NAMESPACE, AIRFLOW_PORT, ui
+        ),
     ]
+    if spec.tls.mode == TLSMode.CLUSTER_ISSUER:
+        # Harmless with a DNS-01 issuer (no solver pod then); required with HTTP-01.
+        solver = {ACME_SOLVER_LABEL: "true"}
+        policies.append(
+            allow_from_namespace(spec, "allow-acme-solver", solver, INGRESS_CONTROLLER_NAMESPACE, ACME_SOLVER_PORT)
+        )
+    return policies

@@ -7,6 +7,7 @@ from deployments.kube.render.base import (
     STATSD,
     STATSD_PORT,
     STATSD_SCRAPE_PORT,
+    allow_from_namespace,
     dns_name,
     meta,
     port,
@@ -157,25 +158,7 @@ def scraping(spec: DeploymentSpec) -> list[dict]:
             "podMetricsEndpoints": [{"port": "statsd-scrape", "path": "/metrics", "interval": SCRAPE_INTERVAL}],
         },
     }
-    network_policy = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": meta(spec, dns_name(spec.release_name, "allow-monitoring"), STATSD),
-        "spec": {
-            "podSelector": {"matchLabels": selector(spec, STATSD)},
-            "policyTypes": ["Ingress"],
-            "ingress": [
-                {
-                    "from": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": spec.monitoring_namespace}
-                            }
-                        }
-                    ],
-                    "ports": [{"protocol": "TCP", "port": STATSD_SCRAPE_PORT}],
-                }
-            ],
-        },
-    }
+    network_policy = allow_from_namespace(
+        spec, "allow-monitoring", selector(spec, STATSD), spec.monitoring_namespace, STATSD_SCRAPE_PORT, STATSD
+    )
     return [pod_monitor, network_policy]
