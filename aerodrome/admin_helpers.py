@@ -108,6 +108,20 @@ def apply_each(
         )
 
 
+class ReadOnly:
+    """Mixed into an admin or inline whose records staff look at but never add, change or delete here (audit
+    trails, events, deliveries, rows changed only through their owner's page)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyValueWidget(forms.Widget):
     """Shows a value's label instead of an input."""
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from aerodrome.admin_helpers import (
     BOTH_LOCATIONS,
     SERVICE_ERRORS,
+    ReadOnly,
     ServiceBackedAdmin,
     adopt,
     apply_each,
@@ -336,18 +337,9 @@ class DeletedFilter(IsNullFilter):
     options = (("no", "Live"), ("yes", "Deleted"))
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnly, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class WorkerQueueInline(_ReadOnlyInline):
@@ -580,7 +572,7 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(DeploymentEvent)
-class DeploymentEventAdmin(admin.ModelAdmin):
+class DeploymentEventAdmin(ReadOnly, admin.ModelAdmin):
     """What provisioning reported: a record, so nobody edits or deletes it here."""
 
     list_display = ("created_at", "deployment", "level", "reason", "short_message", "generation", "actor_label")
@@ -591,15 +583,6 @@ class DeploymentEventAdmin(admin.ModelAdmin):
     show_full_result_count = False  # events grow without bound; skip the unfiltered COUNT(*)
     fields = ("created_at", "deployment", "level", "reason", "message", "generation", "actor_label")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         return {}  # not even delete_selected

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from aerodrome.admin_helpers import ServiceBackedAdmin
+from aerodrome.admin_helpers import ReadOnly, ServiceBackedAdmin
 from deployments.cost import HOURS_PER_MONTH
 from monitoring import pricing
 from monitoring.alerts.channels import kind
@@ -76,19 +76,8 @@ class PricingAdmin(ServiceBackedAdmin):
         obj._state.adding = False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Channel)
-class ChannelAdmin(ReadOnlyAdmin):
+class ChannelAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("name", "kind", "workspace", "organization", "enabled", "last_test_ok", "last_test_at")
     list_filter = ("kind", "enabled")
     search_fields = ("name", "workspace__name", "workspace__organization__name")
@@ -117,7 +106,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("created_at", "notification", "channel_name", "channel_kind", "status", "attempt_count")
     list_filter = ("status", "channel_kind")
     search_fields = ("channel_name", "notification__title", "notification__workspace__name")

@@ -7,10 +7,11 @@ from django.contrib.admin.options import ActionLocation
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import AuditEvent
+from aerodrome.admin_helpers import ReadOnly
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnly, admin.ModelAdmin):
     """The trail is evidence: nobody, superusers included, may add, edit or delete entries here."""
 
     list_display = ("created_at", "actor_label", "action", "target", "organization", "ip_address", "summary")
@@ -32,15 +33,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         "ip_address",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Target", ordering="target_label")
     def target(self, event):

@@ -14,6 +14,7 @@ from accounts.admin.common import last_owner_refusals
 from accounts.models import AuditEvent, OrganizationMembership, User
 from accounts.roles import OrgRole
 from aerodrome.admin_helpers import (
+    ReadOnly,
     ServiceBackedAdmin,
     apply_each,
     changelist_link,
@@ -46,7 +47,7 @@ class UserChangeForm(DjangoUserChangeForm):
     clean_email = _clean_unique_email
 
 
-class UserMembershipInline(admin.TabularInline):
+class UserMembershipInline(ReadOnly, admin.TabularInline):
     """The user's organisations, read-only: roles change on the organisation (where the last-owner rule holds)."""
 
     model = OrganizationMembership
@@ -59,15 +60,6 @@ class UserMembershipInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organization", "user")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InOrganizationFilter(admin.SimpleListFilter):
