@@ -36,7 +36,7 @@ def wait_for(predicate, timeout: float = 45, message: str = "condition", interva
     raise AssertionError(f"Timed out after {timeout:g} s waiting for {message}")
 
 
-def _stop(process: subprocess.Popen | None, sig=signal.SIGTERM, timeout: float = 30) -> None:
+def stop_process(process: subprocess.Popen | None, sig=signal.SIGTERM, timeout: float = 30) -> None:
     if process is None or process.poll() is not None:
         return
     try:
@@ -78,7 +78,7 @@ class PrivateRedis:
             return False
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
         self.process = None
 
     def queued(self, queue: str) -> int:
@@ -195,8 +195,8 @@ class Stack:
     @staticmethod
     def kill(process: subprocess.Popen) -> None:
         """SIGKILL the process and everything in its group (a prefork worker's pool too)."""
-        _stop(process, signal.SIGKILL)
+        stop_process(process, signal.SIGKILL)
 
     def close(self) -> None:
         for process in reversed(self.processes):
-            _stop(process)
+            stop_process(process)

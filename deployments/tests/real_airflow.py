@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import urllib.error
@@ -29,7 +28,7 @@ from cryptography.fernet import Fernet
 from deployments import catalog
 from deployments.kube.render import base
 from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataDatabase, QueueSpec, TLSSpec
-from deployments.tests.processes import ROOT, free_port, wait_for
+from deployments.tests.processes import ROOT, free_port, stop_process, wait_for
 
 AIRFLOW_VENV = ROOT / ".airflow-venv"
 AIRFLOW_VERSION = "3.1.3"
@@ -138,19 +137,6 @@ def materialise(
             env[variable["name"]] = secret_data(objects, ref["name"])[ref["key"]]
     env = {name: _replace(value, replacements) for name, value in env.items()}
     return {**env, "AIRFLOW_HOME": str(home)}
-
-
-def stop_process(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 def spawn(command: list[str], log: Path, env: dict[str, str] | None = None, cwd=None) -> subprocess.Popen:

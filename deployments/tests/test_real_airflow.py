@@ -9,7 +9,7 @@ import textwrap
 import psycopg
 import pytest
 
-from deployments.tests.processes import wait_for
+from deployments.tests.processes import stop_process, wait_for
 from deployments.tests.real_airflow import (
     ADMIN_URL,
     airflow_bin,
@@ -18,7 +18,6 @@ from deployments.tests.real_airflow import (
     run_airflow,
     run_python,
     spawn,
-    stop_process,
 )
 
 pytestmark = pytest.mark.real_airflow

@@ -18,6 +18,7 @@ import pytest
 from deployments import selectors as deployment_selectors
 from deployments.kube import render
 from deployments.models import Deployment
+from deployments.tests.processes import wait_for
 from monitoring.alerts import receiver as alert_receiver
 from monitoring.alerts import services
 from monitoring.alerts.channels import services as channel_services
@@ -26,7 +27,7 @@ from monitoring.alerts.models import Alert, AlertEvent
 from monitoring.tests.alerts.factories import monitored_cluster
 from monitoring.tests.alerts.test_receiver import URL as RECEIVER_URL
 from monitoring.tests.engines.alertmanager import AlertmanagerServer, Receiver, RulePrometheus
-from monitoring.tests.engines.prometheus import Exporter, _wait
+from monitoring.tests.engines.prometheus import Exporter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FAILED = "airflow_dagrun_duration_count"
@@ -136,13 +137,13 @@ def test_a_failure_fires_is_recorded_resolves_once_and_a_silence_from_the_page_s
     # A DAG fails: the counter goes up, Prometheus fires, Alertmanager posts, Aerodrome records.
     prometheus.wait_for_scrape(exporter)
     failures(exporter, acme, 1)
-    _wait(lambda: events(acme, "FIRING"), timeout=30, message="the firing alert recorded")
+    wait_for(lambda: events(acme, "FIRING"), timeout=30, message="the firing alert recorded")
     alert = Alert.objects.get(deployment=acme)
     assert (alert.rule, alert.severity, alert.labels["dag_id"]) == (rule, "CRITICAL", "etl_orders")
     assert alert.summary == "DAG etl_orders failed"
 
     # ... and its channels hear of it: Slack, PagerDuty (trigger), the signed webhook; Teams answers 500.
-    _wait(lambda: receiver.at("/acme/slack") and receiver.at("/acme/hook"), timeout=20, message="the deliveries")
+    wait_for(lambda: receiver.at("/acme/slack") and receiver.at("/acme/hook"), timeout=20, message="the deliveries")
     assert "DAG etl_orders failed" in str(receiver.at("/acme/slack")[0].json)
     [trigger] = receiver.at("/pagerduty/")
     assert trigger.json["event_action"] == "trigger" and trigger.json["routing_key"].startswith("acme")
@@ -152,18 +153,18 @@ def test_a_failure_fires_is_recorded_resolves_once_and_a_silence_from_the_page_s
     assert signature == f"v1={expected}"
     assert hook.json["event"] == "alert.firing" and hook.json["alert"]["labels"]["dag_id"] == "etl_orders"
     deliveries = Delivery.objects.filter(channel__workspace=acme.workspace)
-    _wait(lambda: not deliveries.filter(status="PENDING").exists(), timeout=20, message="every delivery done")
+    wait_for(lambda: not deliveries.filter(status="PENDING").exists(), timeout=20, message="every delivery done")
     outcomes = dict(deliveries.values_list("channel_kind", "status"))
     assert outcomes == {"SLACK": "SENT", "PAGERDUTY": "SENT", "WEBHOOK": "SENT", "TEAMS": "FAILED"}
     assert len(receiver.at("/acme/teams")) == 2  # tried, retried, recorded as failed
 
     # No further failure: once the window passes the alert resolves, and Aerodrome records that exactly once.
-    _wait(lambda: events(acme, "RESOLVED"), timeout=40, message="the resolve recorded")
+    wait_for(lambda: events(acme, "RESOLVED"), timeout=40, message="the resolve recorded")
     time.sleep(3)  # Alertmanager would repeat a resolve within its 1 s group interval
     alert.refresh_from_db()
     assert alert.state == Alert.State.RESOLVED and alert.ends_at is not None
     assert len(events(acme, "RESOLVED")) == 1
-    _wait(lambda: len(receiver.at("/pagerduty/")) == 2, timeout=20, message="the resolve delivered")
+    wait_for(lambda: len(receiver.at("/pagerduty/")) == 2, timeout=20, message="the resolve delivered")
     resolve = receiver.at("/pagerduty/")[1].json
     assert resolve["event_action"] == "resolve" and resolve["dedup_key"] == trigger.json["dedup_key"]
     assert len(receiver.at("/acme/slack")) == 2 and len(receiver.at("/acme/hook")) == 2  # one firing, one resolved
@@ -180,7 +181,7 @@ def test_a_failure_fires_is_recorded_resolves_once_and_a_silence_from_the_page_s
     assert silence["status"]["state"] == "active" and silence["comment"] == "Migrating the warehouse"
     before = len(events(acme))
     failures(exporter, acme, 2)
-    _wait(
+    wait_for(
         lambda: [a for a in manager.alerts() if a["labels"].get("aerodrome_deployment") == str(acme.pk)],
         timeout=30,
         message="Alertmanager to receive the new alert",
@@ -200,9 +201,9 @@ def test_another_tenants_alert_never_lands_on_the_first_tenants_deployment(engin
     failures(exporter, globex, 0, aerodrome_deployment=str(acme.pk))
     prometheus.wait_for_scrape(exporter)
     failures(exporter, globex, 1, aerodrome_deployment=str(acme.pk))
-    _wait(lambda: events(globex, "FIRING"), timeout=30, message="Globex's alert recorded")
+    wait_for(lambda: events(globex, "FIRING"), timeout=30, message="Globex's alert recorded")
     assert Alert.objects.get(deployment=globex).rule == globex_rule
     time.sleep(2)
     assert events(acme) == [] and not Alert.objects.filter(deployment=acme).exists()
-    _wait(lambda: receiver.at("/globex/slack"), timeout=20, message="Globex's Slack notified")
+    wait_for(lambda: receiver.at("/globex/slack"), timeout=20, message="Globex's Slack notified")
     assert receiver.at("/acme/") == []  # Acme's channels never hear of it

@@ -26,14 +26,11 @@ from pathlib import Path
 import yaml
 
 from aerodrome.tests.http_stub import Answer, Seen, StubServer
-from deployments.tests.processes import _stop, free_port, wait_for
+from deployments.tests.processes import free_port, stop_process, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SCRAPE_INTERVAL = 1  # seconds (the default: a test sees what it sets within about two seconds)
-
-
-_wait = wait_for  # the name monitoring/tests/alerts/test_engines.py imports
 
 
 def _labels_text(labels: dict[str, str]) -> str:
@@ -173,7 +170,7 @@ class Daemon:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        _stop(process, timeout=5)
+        stop_process(process, timeout=5)
 
 
 @dataclass
