@@ -12,7 +12,16 @@ ICONS = {
 }
 
 
+UNKNOWN = ("ti-bell", "bg-secondary-lt")
+
+
+@register.simple_tag
+def kind_icon(kind: str) -> str:
+    """The icon class of a channel kind, as its avatar shows it."""
+    return ICONS.get(kind, UNKNOWN)[0]
+
+
 @register.inclusion_tag("monitoring/partials/kind_avatar.html")
 def kind_avatar(kind: str, size: str = ""):
-    icon, colour = ICONS.get(kind, ("ti-bell", "bg-secondary-lt"))
+    icon, colour = ICONS.get(kind, UNKNOWN)
     return {"icon": icon, "colour": colour, "size": size}
