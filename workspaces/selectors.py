@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from accounts.models import OrganizationMembership, TeamMembership, User
 from accounts.roles import OrgRole, WorkspaceRole, highest
@@ -45,31 +45,40 @@ class Access:
 
 def people_with_access(*, workspace: Workspace):
     """Everyone who can reach the workspace (direct members, members through teams, organisation owners), by
-    address: a queryset, so a page of it is read from the database rather than everyone sorted in Python."""
-    direct = WorkspaceRoleBinding.objects.filter(workspace=workspace, user__isnull=False).values("user_id")
+    address: a queryset, so a page of it is read from the database rather than everyone sorted in Python. Each
+    carries their direct binding's id and role and whether they own the organisation (for access_of)."""
+    bindings = WorkspaceRoleBinding.objects.filter(workspace=workspace)
+    owners = OrganizationMembership.objects.filter(organization=workspace.organization_id, role=OrgRole.OWNER)
     via_teams = TeamMembership.objects.filter(team__workspace_bindings__workspace=workspace).values("user_id")
-    owners = OrganizationMembership.objects.filter(organization=workspace.organization_id, role=OrgRole.OWNER).values(
-        "user_id"
+    direct = bindings.filter(user=OuterRef("pk"))
+    return (
+        User.objects.filter(
+            Q(pk__in=bindings.filter(user__isnull=False).values("user_id"))
+            | Q(pk__in=via_teams)
+            | Q(pk__in=owners.values("user_id"))
+        )
+        .annotate(
+            direct_id=Subquery(direct.values("pk")[:1]),
+            direct_role=Subquery(direct.values("role")[:1]),
+            org_owner=Exists(owners.filter(user=OuterRef("pk"))),
+        )
+        .order_by("email", "pk")
     )
-    return User.objects.filter(Q(pk__in=direct) | Q(pk__in=via_teams) | Q(pk__in=owners)).order_by("email", "pk")
 
 
 def access_of(*, workspace: Workspace, users) -> list[Access]:
-    """Where each of `users` (a page of people_with_access) gets their access from, in their order."""
-    people = {user.pk: Access(user=user) for user in users}
-    for binding in WorkspaceRoleBinding.objects.filter(workspace=workspace, user_id__in=people):
-        people[binding.user_id].direct = binding
-    team_roles = dict(
-        WorkspaceRoleBinding.objects.filter(workspace=workspace, team__isnull=False).values_list("team_id", "role")
-    )
-    memberships = TeamMembership.objects.filter(team_id__in=team_roles, user_id__in=people).select_related("team")
-    for tm in memberships.order_by("team__name"):
-        people[tm.user_id].via_teams.append((tm.team.name, team_roles[tm.team_id]))
-    owners = OrganizationMembership.objects.filter(
-        organization=workspace.organization_id, role=OrgRole.OWNER, user_id__in=people
-    ).values_list("user_id", flat=True)
-    for user_id in owners:
-        people[user_id].org_owner = True
+    """Where each of `users` (a page of people_with_access) gets their access from, in their order: the direct
+    role and ownership come with the page's own query, the teams' roles in one more."""
+    people = {}
+    for user in users:
+        direct = None
+        if user.direct_id:
+            direct = WorkspaceRoleBinding(pk=user.direct_id, workspace=workspace, user=user, role=user.direct_role)
+        people[user.pk] = Access(user=user, direct=direct, org_owner=user.org_owner)
+    memberships = TeamMembership.objects.filter(team__workspace_bindings__workspace=workspace, user_id__in=people)
+    teams = memberships.order_by("team__name").values_list("user_id", "team__name", "team__workspace_bindings__role")
+    for user_id, team, role in teams:
+        people[user_id].via_teams.append((team, role))
     return list(people.values())
 
 

@@ -209,7 +209,8 @@ def workspace_binding_role(request, org, pk, binding_pk):
         row = next(b for b in selectors.team_bindings(workspace=workspace) if b.pk == binding.pk)
         partial, context = "team-row", {"b": row}
     else:
-        (access,) = selectors.access_of(workspace=workspace, users=[binding.user])
+        person = selectors.people_with_access(workspace=workspace).filter(pk=binding.user_id)
+        (access,) = selectors.access_of(workspace=workspace, users=person)
         partial, context = "access-row", {"a": access}
     context.update(
         org=org, workspace=workspace, roles=WorkspaceRole.choices, can_manage=True, row_error=error, row_saved=saved

@@ -409,7 +409,7 @@ class CostSerializer(serializers.Serializer):
 
 
 class DeploymentSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugField(source="workspace.organization.slug", read_only=True)
+    organization = serializers.SerializerMethodField()
     workspace = serializers.PrimaryKeyRelatedField(read_only=True)
     cluster = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The cluster's id; null renders manifests without applying them."
@@ -478,6 +478,11 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "generation": {"help_text": "Bumped by every change of the desired state."},
             "observed_generation": {"help_text": "The generation provisioning last applied."},
         }
+
+    @extend_schema_field({"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"})  # as a SlugField documents itself
+    def get_organization(self, deployment) -> str:
+        # A list annotates the slug (DeploymentViewSet.get_queryset); one Deployment comes with its organisation.
+        return getattr(deployment, "organization_slug", None) or deployment.workspace.organization.slug
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, deployment) -> list[str]:

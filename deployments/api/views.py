@@ -7,6 +7,7 @@ reconcile once the transaction commits.
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -188,15 +189,12 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     search_fields = ["name", "release_name", "description"]
 
     def get_queryset(self):
-        deployments = (
-            Deployment.objects.for_actor(self.request.user, "deployment.view")
-            .live()
-            .select_related("workspace__organization", "cluster")
-            .prefetch_related("queues")
-        )
-        if self.action == "list":
-            deployments = selectors.for_listing(self._filtered(deployments))
-        return deployments
+        deployments = Deployment.objects.for_actor(self.request.user, "deployment.view").live()
+        deployments = deployments.prefetch_related("queues")
+        if self.action == "list":  # the organisation's slug alone, not its workspace and organisation on every row
+            organization_slug = F("workspace__organization__slug")
+            return selectors.for_listing(self._filtered(deployments)).annotate(organization_slug=organization_slug)
+        return deployments.select_related("workspace__organization", "cluster")
 
     def _filtered(self, deployments):
         if (workspace_id := params.object_id(self.request, "workspace")) is not None:

@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Organization
 from accounts.tests.api_helpers import api_client
 from deployments import catalog, quota, services
 from deployments.models import Deployment, WorkerQueue
 from deployments.tests.factories import make_cluster, make_deployment
+from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +69,19 @@ def test_the_api_list_reads_no_manifest_or_secret_columns(tenancy, cluster):
     sql = captured(api_client(tenancy.owner), f"/api/v1/deployments/?workspace={tenancy.workspace.pk}")
     listing = [q for q in sql if 'FROM "deployments_deployment"' in q]
     assert listing and not [column for column in NOT_LISTED if any(column in q for q in listing)]
+
+
+def test_the_api_list_reads_each_rows_organisation_slug_without_loading_its_workspace(tenancy, cluster):
+    add_deployments(tenancy.workspace, cluster, 5)
+    loaded = []
+    post_init.connect(lambda sender, instance, **kw: loaded.append(sender), weak=False, dispatch_uid="bench")
+    try:
+        answer = api_client(tenancy.owner).get(f"/api/v1/deployments/?workspace={tenancy.workspace.pk}")
+    finally:
+        post_init.disconnect(dispatch_uid="bench")
+    assert [row["organization"] for row in answer.json()["results"]] == ["acme"] * 5
+    assert Workspace not in loaded
+    assert loaded.count(Organization) == 1  # the person's own organisations, read once per request
 
 
 def test_the_workspace_page_lists_deployments_without_manifest_or_secret_columns(login, tenancy, cluster):

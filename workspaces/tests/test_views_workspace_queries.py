@@ -57,7 +57,7 @@ def test_workspace_page_queries_stay_the_same_as_deployments_and_people_grow(log
     grow(tenancy.workspace, 60, start=3)
     many = queries_of(client, detail_url(tenancy.workspace))
     assert len(many) == len(few), "\n".join(many)
-    assert len(many) <= 16, "\n".join(many)
+    assert len(many) <= 14, "\n".join(many)
 
 
 def test_the_organisation_its_role_and_the_switcher_come_in_one_query(login, tenancy):

@@ -352,6 +352,22 @@ def test_owner_sees_the_workspace_with_its_people_teams_and_forms(login, tenancy
     assert "outsider@globex.test" not in body
 
 
+def test_a_persons_teams_show_their_role_on_this_workspace_not_on_others(login, tenancy, team, unbound):
+    """Team roles come with the team's name in one query: a team bound to two workspaces shows its role here."""
+    TeamMembershipFactory(team=team, user=unbound)
+    platform = TeamFactory(organization=tenancy.org, name="Platform")
+    TeamMembershipFactory(team=platform, user=unbound)
+    WorkspaceRoleBinding.objects.create(workspace=tenancy.workspace, team=team, role=WorkspaceRole.AUTHOR)
+    WorkspaceRoleBinding.objects.create(workspace=tenancy.workspace, team=platform, role=WorkspaceRole.MEMBER)
+    elsewhere = WorkspaceFactory(organization=tenancy.org, name="Finance")
+    WorkspaceRoleBinding.objects.create(workspace=elsewhere, team=team, role=WorkspaceRole.OWNER)
+    body = text(login(tenancy.owner).get(ws_url("workspace_detail", tenancy.workspace)))
+    row = body.split(f'<tr id="access-{unbound.pk}"')[1].split("</tr>")[0]
+    assert "Data Engineering · Author" in row and "Platform · Member" in row
+    assert "Owner" not in row and "—" in row  # no direct role; the effective one is the highest team role
+    assert 'role-badge role-author">Author</span>' in row
+
+
 def test_member_can_see_the_workspace_without_the_management_forms(login, tenancy):
     response = login(tenancy.member).get(ws_url("workspace_detail", tenancy.workspace))
     assert response.status_code == 200
