@@ -134,7 +134,10 @@ def test_saves_answer_at_once_while_the_broker_is_down_and_are_applied_once_it_r
 
     broker.start()
     done = wait_for(
-        lambda: settled(deployment, generation=generation + 2), timeout=60, message="the saved changes to be applied"
+        # Within the 2 minutes a killed worker is given (test below): the worker and beat reconnect with backoff.
+        lambda: settled(deployment, generation=generation + 2),
+        timeout=120,
+        message="the saved changes to be applied",
     )
     assert done.description == "Edited on the page" and done.scheduler_replicas == 2
     assert done.generation == generation + 2  # the saves were not repeated
