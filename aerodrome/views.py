@@ -45,5 +45,29 @@ def add_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def paginate(request, queryset, per_page: int = PAGE_SIZE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def _first(number) -> bool:
+    """Whether get_page(number) shows the first page without needing the count: 1, or no number at all."""
+    try:
+        return int(number) == 1
+    except (TypeError, ValueError):
+        return True
+
+
+class FirstPageCountingPaginator(Paginator):
+    """A Paginator that counts only when the first page is full: a first page with fewer rows than a page holds is
+    everything there is, which is what most lists are (a workspace's people, an organisation's teams), and its
+    rows then come in one query instead of a count and the rows."""
+
+    def get_page(self, number):
+        if _first(number) and self.orphans == 0 and "count" not in self.__dict__:
+            rows = list(self.object_list[: self.per_page])
+            if len(rows) < self.per_page:
+                self.__dict__["count"] = len(rows)  # what the `count` cached property would have found
+            return self._get_page(rows, 1, self)
+        return super().get_page(number)
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE, param: str = "page"):
+    """The page of `queryset` the request asks for with `?<param>=` (the first when absent or not a number, the
+    last when past the end)."""
+    return FirstPageCountingPaginator(queryset, per_page).get_page(request.GET.get(param))

@@ -6,7 +6,6 @@ anything else; every change goes through `deployments.services`, which checks th
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -68,7 +67,7 @@ def deployment_list_context(request, workspace) -> dict:
     access list already uses `page`)."""
     deployments = selectors.workspace_deployments(actor=request.user, workspace=workspace)
     return {
-        "deployments": Paginator(deployments, DEPLOYMENTS_PER_PAGE).get_page(request.GET.get("dpage")),
+        "deployments": paginate(request, deployments, DEPLOYMENTS_PER_PAGE, param="dpage"),
         "can_create_deployment": can(request.user, "deployment.create", workspace),
     }
 

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -27,7 +26,7 @@ from accounts.forms import InvitationForm
 from accounts.invitations import services as invitations
 from accounts.models import Invitation, User
 from accounts.tenancy import organization_view
-from aerodrome.views import add_errors, done
+from aerodrome.views import add_errors, done, paginate
 
 LIST_PAGE_SIZE = 25
 LIST_PAGE_PARAM = "invitations_page"
@@ -51,7 +50,7 @@ def invitation_panel(request, org, form=None, outcomes=None) -> dict:
     return {
         "invite_form": form or _form(org),
         "invite_outcomes": outcomes,
-        "invitations": Paginator(open_, LIST_PAGE_SIZE).get_page(request.GET.get(LIST_PAGE_PARAM)),
+        "invitations": paginate(request, open_, LIST_PAGE_SIZE, param=LIST_PAGE_PARAM),
         "invitations_page_param": LIST_PAGE_PARAM,
     }
 

@@ -111,6 +111,13 @@ def deployment_rows(deployments, org):
     """The workspace page's Deployment rows (`queue_count` annotated, as selectors.workspace_deployments does).
     Written here rather than as template nodes: a page of rows cost the page more than everything else on it."""
     overview = row_url("deployment_overview", org.slug)
+    badges = {}  # a status's badge depends on the status alone; a page has a few statuses and many rows
+
+    def badge(deployment):
+        if deployment.status not in badges:
+            badges[deployment.status] = status_badge(deployment)
+        return badges[deployment.status]
+
     return format_html_join(
         "",
         _DEPLOYMENT_ROW,
@@ -124,7 +131,7 @@ def deployment_rows(deployments, org):
                 "airflow_version": d.airflow_version,
                 "executor": _executor(d),
                 "cluster": d.cluster.name if d.cluster else _NO_CLUSTER,
-                "status": status_badge(d),
+                "status": badge(d),
                 "updated": timezone.localtime(d.updated_at).isoformat(),
                 "updated_ago": ago(d.updated_at),
             }

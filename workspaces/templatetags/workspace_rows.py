@@ -7,6 +7,7 @@ from django.template.defaultfilters import title
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from accounts.roles import WorkspaceRole
 from aerodrome.row_urls import row_url
 from aerodrome.templatetags.people import person, role_badge, role_options
 
@@ -32,14 +33,32 @@ _NO_ROLE = mark_safe('<span class="text-secondary">—</span>')  # a constant
 _OWNER = mark_safe('<span class="badge bg-purple-lt">Organisation owner</span>')  # a constant
 
 
-def _urls(context):
-    """The row links, reversed once per page (the render context lives as long as one rendering)."""
-    urls = context.render_context.get("access_row_urls")
-    if urls is None:
+class _Table:
+    """What the rows of one rendering share, built once: the links (reversed once) and, per role, the picker's
+    options and the badge (a page has a few roles and many rows). The render context lives for one rendering."""
+
+    def __init__(self, context):
         leading = (context["org"].slug, context["workspace"].pk)
-        urls = row_url("workspace_binding_role", *leading), row_url("workspace_binding_remove", *leading)
-        context.render_context["access_row_urls"] = urls
-    return urls
+        self.role_url = row_url("workspace_binding_role", *leading)
+        self.remove_url = row_url("workspace_binding_remove", *leading)
+        self.roles = context["roles"]
+        self._options, self._badges = {}, {}
+
+    @classmethod
+    def of(cls, context) -> "_Table":
+        if (table := context.render_context.get(cls)) is None:
+            table = context.render_context[cls] = cls(context)
+        return table
+
+    def options(self, role: str) -> str:
+        if role not in self._options:
+            self._options[role] = role_options(self.roles, role)
+        return self._options[role]
+
+    def badge(self, role: str) -> str:
+        if role not in self._badges:
+            self._badges[role] = role_badge(role, WorkspaceRole(role).label)
+        return self._badges[role]
 
 
 def _feedback(context) -> str:
@@ -52,15 +71,14 @@ def _feedback(context) -> str:
 
 @register.simple_tag(takes_context=True)
 def access_row(context, a):
-    direct, email = a.direct, a.user.email
+    table, direct, email = _Table.of(context), a.direct, a.user.email
     remove = ""
     if direct and context.get("can_manage"):
-        role_url, remove_url = _urls(context)
-        options = role_options(context["roles"], direct.role)
-        shown = format_html(_PICKER, email=email, url=role_url(direct.pk), options=options)
-        remove = format_html(_REMOVE, url=remove_url(direct.pk), email=email, workspace=context["workspace"].name)
+        options = table.options(direct.role)
+        shown = format_html(_PICKER, email=email, url=table.role_url(direct.pk), options=options)
+        remove = format_html(_REMOVE, url=table.remove_url(direct.pk), email=email, workspace=context["workspace"].name)
     elif direct:
-        shown = role_badge(direct.role, direct.get_role_display())
+        shown = table.badge(direct.role)
     else:
         shown = _NO_ROLE
     teams = format_html_join(
@@ -71,7 +89,7 @@ def access_row(context, a):
         pk=a.user.pk,
         flash=mark_safe(' class="row-flash"') if context.get("row_saved") else "",
         person=person(a.user),
-        effective=role_badge(a.effective_role, a.effective_role_label),
+        effective=table.badge(a.effective_role),
         direct=shown,
         feedback=_feedback(context),
         owner=_OWNER if a.org_owner else "",
