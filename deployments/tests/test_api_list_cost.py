@@ -92,6 +92,16 @@ def test_the_workspace_page_lists_deployments_without_manifest_or_secret_columns
     assert listing and not [column for column in NOT_LISTED if any(column in q for q in listing)]
 
 
+def test_the_workspace_pages_rows_load_only_the_columns_they_show(login, tenancy, cluster):
+    add_deployments(tenancy.workspace, cluster, 30)
+    url = reverse("workspace_detail", args=["acme", tenancy.workspace.pk])
+    sql = captured(login(tenancy.owner), url)
+    (rows,) = [q for q in sql if q.startswith('SELECT "deployments_deployment"."id"')]
+    columns = set(re.findall(r'"deployments_(?:deployment|cluster)"\."(\w+)"', rows.split(" FROM ")[0]))
+    shown = {"name", "description", "release_name", "airflow_version", "executor", "status", "updated_at"}
+    assert columns == shown | {"id", "workspace_id", "cluster_id"}, columns  # and the cluster's id and name
+
+
 def test_listed_quota_is_the_one_render_applies(tenancy, cluster):
     deployment = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, cluster=cluster)
     services.queue_create(actor=tenancy.owner, deployment=deployment, name="heavy", worker_type="A20", max_workers=7)
