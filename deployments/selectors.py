@@ -14,8 +14,16 @@ from deployments.kube.spec import DeploymentSpec, GeneratedSecrets, MetadataData
 from deployments.models import Cluster, Deployment, DeploymentEvent, WorkerQueue
 
 # What lists of Deployments never show: the stored manifest (kilobytes a row) and the secrets that would otherwise
-# be decrypted for every row as it loads (the Deployment's generated secrets, its cluster's credentials).
-NOT_LISTED = ("applied_manifest", "generated_secrets", "cluster__kubeconfig", "cluster__database_admin_url")
+# be decrypted for every row as it loads (the Deployment's generated secrets, its cluster's credentials and TLS
+# private key, with the certificate that goes with it).
+NOT_LISTED = (
+    "applied_manifest",
+    "generated_secrets",
+    "cluster__kubeconfig",
+    "cluster__database_admin_url",
+    "cluster__tls_private_key",
+    "cluster__tls_certificate",
+)
 
 
 def for_listing(deployments):

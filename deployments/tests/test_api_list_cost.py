@@ -1,6 +1,6 @@
 """What listing Deployments costs (the API's list and the workspace page's card): a fixed number of queries however
 many Deployments there are, and none of the columns a list does not show (the stored manifest, secrets to decrypt
-per row: the Deployment's generated secrets, its cluster's kubeconfig and database URL)."""
+per row: the Deployment's generated secrets, its cluster's kubeconfig, database URL and TLS key and certificate)."""
 
 import re
 from decimal import Decimal
@@ -21,7 +21,14 @@ from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
-NOT_LISTED = ('"applied_manifest"', '"generated_secrets"', '"kubeconfig"', '"database_admin_url"')
+NOT_LISTED = (
+    '"applied_manifest"',
+    '"generated_secrets"',
+    '"kubeconfig"',
+    '"database_admin_url"',
+    '"tls_private_key"',
+    '"tls_certificate"',
+)
 
 
 def add_deployments(workspace, cluster, n: int, start: int = 0) -> None:
