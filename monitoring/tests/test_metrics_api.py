@@ -96,9 +96,13 @@ def test_every_query_is_from_the_catalogue_and_scoped_to_the_namespace(world, te
 
 def test_a_second_read_within_the_cache_time_asks_prometheus_nothing(world, tenancy):
     client = api_client(tenancy.owner)
-    first = client.get(url(world.a, "1h")).json()
-    with prometheus.recording() as calls:
-        second = client.get(url(world.a, "1h")).json()
+    for _ in range(3):
+        first = client.get(url(world.a, "1h")).json()
+        with prometheus.recording() as calls:
+            second = client.get(url(world.a, "1h")).json()
+        if second["end"] == first["end"]:
+            break  # else a new step of the window began between the reads: fresh points, rightly asked for; again
+    assert second["end"] == first["end"]
     assert calls == [] and second["charts"] == first["charts"]
 
 
