@@ -20,7 +20,8 @@ _ROW = """<tr id="access-{pk}"{flash}>
     {direct}{feedback}
   </td>
   <td>
-    {owner}{teams}
+    {owner}
+    {teams}
   </td>
   <td>{remove}</td>
 </tr>
