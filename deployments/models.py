@@ -249,6 +249,15 @@ class Deployment(models.Model):
         return self.first_healthy_at is not None and self.ui_url is not None
 
     @property
+    def queue_list(self) -> list:
+        """Its worker queues: the list a listing prefetched (`LISTED_QUEUES`: a plain list per row, where a
+        prefetched `queues` builds a queryset per row and a copy of it per read), else read now."""
+        try:
+            return self.listed_queues
+        except AttributeError:
+            return list(self.queues.all())
+
+    @property
     def ui_url(self) -> str | None:
         """The Airflow UI's address: https only when the cluster's TLS setting gives the Ingress a certificate."""
         if not self.cluster_id or not self.cluster.ingress_base_domain:

@@ -168,7 +168,7 @@ def for_spec(spec) -> Quota:
 
 def for_deployment(deployment) -> Quota:
     """The quota of a saved Deployment (its queues read from the database, or from a prefetch)."""
-    return _of(deployment, deployment.queues.all())
+    return _of(deployment, deployment.queue_list)
 
 
 def _of(source, queues, **overrides) -> Quota:

@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.selectors import in_period
@@ -24,6 +24,10 @@ NOT_LISTED = (
     "cluster__tls_private_key",
     "cluster__tls_certificate",
 )
+
+
+# A list's queues, prefetched into Deployment.queue_list.
+LISTED_QUEUES = Prefetch("queues", to_attr="listed_queues")
 
 
 def for_listing(deployments):

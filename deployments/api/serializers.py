@@ -432,7 +432,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
     warnings = serializers.SerializerMethodField(
         help_text="What the settings allow but is probably a mistake, e.g. an image tag unlike the Airflow version."
     )
-    queues = WorkerQueueSerializer(many=True, read_only=True, help_text="Celery worker queues (see `queues/`).")
+    queues = WorkerQueueSerializer(
+        many=True, read_only=True, source="queue_list", help_text="Celery worker queues (see `queues/`)."
+    )
 
     class Meta:
         model = Deployment

@@ -190,11 +190,11 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     def get_queryset(self):
         deployments = Deployment.objects.for_actor(self.request.user, "deployment.view").live()
-        deployments = deployments.prefetch_related("queues")
         if self.action == "list":  # the organisation's slug alone, not its workspace and organisation on every row
             organization_slug = F("workspace__organization__slug")
-            return selectors.for_listing(self._filtered(deployments)).annotate(organization_slug=organization_slug)
-        return deployments.select_related("workspace__organization", "cluster")
+            listed = selectors.for_listing(self._filtered(deployments)).prefetch_related(selectors.LISTED_QUEUES)
+            return listed.annotate(organization_slug=organization_slug)
+        return deployments.select_related("workspace__organization", "cluster").prefetch_related("queues")
 
     def _filtered(self, deployments):
         if (workspace_id := params.object_id(self.request, "workspace")) is not None:
