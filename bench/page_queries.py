@@ -1,9 +1,10 @@
-"""SQL queries per dashboard page at N=10 and N=1000 rows (members, workspaces, audit entries, Deployments and
+"""SQL queries per dashboard page at N=10, 100 and 1000 rows (members, workspaces, audit entries, Deployments and
 events), and page time against a trivial view, in one run.
 
     DJANGO_SETTINGS_MODULE=aerodrome.settings_test .venv/bin/python bench/page_queries.py
 
-Uses a throwaway test database on the configured PostgreSQL. The query count of a page must not grow with N.
+Uses a throwaway test database on the configured PostgreSQL. The query count of a page must not grow with N; at
+N=10 a page may ask fewer (a list that fits on its first page is not counted, aerodrome.views.paginate).
 """
 
 import os
@@ -85,7 +86,7 @@ def main():
     old = setup_databases(verbosity=0, interactive=False)
     try:
         rows = []
-        for n in (10, 1000):
+        for n in (10, 100, 1000):
             org, owner, workspace, deployment = populate(n)
             with connection.cursor() as cursor:  # statistics, as autovacuum keeps them: no plans for empty tables
                 cursor.execute("ANALYZE")
@@ -110,7 +111,7 @@ def main():
         by_page = {}
         for name, n, count, _, _ in rows:
             by_page.setdefault(name, {})[n] = count
-        grew = [name for name, counts in by_page.items() if counts[10] != counts[1000]]
+        grew = [name for name, c in by_page.items() if not c[10] <= c[100] == c[1000]]
         print("query counts constant in N:", "yes" if not grew else f"NO ({', '.join(grew)})")
         return 1 if grew else 0
     finally:
