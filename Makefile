@@ -102,7 +102,7 @@ migrations-check:
 	DJANGO_SETTINGS_MODULE=aerodrome.settings_test $(PY) manage.py makemigrations --check --dry-run
 
 pytest:
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q --durations=20 $(PYTEST_ARGS)
 
 ## make vendor: fetch the front-end packages pinned in scripts/vendor_static.py into static/vendor/ (needs npm).
 vendor: install
