@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from functools import cached_property, lru_cache
 
-from deployments import catalog
+from deployments import catalog, validation
 from deployments.catalog import Size
 
 
@@ -147,19 +147,9 @@ def _build(
     return Quota(lines=tuple(line for line in lines if line.replicas), headroom_percent=headroom_percent)
 
 
-# The settings `compute` reads besides the queues; a DeploymentSpec and a Deployment name them alike.
-_SETTINGS = (
-    "airflow_major",
-    "executor",
-    "scheduler_size",
-    "scheduler_replicas",
-    "triggerer_replicas",
-    "api_server_replicas",
-    "task_pod_cpu",
-    "task_pod_memory_mib",
-    "max_task_pods",
-    "headroom_percent",
-)
+# The settings `compute` reads besides the queues (every scaling field among them); a DeploymentSpec and a
+# Deployment name them alike.
+_SETTINGS = ("airflow_major", "executor", "scheduler_size", *validation.SCALING_FIELDS)
 
 
 def for_spec(spec) -> Quota:
