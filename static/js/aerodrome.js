@@ -81,6 +81,13 @@
     if (e.key !== "Escape" || !e.target.closest || !e.target.closest("[data-person-picker]")) return;
     e.target.closest("[data-person-picker]").querySelector(".person-matches").innerHTML = "";
   });
+  // While a person is picked the box shows them, not a search: a search still waiting from typing (or the box's
+  // first focus) is dropped, so it cannot list "Nobody matches" the picked person's label.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var search = e.detail.elt;
+    if (!search.matches || !search.matches("[data-person-search]")) return;
+    if (search.closest("[data-person-picker]").querySelector("[data-person-value]").value) e.preventDefault();
+  });
   document.addEventListener("htmx:afterSwap", function (e) {
     if (!e.detail.target.classList.contains("person-matches")) return;
     var search = e.detail.target.closest("[data-person-picker]").querySelector("[data-person-search]");

@@ -104,3 +104,26 @@ def test_pickers_search_as_you_type_and_rarely_used_forms_load_on_demand(page, l
     expect(page.locator("[data-person-id]").first).to_contain_text("person00@acme.test")
     expect(page.locator("[data-person-id]")).to_have_count(8)
     page.screenshot(path=str(ARTIFACTS / "audit-actor-picker.png"))
+
+
+@pytest.mark.browser
+def test_a_search_still_waiting_neither_moves_the_address_nor_undoes_the_person_picked(page, live_server, tenancy):
+    """Typing in the audit log's actor box keeps the page's own address (the box's search is not a filter), and a
+    person clicked while a search for what was typed is still waiting stays picked: that search is dropped."""
+    from accounts.tests.page_helpers import browser_login
+
+    browser_login(page, live_server, tenancy.owner)
+    page.goto("/orgs/acme/audit/")
+    actor = page.get_by_label("Actor")
+    actor.fill("olive")
+    option = page.get_by_role("option", name=tenancy.owner.email)
+    expect(option).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/orgs/acme/audit/$"))
+
+    actor.fill("olive ow")  # its search waits 250 ms before asking; the person is clicked before then
+    option.click()
+    expect(page).to_have_url(re.compile(rf"/orgs/acme/audit/\?.*actor={tenancy.owner.pk}"))
+    page.wait_for_timeout(800)  # the dropped search would have been sent and answered by now
+    expect(page).to_have_url(re.compile(rf"/orgs/acme/audit/\?.*actor={tenancy.owner.pk}"))
+    expect(actor).to_have_value(tenancy.owner.name_and_email)
+    expect(page.locator("#id_actor-matches")).to_be_empty()
