@@ -1,6 +1,6 @@
 """Settings of the server bench/page_latency.py starts: the production settings, plus the trivial view it measures
-pages against and a header with each request's CPU time (bench/latency_urls.py). Nothing in the product uses
-this module."""
+pages against and headers with each request's CPU time and time inside Django (bench/latency_urls.py). Nothing in
+the product uses this module."""
 
 from aerodrome.settings import *  # noqa: F403
 
