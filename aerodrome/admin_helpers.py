@@ -14,8 +14,7 @@ from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, Model, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Model
 from django.forms.models import InlineForeignKeyField
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -29,22 +28,6 @@ BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 # Service errors an admin action reports to the user instead of failing the whole request.
 SERVICE_ERRORS = (ValidationError, PermissionDenied)
-
-
-def count_of(model: type[Model], field: str, **filters) -> Coalesce:
-    """Counts the `model` rows whose `field` points at the outer row, as a subquery: one query for a whole page.
-
-    (A subquery rather than `Count()` over a join, so several counts and the changelist's filters and search
-    never multiply each other's rows.)
-    """
-    rows = (
-        model._default_manager.filter(**{field: OuterRef("pk")}, **filters)
-        .order_by()
-        .values(field)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def error_text(error: Exception) -> str:

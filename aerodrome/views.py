@@ -67,7 +67,10 @@ class FirstPageCountingPaginator(Paginator):
         return super().get_page(number)
 
 
-def paginate(request, queryset, per_page: int = PAGE_SIZE, param: str = "page"):
+def paginate(request, queryset, per_page: int = PAGE_SIZE, param: str = "page", count: int | None = None):
     """The page of `queryset` the request asks for with `?<param>=` (the first when absent or not a number, the
-    last when past the end)."""
-    return FirstPageCountingPaginator(queryset, per_page).get_page(request.GET.get(param))
+    last when past the end). `count`, when the caller has it already, saves counting the rows."""
+    paginator = FirstPageCountingPaginator(queryset, per_page)
+    if count is not None:
+        paginator.__dict__["count"] = count  # what the `count` cached property would have found
+    return paginator.get_page(request.GET.get(param))

@@ -21,10 +21,10 @@ from aerodrome.admin_helpers import (
     adopt,
     apply_each,
     changelist_link,
-    count_of,
     error_text,
     fresh,
 )
+from aerodrome.subqueries import count_of
 from aerodrome.views import add_errors
 from deployments import airflow_login, catalog, cluster_services, selectors, services
 from deployments import quota as quotas  # `quota` is also a column of the changelist below

@@ -7,6 +7,7 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.selectors import in_period
+from aerodrome.subqueries import count_of
 from deployments import airflow_login
 from deployments.deploys import selectors as deploys
 from deployments.kube import contributions
@@ -49,6 +50,11 @@ CARD_COLUMNS = (
     "cluster",
     "cluster__name",
 )
+
+
+def live_deployment_count():
+    """How many live Deployments a workspace has, as an expression over a workspace row (its page's count)."""
+    return count_of(Deployment, "workspace", deleted_at__isnull=True)
 
 
 def workspace_deployments(*, actor, workspace):

@@ -66,8 +66,10 @@ def deployment_list_context(request, workspace) -> dict:
     """The workspace page's Deployments card: one page of rows (its own `dpage` parameter, since the page's
     access list already uses `page`)."""
     deployments = selectors.workspace_deployments(actor=request.user, workspace=workspace)
+    # The workspace page loads the workspace with its count (DeploymentsConfig.ready); the rows polled alone count.
+    count = getattr(workspace, "deployment_count", None)
     return {
-        "deployments": paginate(request, deployments, DEPLOYMENTS_PER_PAGE, param="dpage"),
+        "deployments": paginate(request, deployments, DEPLOYMENTS_PER_PAGE, param="dpage", count=count),
         "can_create_deployment": can(request.user, "deployment.create", workspace),
     }
 

@@ -16,9 +16,9 @@ from aerodrome.admin_helpers import (
     adopt,
     apply_each,
     changelist_link,
-    count_of,
     fresh,
 )
+from aerodrome.subqueries import count_of
 from workspaces import services
 from workspaces.models import Workspace, WorkspaceRoleBinding
 

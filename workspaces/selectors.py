@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
-from accounts.models import OrganizationMembership, TeamMembership, User
+from accounts.models import OrganizationMembership, Team, TeamMembership, User
 from accounts.roles import OrgRole, WorkspaceRole, highest
 from workspaces.models import Workspace, WorkspaceRoleBinding
 
@@ -91,6 +91,24 @@ def team_bindings(*, workspace: Workspace):
     )
 
 
+def team_candidates(*, workspace: Workspace):
+    """Teams of the organisation without a role on the workspace yet."""
+    return Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
+
+
+def addable():
+    """Whether anyone (member_candidates) or any team (team_candidates) may still be given a role on the workspace,
+    as expressions over a workspace row: the page shows its pickers only then, and loads these with the workspace."""
+    bound_person = WorkspaceRoleBinding.objects.filter(workspace=OuterRef(OuterRef("pk")), user=OuterRef("user"))
+    bound_team = WorkspaceRoleBinding.objects.filter(workspace=OuterRef(OuterRef("pk")), team=OuterRef("pk"))
+    return {
+        "has_candidates": Exists(
+            OrganizationMembership.objects.filter(~Exists(bound_person), organization=OuterRef("organization"))
+        ),
+        "has_teams": Exists(Team.objects.filter(~Exists(bound_team), organization=OuterRef("organization"))),
+    }
+
+
 def member_candidates(*, workspace: Workspace):
     """Organisation members who have no direct role on the workspace yet."""
     return User.objects.filter(org_memberships__organization=workspace.organization_id).exclude(
@@ -98,9 +116,12 @@ def member_candidates(*, workspace: Workspace):
     )
 
 
-def workspace_for(actor, organization, pk, permission: str | None = None) -> Workspace:
-    """A workspace of `organization` the actor can see (404 otherwise), then 403 below `permission`."""
+def workspace_for(actor, organization, pk, permission: str | None = None, annotations=None) -> Workspace:
+    """A workspace of `organization` the actor can see (404 otherwise), then 403 below `permission`; with
+    `annotations` (expressions over its row) as attributes."""
     from accounts.tenancy import get_for_actor
 
     workspaces = Workspace.objects.filter(organization=organization).select_related("organization")
+    if annotations:
+        workspaces = workspaces.annotate(**annotations)
     return get_for_actor(workspaces, actor, view_permission="workspace.view", permission=permission, pk=pk)

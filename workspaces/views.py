@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Expression
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors as account_selectors
 from accounts.forms import RoleForm, TeamWorkspaceBindForm, chosen_person
-from accounts.models import Team
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
 from accounts.tenancy import organization_view
@@ -27,11 +27,22 @@ from workspaces.selectors import workspace_for
 # What the apps above add to the workspace page (deployments: its Deployments card), registered from their
 # AppConfig.ready() since this app cannot import them: each gives context for the page from the request and workspace.
 _sections: list[Callable[[HttpRequest, Workspace], dict]] = []
+# The numbers those sections show, each an expression over the workspace row (aerodrome.subqueries.count_of): the
+# page loads them with the workspace, in its one query, and the sections read them as the workspace's attributes.
+_counts: dict[str, Callable[[], Expression]] = {}
 
 
-def register_section(context: Callable[[HttpRequest, Workspace], dict]) -> None:
+def register_section(context: Callable[[HttpRequest, Workspace], dict], counts=None) -> None:
     if context not in _sections:
         _sections.append(context)
+    _counts.update(counts or {})
+
+
+def _page_workspace(request, org, pk, permission: str | None = None) -> Workspace:
+    """The workspace with everything its page counts (its sections' numbers, whether anyone or any team may still
+    be added), in one query."""
+    annotations = {**selectors.addable(), **{name: count() for name, count in _counts.items()}}
+    return workspace_for(request.user, org, pk, permission, annotations=annotations)
 
 
 def _home_context(request, org, form=None):
@@ -77,12 +88,11 @@ def _access_page(request, workspace):
 
 
 def _detail_context(request, workspace, show=None, **forms):
-    teams = Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
     can_manage = can(request.user, "workspace.manage_members", workspace)
     member_form = forms.get("member_form") or WorkspaceMemberAddForm(
         candidates=selectors.member_candidates(workspace=workspace)
     )
-    team_form = forms.get("team_form") or WorkspaceTeamAddForm(teams=teams)
+    team_form = forms.get("team_form") or WorkspaceTeamAddForm(teams=selectors.team_candidates(workspace=workspace))
     context = {
         "org": workspace.organization,
         "workspace": workspace,
@@ -93,9 +103,9 @@ def _detail_context(request, workspace, show=None, **forms):
         "can_update": can(request.user, "workspace.update", workspace),
         "member_form": member_form,
         "member_chosen": chosen_person(member_form, "user"),
-        # Asked once each (the template used to ask twice), and only of those who see the forms.
-        "has_candidates": can_manage and member_form.fields["user"].queryset.exists(),
-        "has_teams": can_manage and team_form.fields["team"].queryset.exists(),
+        # Loaded with the workspace (_page_workspace), shown only to those who see the forms.
+        "has_candidates": can_manage and workspace.has_candidates,
+        "has_teams": can_manage and workspace.has_teams,
         "team_form": team_form,
         "show": show,
         "tab": "workspaces",
@@ -123,12 +133,12 @@ def workspace_detail(request, org, pk):
     show = request.GET.get("show")
     if show in ON_DEMAND:  # a form loaded on demand: 403 for those who may not use it
         permission, partial = ON_DEMAND[show]
-        workspace = workspace_for(request.user, org, pk, permission)
+        workspace = _page_workspace(request, org, pk, permission)
         context = _detail_context(request, workspace, show=show)
         if request.htmx:
             return render(request, f"workspaces/workspace_detail.html#{partial}", context)
         return render(request, "workspaces/workspace_detail.html", context)
-    workspace = workspace_for(request.user, org, pk)
+    workspace = _page_workspace(request, org, pk)
     return render(request, "workspaces/workspace_detail.html", _detail_context(request, workspace))
 
 
@@ -147,7 +157,7 @@ def workspace_member_candidates(request, org, pk):
 @require_POST
 @organization_view()
 def workspace_member_add(request, org, pk):
-    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
+    workspace = _page_workspace(request, org, pk, "workspace.manage_members")  # the page again if refused
     form = WorkspaceMemberAddForm(request.POST, candidates=selectors.member_candidates(workspace=workspace))
     if form.is_valid():
         try:
@@ -163,9 +173,8 @@ def workspace_member_add(request, org, pk):
 @require_POST
 @organization_view()
 def workspace_team_add(request, org, pk):
-    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
-    teams = Team.objects.filter(organization=org).exclude(workspace_bindings__workspace=workspace)
-    form = WorkspaceTeamAddForm(request.POST, teams=teams)
+    workspace = _page_workspace(request, org, pk, "workspace.manage_members")
+    form = WorkspaceTeamAddForm(request.POST, teams=selectors.team_candidates(workspace=workspace))
     if form.is_valid():
         try:
             services.workspace_team_add(actor=request.user, workspace=workspace, **form.cleaned_data)
@@ -231,7 +240,7 @@ def workspace_binding_remove(request, org, pk, binding_pk):
 @require_POST
 @organization_view()
 def workspace_update(request, org, pk):
-    workspace = workspace_for(request.user, org, pk, "workspace.update")
+    workspace = _page_workspace(request, org, pk, "workspace.update")
     form = WorkspaceForm(request.POST)
     if form.is_valid():
         try:
@@ -248,7 +257,7 @@ def workspace_update(request, org, pk):
 @require_POST
 @organization_view()
 def workspace_delete(request, org, pk):
-    workspace = workspace_for(request.user, org, pk, "workspace.delete")
+    workspace = _page_workspace(request, org, pk, "workspace.delete")
     form = WorkspaceDeleteForm(request.POST)
     if form.is_valid():
         try:

@@ -21,9 +21,9 @@ from aerodrome.admin_helpers import (
     adopt,
     apply_each,
     changelist_link,
-    count_of,
     fresh,
 )
+from aerodrome.subqueries import count_of
 
 
 class MembershipForm(LockedOnChangeForm):

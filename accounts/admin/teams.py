@@ -13,9 +13,9 @@ from aerodrome.admin_helpers import (
     UniqueNameInOrganizationForm,
     adopt,
     changelist_link,
-    count_of,
     fresh,
 )
+from aerodrome.subqueries import count_of
 
 
 class TeamForm(UniqueNameInOrganizationForm):

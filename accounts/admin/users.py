@@ -18,8 +18,8 @@ from aerodrome.admin_helpers import (
     ServiceBackedAdmin,
     apply_each,
     changelist_link,
-    count_of,
 )
+from aerodrome.subqueries import count_of
 
 
 def _clean_unique_email(form) -> str:

@@ -51,3 +51,13 @@ def test_the_page_asked_for_or_the_first_or_the_last(asked, number, first):
     shown, numbers, _ = page_of(25, asked)
     assert numbers[0] == number
     assert shown[0] == f"org-{first:03}"
+
+
+def test_a_count_the_caller_has_already_is_not_asked_again():
+    rows = organisations(25)
+    with CaptureQueriesContext(connection) as queries:
+        page = paginate(RequestFactory().get("/", {"page": 2}), rows, 10, count=25)
+        shown = [o.slug for o in page]
+    assert shown == [f"org-{i:03}" for i in range(10, 20)]
+    assert (page.paginator.count, page.paginator.num_pages, page.has_next()) == (25, 3, True)
+    assert len(queries) == 1 and "COUNT" not in queries[0]["sql"]

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from accounts.roles import OrgRole, WorkspaceRole
@@ -1412,6 +1413,8 @@ def test_a_deployment_on_a_platform_cluster_is_visible_only_to_its_organisation(
 def test_workspace_deployments_are_paginated_and_polling_keeps_the_page(login, tenancy):
     for i in range(27):
         make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name=f"pipeline {i:02d}")
+    deleted = make_deployment(actor=tenancy.owner, workspace=tenancy.workspace, name="pipeline 00 retired")
+    Deployment.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())  # neither listed nor counted
     client = login(tenancy.owner)
     page_url = reverse("workspace_detail", args=["acme", tenancy.workspace.pk])
 
@@ -1420,6 +1423,7 @@ def test_workspace_deployments_are_paginated_and_polling_keeps_the_page(login, t
 
     assert first.count('<tr id="deployment-') == 25 and "Showing <strong>1–25</strong> of <strong>27</strong>" in first
     assert second.count('<tr id="deployment-') == 2 and "pipeline 26" in second and "pipeline 00" not in second
+    assert "Showing <strong>26–27</strong> of <strong>27</strong>" in second
     assert "?dpage=2" in second  # the rows poll the page the user is on
     rows = client.get(url("workspace_deployments", tenancy.workspace.pk) + "?dpage=2", **HTMX).content.decode()
     assert rows.count('<tr id="deployment-') == 2

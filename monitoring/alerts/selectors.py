@@ -4,6 +4,7 @@ show (the workspace's incidents badge)."""
 from django.db.models import Count, Q
 
 from accounts.selectors import in_period
+from aerodrome.subqueries import count_of
 from monitoring.alerts import promql
 from monitoring.alerts.models import Alert, AlertRule, BuiltinRuleSetting, Silence
 
@@ -53,9 +54,18 @@ def firing_total(deployments) -> int:
     return Alert.objects.firing().filter(deployment__in=deployments).count()
 
 
+# A workspace's incidents: alerts firing on its live Deployments.
+INCIDENTS = {"state": Alert.State.FIRING, "deployment__deleted_at__isnull": True}
+
+
 def workspace_incidents(workspace) -> int:
-    """Firing alerts on the workspace's live Deployments (its page's badge)."""
-    return Alert.objects.firing().filter(deployment__workspace=workspace, deployment__deleted_at__isnull=True).count()
+    """How many incidents the workspace has now (its alerts page)."""
+    return Alert.objects.filter(deployment__workspace=workspace, **INCIDENTS).count()
+
+
+def incident_count():
+    """The same count as an expression over a workspace row: the workspace page's badge, loaded with the workspace."""
+    return count_of(Alert, "deployment__workspace", **INCIDENTS)
 
 
 def deployment_rules(deployment):

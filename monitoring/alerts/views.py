@@ -114,7 +114,7 @@ def workspace_section(request, workspace) -> dict:
     """The workspace page's incidents badge (registered with the workspaces app, which cannot import this one)."""
     if not can(request.user, "alert.view", workspace):
         return {}
-    return {"incidents": selectors.workspace_incidents(workspace)}
+    return {"incidents": workspace.incident_count}
 
 
 # ------------------------------------------------------------------------------------------------ rules

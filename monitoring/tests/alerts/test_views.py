@@ -169,3 +169,20 @@ def test_the_cluster_page_shows_the_receiver_snippet_and_the_token_once(login, t
     assert member.get(url).status_code == 200 and "Rotate token" not in member.get(url).content.decode()
     assert member.post(url + "token/").status_code == 403
     assert login(tenancy.outsider).get(url).status_code == 404
+
+
+def test_the_workspace_pages_badge_counts_firing_alerts_on_its_live_deployments_only(login, tenancy, deployment):
+    from django.utils import timezone
+
+    from accounts.tests.page_helpers import text
+
+    make_alert(deployment)
+    make_alert(deployment)
+    make_alert(deployment, state=Alert.State.RESOLVED)
+    deleted = monitored_deployment(tenancy.owner, tenancy.workspace, cluster=deployment.cluster, name="Retired")
+    make_alert(deleted)
+    type(deleted).objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    elsewhere = monitored_deployment(tenancy.outsider, tenancy.other_workspace, name="Theirs")
+    make_alert(elsewhere)
+    page = text(login(tenancy.member).get(f"/orgs/acme/workspaces/{tenancy.workspace.pk}/"))
+    assert "2 incidents" in page
