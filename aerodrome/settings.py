@@ -109,7 +109,10 @@ DATABASES = {
     "default": environ.Env.db_url_config(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'aerodrome.sqlite3'}"))
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+# Connections are kept between requests (a new one forks a PostgreSQL backend whose caches start cold: most of a
+# simple page's time), and checked before a request reuses one, so a database restart fails no request.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default is shared by several processes (web, worker, beat). WAL lets readers go on while one
     # writes; a writer waits up to `timeout` seconds for its turn instead of failing with "database is locked"; and

@@ -147,6 +147,57 @@ def test_too_low_a_role_shows_the_branded_403(server, people):
     assert_branded(refused, "Your role does not allow this")
 
 
+def _server_backends(application_name: str) -> set[int]:
+    """The PostgreSQL backends the server holds open now (its connections carry an application name of their own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name])
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+@pytest.fixture
+def tagged_server(var_dir, tmp_path):
+    """A production server whose database connections are recognisable in pg_stat_activity."""
+    database = settings.DATABASES["default"]
+    name = f"aerodrome-serving-{secrets.token_hex(4)}"
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    server = Server(production_env(var_dir, DATABASE_URL=f"{url}?application_name={name}"), tmp_path / "gunicorn.log")
+    yield server, name
+    server.stop()
+
+
+def test_the_server_keeps_its_database_connections_between_requests(tagged_server, people):
+    """Not a new PostgreSQL connection (a backend process forked, authenticated, its caches cold) per request."""
+    server, name = tagged_server
+    client = server.client()
+    log_in(client, people.owner.email)
+    seen = set()
+    for _ in range(20):
+        assert client.get("/orgs/acme/").status == 200
+        seen |= _server_backends(name)
+    assert 0 < len(seen) <= 4, seen  # kept open: at most one per worker thread (2 processes x 2 threads)
+
+
+def test_the_next_request_succeeds_after_postgresql_drops_the_servers_connections(tagged_server, people):
+    """A database restart or failover closes every kept connection: the next request checks its connection
+    before using it and opens a new one, instead of failing."""
+    from django.db import connection
+
+    server, name = tagged_server
+    client = server.client()
+    log_in(client, people.owner.email)
+    for _ in range(8):
+        assert client.get("/orgs/acme/").status == 200
+    kept = _server_backends(name)
+    assert kept
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", [name])
+    for _ in range(8):
+        assert client.get("/orgs/acme/").status == 200
+    assert _server_backends(name).isdisjoint(kept)
+
+
 def test_a_database_outage_shows_the_branded_500(var_dir, tmp_path):
     """A real fault, not a crash URL: the server's database does not answer (nothing listens on its port)."""
     unreachable = f"postgres://postgres@127.0.0.1:{free_port()}/aerodrome"
