@@ -277,10 +277,12 @@ class RealAirflow:
     def admin_token(self) -> str:
         """A JWT for an Admin FAB user (created once), from the api-server's /auth/token."""
         if self._admin_token is None:
-            password = secrets.token_urlsafe(16)
+            # token_urlsafe may begin with "-", which the CLI took for an option when passed as its own argument
+            # (a CI run failed so, 1 in 64): this one always does, and goes in as --password=...
+            password = "-" + secrets.token_urlsafe(16)
             run_airflow(
                 self.api.env,
-                *("users", "create", "--username", "admin", "--password", password, "--role", "Admin"),
+                *("users", "create", "--username", "admin", f"--password={password}", "--role", "Admin"),
                 *("--email", "admin@example.test", "--firstname", "Ada", "--lastname", "Admin"),
             )
             status, body = self.api.request("POST", "/auth/token", body={"username": "admin", "password": password})
