@@ -12,16 +12,25 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class PersonSearchField(PersonChoiceField):
-    """A person chosen by search-as-you-type (templates/partials/person_picker.html) and posted as their id: the page
-    lists nobody up front, so it stays the same size as an organisation grows to thousands of people. The queryset
-    still decides who may be chosen."""
+    """A person chosen by search-as-you-type (templates/partials/picker.html) and posted as their id: the page lists
+    nobody up front, so it stays the same size as an organisation grows to thousands of people. The queryset still
+    decides who may be chosen."""
 
     widget = forms.HiddenInput
 
 
-def chosen_person(form, name: str):
-    """The person a bound form's search field holds (to show them in the picker again), else None."""
-    return getattr(form, "cleaned_data", {}).get(name) if form.is_bound else None
+class SearchField(forms.ModelChoiceField):
+    """Any other object (a workspace) chosen by search-as-you-type, like PersonSearchField."""
+
+    widget = forms.HiddenInput
+
+
+def picked(form, name: str):
+    """The object a form's picker field holds, to show it in the picker again: what a bound form cleaned, what an
+    unbound one starts with, else None."""
+    if form.is_bound:
+        return getattr(form, "cleaned_data", {}).get(name)
+    return form.initial.get(name)
 
 
 class ProfileForm(forms.Form):
@@ -45,7 +54,7 @@ class TeamForm(forms.Form):
 
 
 class TeamMemberAddForm(forms.Form):
-    user = PersonChoiceField(queryset=User.objects.none(), label="Member", empty_label="Choose a member…")
+    user = PersonSearchField(queryset=User.objects.none(), label="Member")
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +62,7 @@ class TeamMemberAddForm(forms.Form):
 
 
 class TeamWorkspaceBindForm(forms.Form):
-    workspace = forms.ModelChoiceField(queryset=None, empty_label="Choose a workspace…")
+    workspace = SearchField(queryset=None)
     role = forms.ChoiceField(choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER)
 
     def __init__(self, *args, workspaces, **kwargs):
@@ -87,9 +96,7 @@ class InvitationForm(forms.Form):
         help_text="One or many, separated by commas or new lines.",
     )
     org_role = forms.ChoiceField(label="Organisation role", choices=OrgRole.choices, initial=OrgRole.MEMBER)
-    workspace = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="No workspace", label="Workspace (optional)"
-    )
+    workspace = SearchField(queryset=None, required=False, label="Workspace (optional)")
     workspace_role = forms.ChoiceField(
         label="Workspace role", choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER, required=False
     )

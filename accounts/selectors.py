@@ -7,17 +7,41 @@ from django.db.models import Count, Q
 from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User
 from accounts.tenancy import get_for_actor
 
-PEOPLE_MATCHES = 8
+PICKER_MATCHES = 8  # what a picker's search-as-you-type lists at most (partials/picker.html)
+
+
+def _first_matches(rows, order: str) -> tuple[list, bool]:
+    found = list(rows.order_by(order)[: PICKER_MATCHES + 1])
+    return found[:PICKER_MATCHES], len(found) > PICKER_MATCHES
 
 
 def search_people(people, query: str) -> tuple[list[User], bool]:
-    """At most PEOPLE_MATCHES of `people` whose name or address contains `query`, by address, and whether more
+    """At most PICKER_MATCHES of `people` whose name or address contains `query`, by address, and whether more
     match (the person pickers' search-as-you-type)."""
     query = query.strip()[:200]
     if query:
         people = people.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
-    found = list(people.order_by("email")[: PEOPLE_MATCHES + 1])
-    return found[:PEOPLE_MATCHES], len(found) > PEOPLE_MATCHES
+    return _first_matches(people, "email")
+
+
+def team_member_candidates(organization: Organization, team: Team):
+    """Members of the team's organisation who are not in it yet."""
+    return organization_users(organization=organization).exclude(team_memberships__team=team)
+
+
+def team_workspace_candidates(organization: Organization, team: Team):
+    """Workspaces of the team's organisation it has no role on yet (through the organisation's relation: workspaces
+    are the app above this one)."""
+    return organization.workspaces.exclude(bindings__team=team)
+
+
+def search_by_name(rows, query: str) -> tuple[list, bool]:
+    """At most PICKER_MATCHES of `rows` (workspaces, teams) whose name contains `query`, by name, and whether more
+    match (the workspace and team pickers' search-as-you-type)."""
+    query = query.strip()[:200]
+    if query:
+        rows = rows.filter(name__icontains=query)
+    return _first_matches(rows, "name")
 
 
 def members_of(*, organization: Organization):

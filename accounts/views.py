@@ -16,7 +16,7 @@ from accounts.forms import (
     TeamForm,
     TeamMemberAddForm,
     TeamWorkspaceBindForm,
-    chosen_person,
+    picked,
 )
 from accounts.invitations.views import invitation_panel
 from accounts.models import OrganizationMembership, TeamMembership
@@ -188,10 +188,12 @@ def team_list(request, org):
 def team_context(request, org, team, **forms):
     """The team page's context; `forms` replace its blank forms (one coming back with errors)."""
     members = TeamMembership.objects.filter(team=team).select_related("user").order_by("user__email")
-    candidates = selectors.organization_users(organization=org).exclude(team_memberships__team=team)
     bindings = team.workspace_bindings.select_related("workspace").order_by("workspace__name")
-    # Through the organisation's relation: the bindings and workspaces are the workspaces app's, above this one.
-    workspaces = org.workspaces.exclude(bindings__team=team)
+    can_manage = can(request.user, "team.manage", org)
+    member_form = forms.get("member_form") or TeamMemberAddForm(candidates=selectors.team_member_candidates(org, team))
+    bind_form = forms.get("bind_form") or TeamWorkspaceBindForm(
+        workspaces=selectors.team_workspace_candidates(org, team)
+    )
     return {
         "org": org,
         "team": team,
@@ -200,9 +202,14 @@ def team_context(request, org, team, **forms):
         "roles": WorkspaceRole.choices,
         "rename_form": forms.get("rename_form")
         or TeamForm(initial={"name": team.name, "description": team.description}),
-        "member_form": forms.get("member_form") or TeamMemberAddForm(candidates=candidates),
-        "bind_form": forms.get("bind_form") or TeamWorkspaceBindForm(workspaces=workspaces),
-        "can_manage": can(request.user, "team.manage", org),
+        "member_form": member_form,
+        "member_chosen": picked(member_form, "user"),
+        "bind_form": bind_form,
+        "bind_chosen": picked(bind_form, "workspace"),
+        # Asked once each, and only of those who see the forms (the pickers list nobody up front).
+        "has_candidates": can_manage and member_form.fields["user"].queryset.exists(),
+        "has_workspaces": can_manage and bind_form.fields["workspace"].queryset.exists(),
+        "can_manage": can_manage,
         "tab": "teams",
     }
 
@@ -248,8 +255,7 @@ def team_delete(request, org, pk):
 @organization_view("team.manage")
 def team_member_add(request, org, pk):
     team = selectors.team_for(request.user, org, pk, "team.manage")
-    candidates = selectors.organization_users(organization=org).exclude(team_memberships__team=team)
-    form = TeamMemberAddForm(request.POST, candidates=candidates)
+    form = TeamMemberAddForm(request.POST, candidates=selectors.team_member_candidates(org, team))
     if form.is_valid():
         try:
             services.team_member_add(actor=request.user, team=team, user=form.cleaned_data["user"])
@@ -290,7 +296,7 @@ def audit_log(request, org):
     context = {
         "org": org,
         "form": form,
-        "actor_chosen": chosen_person(form, "actor"),
+        "actor_chosen": picked(form, "actor"),
         "events": page,
         "query": query.urlencode(),
         "tab": "audit",
@@ -298,6 +304,27 @@ def audit_log(request, org):
     if request.htmx:
         return render(request, "accounts/audit_log.html#results", context)
     return render(request, "accounts/audit_log.html", context)
+
+
+@require_GET
+@organization_view("team.manage")
+def team_member_search(request, org, pk):
+    """The team page's member picker search (HTMX): a few of the organisation's people not in the team yet."""
+    team = selectors.team_for(request.user, org, pk, "team.manage")
+    query = request.GET.get("q", "")
+    matches, more = selectors.search_people(selectors.team_member_candidates(org, team), query)
+    return render(request, "partials/person_matches.html", {"matches": matches, "more": more, "query": query.strip()})
+
+
+@require_GET
+@organization_view("team.manage")
+def team_workspace_search(request, org, pk):
+    """The team page's workspace picker search (HTMX): a few of the workspaces the team has no role on yet."""
+    team = selectors.team_for(request.user, org, pk, "team.manage")
+    query = request.GET.get("q", "")
+    matches, more = selectors.search_by_name(selectors.team_workspace_candidates(org, team), query)
+    context = {"matches": matches, "more": more, "query": query.strip()}
+    return render(request, "partials/workspace_matches.html", context)
 
 
 @require_GET

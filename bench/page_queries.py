@@ -1,5 +1,5 @@
 """SQL queries per dashboard page at N=10, 100 and 1000 rows (members, workspaces, audit entries, Deployments and
-events), and page time against a trivial view, in one run.
+events), the page's size, and its time against a trivial view, in one run.
 
     DJANGO_SETTINGS_MODULE=aerodrome.settings_test .venv/bin/python bench/page_queries.py
 
@@ -23,7 +23,7 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
 
-from accounts.models import AuditEvent, Organization, OrganizationMembership, User  # noqa: E402
+from accounts.models import AuditEvent, Organization, OrganizationMembership, Team, User  # noqa: E402
 from accounts.roles import OrgRole, WorkspaceRole  # noqa: E402
 from deployments.models import Deployment, DeploymentEvent, WorkerQueue  # noqa: E402
 from workspaces.models import Workspace, WorkspaceRoleBinding  # noqa: E402
@@ -66,7 +66,8 @@ def populate(n: int):
     DeploymentEvent.objects.bulk_create(
         DeploymentEvent(deployment=deployments[0], reason="Applied", message="bench") for _ in range(n)
     )
-    return org, owner, workspaces[0], deployments[0]
+    team = Team.objects.create(organization=org, name="Bench team")  # everyone and every workspace may be added
+    return org, owner, workspaces[0], deployments[0], team
 
 
 def measure(client, url, repeat=5):
@@ -75,11 +76,12 @@ def measure(client, url, repeat=5):
         response = client.get(url)
     count = len(queries)  # read now: later requests clear the log this slices
     assert response.status_code == 200, (url, response.status_code)
+    size = len(response.content)
     client.get(url)  # warm up
     start = time.perf_counter()
     for _ in range(repeat):
         client.get(url)
-    return count, (time.perf_counter() - start) / repeat * 1000
+    return count, (time.perf_counter() - start) / repeat * 1000, size
 
 
 def main():
@@ -87,29 +89,30 @@ def main():
     try:
         rows = []
         for n in (10, 100, 1000):
-            org, owner, workspace, deployment = populate(n)
+            org, owner, workspace, deployment, team = populate(n)
             with connection.cursor() as cursor:  # statistics, as autovacuum keeps them: no plans for empty tables
                 cursor.execute("ANALYZE")
             client = Client()
             client.force_login(owner)
-            _, trivial_ms = measure(client, "/healthz")
+            _, trivial_ms, _ = measure(client, "/healthz")
             for name, url in [
                 ("organisation home", f"/orgs/{org.slug}/"),
                 ("workspace page", f"/orgs/{org.slug}/workspaces/{workspace.pk}/"),
                 ("members page", f"/orgs/{org.slug}/members/"),
+                ("team page", f"/orgs/{org.slug}/teams/{team.pk}/"),
                 ("audit log", f"/orgs/{org.slug}/audit/"),
                 ("API workspaces", f"/api/v1/workspaces/?organization={org.slug}"),
                 ("deployment overview", f"/orgs/{org.slug}/deployments/{deployment.pk}/"),
                 ("deployment events", f"/orgs/{org.slug}/deployments/{deployment.pk}/events/"),
                 ("API deployments", f"/api/v1/deployments/?workspace={workspace.pk}"),
             ]:
-                count, ms = measure(client, url)
-                rows.append((name, n, count, ms, ms / trivial_ms))
-        print(f"{'page':<20}{'N':>6}{'queries':>9}{'ms':>9}{'x trivial':>11}")
-        for name, n, count, ms, ratio in sorted(rows):
-            print(f"{name:<20}{n:>6}{count:>9}{ms:>9.1f}{ratio:>11.1f}")
+                count, ms, size = measure(client, url)
+                rows.append((name, n, count, size, ms, ms / trivial_ms))
+        print(f"{'page':<20}{'N':>6}{'queries':>9}{'KB':>7}{'ms':>9}{'x trivial':>11}")
+        for name, n, count, size, ms, ratio in sorted(rows):
+            print(f"{name:<20}{n:>6}{count:>9}{size / 1024:>7.0f}{ms:>9.1f}{ratio:>11.1f}")
         by_page = {}
-        for name, n, count, _, _ in rows:
+        for name, n, count, *_ in rows:
             by_page.setdefault(name, {})[n] = count
         grew = [name for name, c in by_page.items() if not c[10] <= c[100] == c[1000]]
         print("query counts constant in N:", "yes" if not grew else f"NO ({', '.join(grew)})")

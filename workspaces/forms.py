@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.forms import PersonSearchField
+from accounts.forms import PersonSearchField, SearchField
 from accounts.models import Team, User
 from accounts.roles import WorkspaceRole
 
@@ -24,9 +24,12 @@ class WorkspaceMemberAddForm(forms.Form):
 
 
 class WorkspaceTeamAddForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
+    team = SearchField(queryset=Team.objects.none())
     role = forms.ChoiceField(choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER)
 
     def __init__(self, *args, teams, **kwargs):
+        # Ids of its own: the member form beside it on the workspace page has a `role` too, and a label must
+        # name this form's field.
+        kwargs.setdefault("auto_id", "id_team_%s")
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams

@@ -14,6 +14,7 @@ urlpatterns = [
         name="workspace_member_candidates",
     ),
     path("workspaces/<int:pk>/teams/add/", views.workspace_team_add, name="workspace_team_add"),
+    path("workspaces/<int:pk>/teams/candidates/", views.workspace_team_candidates, name="workspace_team_candidates"),
     path(
         "workspaces/<int:pk>/bindings/<int:binding_pk>/role/",
         views.workspace_binding_role,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
-from accounts.forms import RoleForm, TeamWorkspaceBindForm, chosen_person
+from accounts.forms import RoleForm, TeamWorkspaceBindForm, picked
 from accounts.permissions import can
 from accounts.roles import WorkspaceRole
 from accounts.tenancy import organization_view
@@ -102,7 +102,8 @@ def _detail_context(request, workspace, show=None, **forms):
         "can_manage": can_manage,
         "can_update": can(request.user, "workspace.update", workspace),
         "member_form": member_form,
-        "member_chosen": chosen_person(member_form, "user"),
+        "member_chosen": picked(member_form, "user"),
+        "team_chosen": picked(team_form, "team"),
         # Loaded with the workspace (_page_workspace), shown only to those who see the forms.
         "has_candidates": can_manage and workspace.has_candidates,
         "has_teams": can_manage and workspace.has_teams,
@@ -152,6 +153,17 @@ def workspace_member_candidates(request, org, pk):
     hint = "only members without a role here"
     context = {"matches": matches, "more": more, "query": query.strip(), "empty_hint": hint}
     return render(request, "partials/person_matches.html", context)
+
+
+@require_GET
+@organization_view()
+def workspace_team_candidates(request, org, pk):
+    """The team picker's search (HTMX): a few teams of the organisation without a role here yet."""
+    workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
+    query = request.GET.get("q", "")
+    matches, more = account_selectors.search_by_name(selectors.team_candidates(workspace=workspace), query)
+    context = {"matches": matches, "more": more, "query": query.strip(), "empty_hint": "only teams without a role here"}
+    return render(request, "partials/team_matches.html", context)
 
 
 @require_POST
@@ -307,8 +319,7 @@ def workspace_tokens(request, org, workspace_id):
 def team_workspace_bind(request, org, pk):
     """From the team page (accounts'): a role for the team on one of the organisation's workspaces."""
     team = account_selectors.team_for(request.user, org, pk, "team.manage")
-    workspaces = Workspace.objects.filter(organization=org).exclude(bindings__team=team)
-    form = TeamWorkspaceBindForm(request.POST, workspaces=workspaces)
+    form = TeamWorkspaceBindForm(request.POST, workspaces=account_selectors.team_workspace_candidates(org, team))
     if form.is_valid():
         try:
             services.workspace_team_add(

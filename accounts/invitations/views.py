@@ -20,9 +20,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import InvitationForm
+from accounts import selectors
+from accounts.forms import InvitationForm, picked
 from accounts.invitations import services as invitations
 from accounts.models import Invitation, User
 from accounts.tenancy import organization_view
@@ -41,14 +42,27 @@ _LEVELS = {
 
 def _form(org, data=None, **kwargs) -> InvitationForm:
     # The organisation's workspaces through their relation: accounts does not import the workspaces app.
-    return InvitationForm(data, workspaces=org.workspaces.order_by("name"), **kwargs)
+    return InvitationForm(data, workspaces=org.workspaces.all(), **kwargs)
+
+
+@require_GET
+@organization_view("organization.manage_members")
+def invitation_workspaces(request, org):
+    """The invite form's workspace picker search (HTMX): a few of the organisation's workspaces, so the members
+    page stays the same size however many workspaces there are."""
+    query = request.GET.get("q", "")
+    matches, more = selectors.search_by_name(org.workspaces.all(), query)
+    context = {"matches": matches, "more": more, "query": query.strip()}
+    return render(request, "partials/workspace_matches.html", context)
 
 
 def invitation_panel(request, org, form=None, outcomes=None) -> dict:
     """What the members page needs to show the invite form and the open invitations (owners only)."""
     open_ = invitations.open_invitations(organization=org)
+    form = form or _form(org)
     return {
-        "invite_form": form or _form(org),
+        "invite_form": form,
+        "invite_workspace": picked(form, "workspace"),
         "invite_outcomes": outcomes,
         "invitations": paginate(request, open_, LIST_PAGE_SIZE, param=LIST_PAGE_PARAM),
         "invitations_page_param": LIST_PAGE_PARAM,
@@ -59,7 +73,9 @@ def _members_page(request, org, form=None, outcomes=None) -> dict:
     from accounts.views import _members_context  # the members page's context, which includes invitation_panel's
 
     context = _members_context(request, org)
-    context.update(invite_form=form or context["invite_form"], invite_outcomes=outcomes)
+    if form is not None:
+        context.update(invite_form=form, invite_workspace=picked(form, "workspace"))
+    context["invite_outcomes"] = outcomes
     return context
 
 

@@ -126,5 +126,5 @@ def test_lists_show_someone_without_a_name_by_their_address_once(login, tenancy,
 
 def test_member_pickers_show_name_and_address(login, tenancy):
     team = TeamFactory(organization=tenancy.org)
-    body = text(login(tenancy.owner).get(reverse("team_detail", args=["acme", team.pk])))
-    assert ">Mo Member <member@acme.test></option>" in body
+    body = text(login(tenancy.owner).get(reverse("team_member_search", args=["acme", team.pk]) + "?q=mo"))
+    assert 'data-pick-label="Mo Member <member@acme.test>"' in body

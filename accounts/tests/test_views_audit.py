@@ -143,7 +143,7 @@ def test_audit_log_lists_no_one_in_its_actor_filter_until_searched(login, tenanc
 def test_audit_actor_search_answers_the_organisations_people_only(login, tenancy):
     client = login(tenancy.owner)
     body = text(client.get(actors_url("member"), **HTMX))
-    assert f'data-person-id="{tenancy.member.pk}"' in body
+    assert f'data-pick-id="{tenancy.member.pk}"' in body
     assert "outsider@globex.test" not in text(client.get(actors_url("outsider"), **HTMX))
     assert "outsider@globex.test" not in text(client.get(actors_url(""), **HTMX))
 

@@ -1,6 +1,8 @@
 """Team pages: list and create, detail, rename, delete, members (giving a team a workspace role: workspaces/tests/
 test_views_team_bindings.py; who may post it is checked here with the other mutations)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -260,10 +262,11 @@ def test_owner_sees_a_team_with_its_members_roles_and_forms(login, tenancy, team
     assert "Analytics" in body and "Author" in body
     for form_id in ("team-add-member-form", "team-bind-form", "team-rename-form"):
         assert f'id="{form_id}"' in body
-    # Only organisation members not yet in the team can be added.
-    assert f'<option value="{newcomer.pk}"' in body
-    assert f'<option value="{tenancy.member.pk}"' not in body
-    assert f'<option value="{tenancy.outsider.pk}"' not in body
+    # The pickers list nobody up front; their searches offer only organisation members not yet in the team.
+    assert newcomer.email not in body
+    found = text(login(tenancy.owner).get(team_url("team_member_search", team) + "?q=acme"))
+    assert f'data-pick-id="{newcomer.pk}"' in found
+    assert f'data-pick-id="{tenancy.member.pk}"' not in found and "outsider" not in found
     assert "The team already has a role on every workspace." in body
 
 
@@ -404,3 +407,33 @@ def test_removing_a_membership_of_another_acme_team_is_404(login, tenancy, team,
     response = login(tenancy.owner).post(team_url("team_member_remove", team, membership.pk))
     assert response.status_code == 404
     assert db_state() == before
+
+
+def test_the_team_pages_pickers_search_only_what_may_be_added(login, tenancy, team):
+    """The member and workspace pickers list nobody and nothing up front, so the page stays the same size as the
+    organisation grows; their searches offer people not in the team and workspaces it has no role on, of this
+    organisation only, to those who manage teams."""
+    from workspaces.models import Workspace
+
+    Workspace.objects.bulk_create(Workspace(organization=tenancy.org, name=f"Team space {i:03d}") for i in range(60))
+    WorkspaceRoleBinding.objects.create(workspace=tenancy.workspace, team=team, role=WorkspaceRole.MEMBER)
+    client = login(tenancy.owner)
+    page = text(client.get(team_url("team_detail", team)))
+    assert "Team space 000" not in page and 'id="team-bind-form"' in page
+
+    search = team_url("team_workspace_search", team)
+    found = re.findall(r'data-pick-label="([^"]+)"', text(client.get(search + "?q=space 00")))
+    assert found == [f"Team space {i:03d}" for i in range(8)]
+    assert "Nothing matches “analytics”" in text(client.get(search + "?q=analytics"))  # it has a role there
+    assert "Globex" not in text(client.get(search + "?q=globex"))
+    for url in (search, team_url("team_member_search", team)):
+        assert login(tenancy.member).get(url).status_code == 403
+        assert login(tenancy.outsider).get(url).status_code == 404
+
+
+def test_a_team_gets_a_workspace_role_through_the_picker(login, tenancy, team):
+    """The picker posts the workspace's id, as the select did."""
+    client = login(tenancy.owner)
+    response = client.post(team_url("team_workspace_bind", team), {"workspace": tenancy.workspace.pk, "role": "AUTHOR"})
+    assert response.status_code == 302
+    assert WorkspaceRoleBinding.objects.get(team=team).role == WorkspaceRole.AUTHOR

@@ -49,25 +49,33 @@
     stack.appendChild(toast);
   }
 
-  // Person pickers (templates/partials/person_picker.html): a click on a match puts the person in the form's hidden
-  // field (a change event, so a filter form refreshes); typing something else or emptying the box lets go of them.
+  // Pickers (templates/partials/picker.html): a click on a match puts its object in the form's hidden field (a
+  // change event, so a filter form refreshes); typing something else or emptying the box lets go of it.
   document.addEventListener("click", function (e) {
-    var match = e.target.closest("[data-person-id]");
-    var picker = match && match.closest("[data-person-picker]");
+    var match = e.target.closest("[data-pick-id]");
+    var picker = match && match.closest("[data-picker]");
     if (!picker) return;
-    var value = picker.querySelector("[data-person-value]");
-    var search = picker.querySelector("[data-person-search]");
-    value.value = match.dataset.personId;
-    search.value = match.dataset.personLabel;
+    var value = picker.querySelector("[data-picker-value]");
+    var search = picker.querySelector("[data-picker-search]");
+    value.value = match.dataset.pickId;
+    search.value = match.dataset.pickLabel;
     search.classList.remove("is-invalid");
-    picker.querySelector(".person-matches").innerHTML = "";
+    var note = picker.querySelector("[data-picker-unpicked]");
+    if (note) note.remove();
+    picker.querySelector(".picker-matches").innerHTML = "";
     search.setAttribute("aria-expanded", "false");
     value.dispatchEvent(new Event("change", { bubbles: true }));
     search.focus();
   });
   document.addEventListener("input", function (e) {
-    if (!e.target.matches("[data-person-search]")) return;
-    var value = e.target.closest("[data-person-picker]").querySelector("[data-person-value]");
+    if (!e.target.matches("[data-picker-search]")) return;
+    var picker = e.target.closest("[data-picker]");
+    var note = picker.querySelector("[data-picker-unpicked]");
+    if (note) {
+      note.remove();
+      e.target.classList.remove("is-invalid");
+    }
+    var value = picker.querySelector("[data-picker-value]");
     if (value.value) {
       value.value = "";
       value.dispatchEvent(new Event("change", { bubbles: true }));
@@ -75,23 +83,46 @@
   });
   // The search box's own change (it belongs to no form) must not reach a form that filters on change.
   document.addEventListener("change", function (e) {
-    if (e.target.matches && e.target.matches("[data-person-search]")) e.stopPropagation();
+    if (e.target.matches && e.target.matches("[data-picker-search]")) e.stopPropagation();
   }, true);
   document.addEventListener("keydown", function (e) {
-    if (e.key !== "Escape" || !e.target.closest || !e.target.closest("[data-person-picker]")) return;
-    e.target.closest("[data-person-picker]").querySelector(".person-matches").innerHTML = "";
+    if (e.key !== "Escape" || !e.target.closest || !e.target.closest("[data-picker]")) return;
+    e.target.closest("[data-picker]").querySelector(".picker-matches").innerHTML = "";
   });
-  // While a person is picked the box shows them, not a search: a search still waiting from typing (or the box's
-  // first focus) is dropped, so it cannot list "Nobody matches" the picked person's label.
+  // While something is picked the box shows it, not a search: a search still waiting from typing (or the box's
+  // first focus) is dropped, so it cannot list "Nobody matches" the picked label.
   document.addEventListener("htmx:beforeRequest", function (e) {
     var search = e.detail.elt;
-    if (!search.matches || !search.matches("[data-person-search]")) return;
-    if (search.closest("[data-person-picker]").querySelector("[data-person-value]").value) e.preventDefault();
+    if (!search.matches || !search.matches("[data-picker-search]")) return;
+    if (search.closest("[data-picker]").querySelector("[data-picker-value]").value) e.preventDefault();
   });
+  // A form is not sent while a picker's box holds words but nothing picked from its list: the words would be lost
+  // (an optional field would be sent empty). Caught before HTMX or the browser sends it.
+  document.addEventListener("submit", function (e) {
+    var unpicked = Array.prototype.filter.call(e.target.querySelectorAll("[data-picker]"), function (picker) {
+      return picker.querySelector("[data-picker-search]").value.trim() && !picker.querySelector("[data-picker-value]").value;
+    });
+    if (!unpicked.length) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    unpicked.forEach(function (picker) {
+      var search = picker.querySelector("[data-picker-search]");
+      search.classList.add("is-invalid");
+      var note = picker.querySelector("[data-picker-unpicked]");
+      if (!note) {
+        note = document.createElement("div");
+        note.className = "invalid-feedback d-block";
+        note.setAttribute("data-picker-unpicked", "");
+        note.textContent = "Choose one from the list, or clear the box.";
+        picker.appendChild(note);
+      }
+    });
+    unpicked[0].querySelector("[data-picker-search]").focus();
+  }, true);
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (!e.detail.target.classList.contains("person-matches")) return;
-    var search = e.detail.target.closest("[data-person-picker]").querySelector("[data-person-search]");
-    search.setAttribute("aria-expanded", e.detail.target.querySelector("[data-person-id]") ? "true" : "false");
+    if (!e.detail.target.classList.contains("picker-matches")) return;
+    var search = e.detail.target.closest("[data-picker]").querySelector("[data-picker-search]");
+    search.setAttribute("aria-expanded", e.detail.target.querySelector("[data-pick-id]") ? "true" : "false");
   });
 
   // A failed request should never fail silently.

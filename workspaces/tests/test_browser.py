@@ -70,7 +70,7 @@ def test_pickers_search_as_you_type_and_rarely_used_forms_load_on_demand(page, l
 
     form = page.locator("#add-member-form")
     form.get_by_label("Member").fill("person 1")
-    matches = form.locator("[data-person-id]")
+    matches = form.locator("[data-pick-id]")
     expect(matches.first).to_contain_text("person10@acme.test")  # by address: Person 10 to 19 match
     expect(matches).to_have_count(8)  # 10 match: a few are shown, and a word that more do
     expect(form.get_by_text("and more match")).to_be_visible()
@@ -101,8 +101,8 @@ def test_pickers_search_as_you_type_and_rarely_used_forms_load_on_demand(page, l
     expect(page.locator("#audit-table")).to_contain_text("workspace.member_add")
     expect(page.locator("#audit-table tbody tr")).to_have_count(2)  # the owner's two changes
     actor.fill("person 0")
-    expect(page.locator("[data-person-id]").first).to_contain_text("person00@acme.test")
-    expect(page.locator("[data-person-id]")).to_have_count(8)
+    expect(page.locator("[data-pick-id]").first).to_contain_text("person00@acme.test")
+    expect(page.locator("[data-pick-id]")).to_have_count(8)
     page.screenshot(path=str(ARTIFACTS / "audit-actor-picker.png"))
 
 
@@ -127,3 +127,51 @@ def test_a_search_still_waiting_neither_moves_the_address_nor_undoes_the_person_
     expect(page).to_have_url(re.compile(rf"/orgs/acme/audit/\?.*actor={tenancy.owner.pk}"))
     expect(actor).to_have_value(tenancy.owner.name_and_email)
     expect(page.locator("#id_actor-matches")).to_be_empty()
+
+
+@pytest.mark.browser
+def test_a_team_gets_a_member_and_a_workspace_role_by_searching(page, live_server, tenancy):
+    from accounts.models import OrganizationMembership, User
+    from accounts.tests.factories import TeamFactory
+    from accounts.tests.page_helpers import browser_login
+
+    team = TeamFactory(organization=tenancy.org, name="Data Engineering")
+    ada = User.objects.create(email="ada@acme.test", full_name="Ada Lovelace")
+    OrganizationMembership.objects.create(organization=tenancy.org, user=ada)
+    browser_login(page, live_server, tenancy.owner)
+    page.goto(f"/orgs/acme/teams/{team.pk}/")
+
+    member_form = page.locator("#team-add-member-form")
+    member_form.get_by_label("Member").fill("lovel")
+    member_form.get_by_role("option", name="ada@acme.test").click()
+    member_form.get_by_role("button", name="Add to team").click()
+    expect(page.get_by_text("ada@acme.test added to Data Engineering.")).to_be_visible()
+
+    bind_form = page.locator("#team-bind-form")
+    bind_form.get_by_label("Workspace", exact=True).fill("analy")
+    bind_form.get_by_role("option", name="Analytics").click()
+    bind_form.get_by_label("Role").select_option("AUTHOR")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "team-page-pickers.png"), full_page=True)
+    bind_form.get_by_role("button", name="Grant role").click()
+    expect(page.get_by_text("Data Engineering now has a role on Analytics.")).to_be_visible()
+    assert WorkspaceRoleBinding.objects.get(team=team).role == "AUTHOR"
+
+
+@pytest.mark.browser
+def test_a_team_gets_a_role_on_the_workspace_by_searching(page, live_server, tenancy):
+    from accounts.tests.factories import TeamFactory
+    from accounts.tests.page_helpers import browser_login
+
+    TeamFactory(organization=tenancy.org, name="Data Engineering")
+    TeamFactory(organization=tenancy.org, name="Finance")
+    browser_login(page, live_server, tenancy.owner)
+    page.goto(f"/orgs/acme/workspaces/{tenancy.workspace.pk}/")
+    form = page.locator("#add-team-form")
+    form.get_by_label("Team", exact=True).fill("engin")
+    form.get_by_role("option", name="Data Engineering").click()
+    form.get_by_label("Role").select_option("OPERATOR")
+    form.get_by_role("button", name="Add team").click()
+    expect(page.get_by_text("Team Data Engineering added to Analytics.")).to_be_visible()
+    binding = WorkspaceRoleBinding.objects.get(workspace=tenancy.workspace, team__name="Data Engineering")
+    assert binding.role == "OPERATOR"

@@ -151,13 +151,13 @@ def test_member_search_answers_a_few_matches_from_the_organisation_without_a_rol
     grow(tenancy.workspace, 30)
     BindingFactory(workspace=tenancy.workspace, user=User.objects.get(email="person12@acme.test"))
     body = text(login(tenancy.owner).get(candidates_url(tenancy.workspace, "person1"), **HTMX))
-    shown = re.findall(r'data-person-label="([^"]+)"', body)
+    shown = re.findall(r'data-pick-label="([^"]+)"', body)
     assert len(shown) == 8 and "more match" in body  # 10 match: 8 are shown, and a word that more do
     assert all(email.startswith("person1") for email in shown)
     assert "person12@acme.test" not in shown  # already has a direct role
     assert "outsider@globex.test" not in text(login(tenancy.owner).get(candidates_url(tenancy.workspace, "globex")))
     everyone = text(login(tenancy.owner).get(candidates_url(tenancy.workspace, "acme.test")))
-    assert everyone.count("data-person-id=") == 8
+    assert everyone.count("data-pick-id=") == 8
     assert "more match" in everyone
 
 
@@ -196,3 +196,16 @@ def test_the_member_form_posts_the_chosen_person(login, tenancy):
         {"user": person.pk, "role": WorkspaceRole.AUTHOR, "q": "pick"},
     )
     assert response.status_code == 302
+
+
+def test_an_organisations_teams_add_no_query_or_row_to_the_workspace_page(login, tenancy):
+    """The team picker lists no team up front (its search does): one team or sixty, the page is the same."""
+    from accounts.models import Team
+
+    client = login(tenancy.owner)
+    Team.objects.create(organization=tenancy.org, name="Team 00")
+    one = queries_of(client, detail_url(tenancy.workspace))
+    Team.objects.bulk_create(Team(organization=tenancy.org, name=f"Team {i:02d}") for i in range(1, 60))
+    sixty = queries_of(client, detail_url(tenancy.workspace))
+    assert len(one) == len(sixty), "\n".join(sixty)
+    assert "Team 00" not in text(client.get(detail_url(tenancy.workspace)))

@@ -1,5 +1,7 @@
 """Organisation home and the workspace page: create, members, teams, inline roles, settings, delete."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -697,3 +699,21 @@ def test_invalid_htmx_delete_answers_with_only_the_form(login, tenancy):
     assert "Type the workspace's name, “Analytics”, to delete it." in body
     assert 'value="Analytic"' in body
     assert Workspace.objects.filter(pk=tenancy.workspace.pk).exists()
+
+
+def test_the_team_picker_searches_teams_without_a_role_here(login, tenancy, team):
+    """The workspace page lists no team up front (it stays the same size as teams grow); its search offers this
+    organisation's teams that have no role here yet, to those who manage the workspace's members."""
+    TeamFactory(organization=tenancy.org, name="Data Science")
+    TeamFactory(organization=tenancy.other_org, name="Data Globex")
+    WorkspaceRoleBinding.objects.create(workspace=tenancy.workspace, team=team, role=WorkspaceRole.MEMBER)
+    client = login(tenancy.owner)
+    page = text(client.get(ws_url("workspace_detail", tenancy.workspace)))
+    assert "Data Science" not in page and 'id="add-team-form"' in page
+    search = ws_url("workspace_team_candidates", tenancy.workspace)
+    assert re.findall(r'data-pick-label="([^"]+)"', text(client.get(search + "?q=data"))) == ["Data Science"]
+    assert "Nothing matches “engineering”: only teams without a role here." in text(
+        client.get(search + "?q=engineering")
+    )
+    assert login(tenancy.member).get(search).status_code == 403
+    assert login(tenancy.outsider).get(search).status_code == 404

@@ -57,3 +57,40 @@ def test_the_members_page_invites_and_offers_no_direct_adding(page, live_server,
     expect(page.locator("#invitations-table")).to_contain_text("outsider@globex.test")
     page.screenshot(path=str(ARTIFACTS / "members-page-after-inviting.png"), full_page=True)
     assert not OrganizationMembership.objects.filter(organization=tenancy.org, user=tenancy.outsider).exists()
+
+
+def test_an_invitation_to_a_workspace_picks_it_by_searching(page, live_server, tenancy, smtp_server):
+    """However many workspaces the organisation has, the invite form finds one as the owner types; words typed but
+    not picked are not sent as "no workspace"."""
+    from accounts.models import Invitation
+    from workspaces.models import Workspace
+
+    Workspace.objects.bulk_create(Workspace(organization=tenancy.org, name=f"Team {i:02d}") for i in range(30))
+    browser_login(page, live_server, tenancy.owner)
+    page.goto(f"/orgs/{tenancy.org.slug}/members/")
+    form = page.locator("#invite-form")
+    form.get_by_label("Email addresses").fill("ada@example.com")
+    box = form.get_by_label("Workspace (optional)")
+    box.fill("analy")
+    form.get_by_role("button", name="Send invitations").click()  # before picking: refused, nothing sent
+    expect(form.get_by_text("Choose one from the list, or clear the box.")).to_be_visible()
+    assert not Invitation.objects.exists()
+
+    box.fill("team 2")
+    matches = form.locator("[data-pick-id]")
+    expect(matches.first).to_have_text("Team 20")  # Team 20 to 29 match: a few are listed, and a word that more do
+    expect(matches).to_have_count(8)
+    expect(form.get_by_text("and more match")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "members-page-workspace-search.png"), full_page=True)
+    box.fill("team 27")
+    expect(form.get_by_text("Choose one from the list, or clear the box.")).to_have_count(0)
+    form.get_by_role("option", name="Team 27").click()
+    expect(box).to_have_value("Team 27")
+    page.screenshot(path=str(ARTIFACTS / "members-page-workspace-picked.png"), full_page=True)
+    form.get_by_label("Workspace role").select_option("AUTHOR")
+    form.get_by_role("button", name="Send invitations").click()
+    expect(form.locator("#invite-outcomes")).to_contain_text("Invited ada@example.com.")
+    invitation = Invitation.objects.get(email="ada@example.com")
+    assert (invitation.workspace.name, invitation.workspace_role) == ("Team 27", "AUTHOR")
+    expect(form.get_by_label("Workspace (optional)")).to_have_value("Team 27")  # kept for the next addresses

@@ -137,7 +137,36 @@ def test_owner_sees_the_invite_form_and_an_empty_state(login, tenancy):
     assert 'id="invite-form"' in body
     assert f'hx-post="{reverse("invitation_create", args=["acme"])}"' in body
     assert "No pending invitations" in body
-    assert '<option value="' + str(tenancy.workspace.pk) + '">Analytics</option>' in body
+    # The workspace is picked by search-as-you-type: the page lists none of the organisation's workspaces.
+    assert f'hx-get="{reverse("invitation_workspaces", args=["acme"])}"' in body
+    assert "Analytics" not in body
+
+
+def test_the_invite_forms_workspace_search_finds_a_few_of_the_organisations_workspaces(login, tenancy):
+    from workspaces.models import Workspace
+
+    Workspace.objects.bulk_create(Workspace(organization=tenancy.org, name=f"Team {i:02d}") for i in range(12))
+    url = reverse("invitation_workspaces", args=["acme"])
+    client = login(tenancy.owner)
+    found = text(client.get(url, {"q": "team"}))
+    assert re.findall(r'data-pick-label="([^"]+)"', found) == [f"Team {i:02d}" for i in range(8)]
+    assert "and more match" in found
+    assert re.findall(r'data-pick-label="([^"]+)"', text(client.get(url, {"q": "analy"}))) == ["Analytics"]
+    assert "Globex" not in text(client.get(url, {"q": "globex"}))  # another tenant's workspace
+    assert "Nothing matches “globex”" in text(client.get(url, {"q": "globex"}))
+    assert login(tenancy.member).get(url, {"q": "team"}).status_code == 403
+    assert login(tenancy.outsider).get(url, {"q": "team"}).status_code == 404
+
+
+def test_the_members_page_stays_the_same_size_as_workspaces_grow(login, tenancy):
+    from workspaces.models import Workspace
+
+    client = login(tenancy.owner)
+    before = len(text(client.get(reverse("organization_members", args=["acme"]))))
+    Workspace.objects.bulk_create(Workspace(organization=tenancy.org, name=f"Team {i:03d}") for i in range(200))
+    after = text(client.get(reverse("organization_members", args=["acme"])))
+    assert "Team 000" not in after
+    assert len(after) - before < 20, len(after) - before  # "201 workspaces" in the switcher, not a list of them
 
 
 def test_owner_sees_pending_invitations_with_roles_inviter_sent_and_expiry(login, tenancy, invited):
