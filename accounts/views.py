@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import selectors, services
+from accounts import pickers, selectors, services
 from accounts.forms import (
     AuditFilterForm,
     OrganizationForm,
@@ -311,9 +311,7 @@ def audit_log(request, org):
 def team_member_search(request, org, pk):
     """The team page's member picker search (HTMX): a few of the organisation's people not in the team yet."""
     team = selectors.team_for(request.user, org, pk, "team.manage")
-    query = request.GET.get("q", "")
-    matches, more = selectors.search_people(selectors.team_member_candidates(org, team), query)
-    return render(request, "partials/person_matches.html", {"matches": matches, "more": more, "query": query.strip()})
+    return pickers.answer(request, "person", selectors.team_member_candidates(org, team))
 
 
 @require_GET
@@ -321,16 +319,11 @@ def team_member_search(request, org, pk):
 def team_workspace_search(request, org, pk):
     """The team page's workspace picker search (HTMX): a few of the workspaces the team has no role on yet."""
     team = selectors.team_for(request.user, org, pk, "team.manage")
-    query = request.GET.get("q", "")
-    matches, more = selectors.search_by_name(selectors.team_workspace_candidates(org, team), query)
-    context = {"matches": matches, "more": more, "query": query.strip()}
-    return render(request, "partials/workspace_matches.html", context)
+    return pickers.answer(request, "workspace", selectors.team_workspace_candidates(org, team))
 
 
 @require_GET
 @organization_view("organization.view_audit")
 def audit_actor_candidates(request, org):
     """The audit log's actor filter search (HTMX): a few of the organisation's people."""
-    query = request.GET.get("q", "")
-    matches, more = selectors.search_people(selectors.organization_users(organization=org), query)
-    return render(request, "partials/person_matches.html", {"matches": matches, "more": more, "query": query.strip()})
+    return pickers.answer(request, "person", selectors.organization_users(organization=org))

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import pickers
 from accounts import selectors as account_selectors
 from accounts.forms import RoleForm, TeamWorkspaceBindForm, picked
 from accounts.permissions import can
@@ -148,11 +149,8 @@ def workspace_detail(request, org, pk):
 def workspace_member_candidates(request, org, pk):
     """The member picker's search (HTMX): a few members of the organisation without a direct role here yet."""
     workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
-    query = request.GET.get("q", "")
-    matches, more = account_selectors.search_people(selectors.member_candidates(workspace=workspace), query)
-    hint = "only members without a role here"
-    context = {"matches": matches, "more": more, "query": query.strip(), "empty_hint": hint}
-    return render(request, "partials/person_matches.html", context)
+    candidates = selectors.member_candidates(workspace=workspace)
+    return pickers.answer(request, "person", candidates, empty_hint="only members without a role here")
 
 
 @require_GET
@@ -160,10 +158,8 @@ def workspace_member_candidates(request, org, pk):
 def workspace_team_candidates(request, org, pk):
     """The team picker's search (HTMX): a few teams of the organisation without a role here yet."""
     workspace = workspace_for(request.user, org, pk, "workspace.manage_members")
-    query = request.GET.get("q", "")
-    matches, more = account_selectors.search_by_name(selectors.team_candidates(workspace=workspace), query)
-    context = {"matches": matches, "more": more, "query": query.strip(), "empty_hint": "only teams without a role here"}
-    return render(request, "partials/team_matches.html", context)
+    candidates = selectors.team_candidates(workspace=workspace)
+    return pickers.answer(request, "team", candidates, empty_hint="only teams without a role here")
 
 
 @require_POST

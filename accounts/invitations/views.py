@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors
+from accounts import pickers
 from accounts.forms import InvitationForm, picked
 from accounts.invitations import services as invitations
 from accounts.models import Invitation, User
@@ -50,10 +50,7 @@ def _form(org, data=None, **kwargs) -> InvitationForm:
 def invitation_workspaces(request, org):
     """The invite form's workspace picker search (HTMX): a few of the organisation's workspaces, so the members
     page stays the same size however many workspaces there are."""
-    query = request.GET.get("q", "")
-    matches, more = selectors.search_by_name(org.workspaces.all(), query)
-    context = {"matches": matches, "more": more, "query": query.strip()}
-    return render(request, "partials/workspace_matches.html", context)
+    return pickers.answer(request, "workspace", org.workspaces.all())
 
 
 def invitation_panel(request, org, form=None, outcomes=None) -> dict:
