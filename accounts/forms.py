@@ -4,23 +4,10 @@ from accounts.models import User
 from accounts.roles import OrgRole, WorkspaceRole
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    """A choice of people, each shown as "Name <email>" (or the address of someone without a name)."""
-
-    def label_from_instance(self, obj: User) -> str:
-        return obj.name_and_email
-
-
-class PersonSearchField(PersonChoiceField):
-    """A person chosen by search-as-you-type (templates/partials/picker.html) and posted as their id: the page lists
-    nobody up front, so it stays the same size as an organisation grows to thousands of people. The queryset still
-    decides who may be chosen."""
-
-    widget = forms.HiddenInput
-
-
 class SearchField(forms.ModelChoiceField):
-    """Any other object (a workspace) chosen by search-as-you-type, like PersonSearchField."""
+    """An object (a person, a workspace, a team) chosen by search-as-you-type (templates/partials/picker.html) and
+    posted as its id: the page lists nothing up front, so it stays the same size as an organisation grows to
+    thousands of people and workspaces. The queryset still decides what may be chosen."""
 
     widget = forms.HiddenInput
 
@@ -54,7 +41,7 @@ class TeamForm(forms.Form):
 
 
 class TeamMemberAddForm(forms.Form):
-    user = PersonSearchField(queryset=User.objects.none(), label="Member")
+    user = SearchField(queryset=User.objects.none(), label="Member")
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +58,7 @@ class TeamWorkspaceBindForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = PersonSearchField(queryset=User.objects.none(), required=False)
+    actor = SearchField(queryset=User.objects.none(), required=False)
     action = forms.ChoiceField(required=False)
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

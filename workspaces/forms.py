@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.forms import PersonSearchField, SearchField
+from accounts.forms import SearchField
 from accounts.models import Team, User
 from accounts.roles import WorkspaceRole
 
@@ -15,7 +15,7 @@ class WorkspaceDeleteForm(forms.Form):
 
 
 class WorkspaceMemberAddForm(forms.Form):
-    user = PersonSearchField(queryset=User.objects.none(), label="Member")
+    user = SearchField(queryset=User.objects.none(), label="Member")
     role = forms.ChoiceField(choices=WorkspaceRole.choices, initial=WorkspaceRole.MEMBER)
 
     def __init__(self, *args, candidates, **kwargs):
