@@ -50,9 +50,16 @@ def _datetime_converter(field: fields.DateTimeField) -> Callable:
     return convert
 
 
+def _reads_its_own_way(field: fields.Field) -> bool:
+    """Whether the field's class overrides how DRF reads an attribute (then only the field itself knows)."""
+    return type(field).get_attribute not in (fields.Field.get_attribute, relations.RelatedField.get_attribute)
+
+
 def _reader(field: fields.Field) -> Callable:
     """Reads the field's attribute from an instance as `field.get_attribute` does (which it falls back to for
     whatever is not a plain attribute: callables, missing attributes, defaults)."""
+    if _reads_its_own_way(field):
+        return field.get_attribute
     if field.source == "*":
         return _identity
     attrs = field.source_attrs
@@ -74,6 +81,8 @@ def _reader(field: fields.Field) -> Callable:
 
 def _pk_reader(field: relations.PrimaryKeyRelatedField) -> Callable:
     """A primary key field of a foreign key (`workspace` -> `workspace_id`), without loading the related row."""
+    if _reads_its_own_way(field):
+        return lambda instance: field.get_attribute(instance).pk
     *path, name = field.source_attrs
     slow = field.get_attribute
 
