@@ -91,29 +91,31 @@ def team_bindings(*, workspace: Workspace):
     )
 
 
+def _member_candidates(organization, workspace):
+    return User.objects.filter(org_memberships__organization=organization).exclude(
+        workspace_bindings__workspace=workspace
+    )
+
+
+def _team_candidates(organization, workspace):
+    return Team.objects.filter(organization=organization).exclude(workspace_bindings__workspace=workspace)
+
+
+def member_candidates(*, workspace: Workspace):
+    """Organisation members who have no direct role on the workspace yet."""
+    return _member_candidates(workspace.organization_id, workspace)
+
+
 def team_candidates(*, workspace: Workspace):
     """Teams of the organisation without a role on the workspace yet."""
-    return Team.objects.filter(organization=workspace.organization_id).exclude(workspace_bindings__workspace=workspace)
+    return _team_candidates(workspace.organization_id, workspace)
 
 
 def addable():
     """Whether anyone (member_candidates) or any team (team_candidates) may still be given a role on the workspace,
     as expressions over a workspace row: the page shows its pickers only then, and loads these with the workspace."""
-    bound_person = WorkspaceRoleBinding.objects.filter(workspace=OuterRef(OuterRef("pk")), user=OuterRef("user"))
-    bound_team = WorkspaceRoleBinding.objects.filter(workspace=OuterRef(OuterRef("pk")), team=OuterRef("pk"))
-    return {
-        "has_candidates": Exists(
-            OrganizationMembership.objects.filter(~Exists(bound_person), organization=OuterRef("organization"))
-        ),
-        "has_teams": Exists(Team.objects.filter(~Exists(bound_team), organization=OuterRef("organization"))),
-    }
-
-
-def member_candidates(*, workspace: Workspace):
-    """Organisation members who have no direct role on the workspace yet."""
-    return User.objects.filter(org_memberships__organization=workspace.organization_id).exclude(
-        workspace_bindings__workspace=workspace
-    )
+    here = {"organization": OuterRef("organization"), "workspace": OuterRef("pk")}
+    return {"has_candidates": Exists(_member_candidates(**here)), "has_teams": Exists(_team_candidates(**here))}
 
 
 def workspace_for(actor, organization, pk, permission: str | None = None, annotations=None) -> Workspace:

@@ -717,3 +717,12 @@ def test_the_team_picker_searches_teams_without_a_role_here(login, tenancy, team
     )
     assert login(tenancy.member).get(search).status_code == 403
     assert login(tenancy.outsider).get(search).status_code == 404
+
+
+def test_the_team_form_says_when_every_team_already_has_a_role(login, tenancy, team):
+    page = text(login(tenancy.owner).get(ws_url("workspace_detail", tenancy.workspace)))
+    assert ws_url("workspace_team_candidates", tenancy.workspace) in page
+    WorkspaceRoleBinding.objects.create(workspace=tenancy.workspace, team=team, role=WorkspaceRole.MEMBER)
+    TeamFactory(organization=tenancy.other_org, name="Theirs")  # another organisation's team is no candidate
+    page = text(login(tenancy.owner).get(ws_url("workspace_detail", tenancy.workspace)))
+    assert ws_url("workspace_team_candidates", tenancy.workspace) not in page and "No other teams." in page
