@@ -54,7 +54,8 @@ def organization_list(request):
     return render(request, "accounts/organization_list.html", context, status=400 if form.errors else 200)
 
 
-def _members_context(request, org):
+def _members_context(request, org, **panel):
+    """The members page's context; `panel` (form, outcomes) is the invite form coming back (invitation_panel)."""
     context = {
         "org": org,
         "members": paginate(request, selectors.members_of(organization=org)),
@@ -63,7 +64,7 @@ def _members_context(request, org):
         "tab": "members",
     }
     if context["can_manage"]:
-        context.update(invitation_panel(request, org))  # the invite form and the open invitations
+        context.update(invitation_panel(request, org, **panel))  # the invite form and the open invitations
     return context
 
 

@@ -69,11 +69,7 @@ def invitation_panel(request, org, form=None, outcomes=None) -> dict:
 def _members_page(request, org, form=None, outcomes=None) -> dict:
     from accounts.views import _members_context  # the members page's context, which includes invitation_panel's
 
-    context = _members_context(request, org)
-    if form is not None:
-        context.update(invite_form=form, invite_workspace=picked(form, "workspace"))
-    context["invite_outcomes"] = outcomes
-    return context
+    return _members_context(request, org, form=form, outcomes=outcomes)
 
 
 @require_POST
